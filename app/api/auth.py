@@ -1,0 +1,81 @@
+"""Login (OAuth2 password form), token refresh, logout, who-am-I and the permission table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import Response
+
+from app.api.deps import Session, current_principal, get_settings
+from app.api.responses import json_response
+from app.auth import service, tokens
+from app.auth.models import User
+from app.auth.permissions import PERMISSIONS, as_table
+from app.auth.principal import Principal
+from app.errors import ProblemError
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+async def _token_answer(session: Session, user: User, request: Request) -> Response:
+    settings = get_settings(request)
+    access, ttl = tokens.issue_access_token(user, settings)
+    refresh = await tokens.issue_refresh_token(session, user, settings)
+    return json_response(
+        {"access_token": access, "token_type": "bearer", "expires_in": ttl, "refresh_token": refresh,
+         "user": {"username": user.username, "role": user.role, "organisation": user.organisation,
+                  "language": user.language, "full_name": user.full_name}},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/token", summary="Get an access token (OAuth2 password or refresh_token grant)")
+async def token(
+    request: Request,
+    session: Session,
+    grant_type: Annotated[str, Form(pattern="^(password|refresh_token)$")] = "password",
+    username: Annotated[str | None, Form(max_length=64)] = None,
+    password: Annotated[str | None, Form(max_length=256)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=256)] = None,
+) -> Response:
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise ProblemError(422, "Validation failed", "refresh_token is required",
+                               type_="validation", errors=[{"loc": ["body", "refresh_token"], "msg": "required"}])
+        user = await tokens.use_refresh_token(session, refresh_token)
+    else:
+        if not username or not password:
+            raise ProblemError(422, "Validation failed", "username and password are required",
+                               type_="validation",
+                               errors=[{"loc": ["body", "username"], "msg": "required"},
+                                       {"loc": ["body", "password"], "msg": "required"}])
+        user = await service.authenticate(session, username, password)
+    return await _token_answer(session, user, request)
+
+
+@router.post("/logout", status_code=204, summary="Revoke a refresh token")
+async def logout(
+    session: Session,
+    principal: Annotated[Principal, Depends(current_principal)],
+    refresh_token: Annotated[str, Form(max_length=256)],
+) -> Response:
+    await tokens.revoke_refresh_token(session, refresh_token)
+    return Response(status_code=204)
+
+
+@router.get("/me", summary="Who is calling, and what they may do")
+async def me(principal: Annotated[Principal, Depends(current_principal)]) -> Response:
+    return json_response({
+        "name": principal.name,
+        "actor": principal.actor,
+        "kind": principal.kind,
+        "role": principal.role.value,
+        "organisation": principal.organisation,
+        "permissions": sorted(PERMISSIONS.get(principal.role, frozenset())),
+    })
+
+
+@router.get("/permissions", summary="The role × action table (read-only)")
+async def permissions(principal: Annotated[Principal, Depends(current_principal)]) -> Response:
+    return json_response(as_table())

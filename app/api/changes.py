@@ -1,0 +1,40 @@
+"""The change feed over HTTP: records after a sequence number, in order (DESIGN §9)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from app.api.deps import Session, parse_list, require
+from app.api.responses import json_response
+from app.auth.permissions import scope_conditions
+from app.auth.principal import Principal
+from app.domain import changes
+from app.domain.enums import Entity
+
+router = APIRouter(prefix="/api/changes", tags=["changes"])
+
+
+@router.get("", summary="Changes after `since`, oldest first")
+async def list_changes(
+    session: Session,
+    principal: Annotated[Principal, Depends(require("changes:read"))],
+    since: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    entity: str | None = None,
+) -> Response:
+    entities = parse_list(entity, "entity", {e.value for e in Entity})
+    head = await changes.head(session)
+    records = await changes.changes_after(session, since, limit, entities)
+    scope = scope_conditions(principal)
+    visible = [c for c in records if all(c.feature["properties"].get(k) == v for k, v in scope.items())]
+    body = {
+        "head": head,
+        "oldest": await changes.oldest_kept(session),
+        "changes": [changes.change_message(c) for c in visible],
+        # Where the next call should start, even when every record of this page was filtered out.
+        "next_since": records[-1].seq if len(records) == limit else head,
+    }
+    return json_response(body)

@@ -1,0 +1,146 @@
+"""Request-scoped dependencies: the session, the caller, and common query parameters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth.permissions import allowed
+from app.auth.principal import Principal
+from app.auth.tokens import principal_from_api_key, principal_from_token, unauthorized
+from app.errors import ProblemError, validation_problem
+from app.geo.crs import parse_crs
+from app.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/token")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Machine client key")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    async with sessions() as session, session.begin():
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def current_principal(
+    request: Request,
+    session: Session,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal:
+    settings = get_settings(request)
+    if api_key:
+        principal = await principal_from_api_key(session, api_key)
+    elif bearer and bearer.scheme.lower() == "bearer":
+        principal = await principal_from_token(session, bearer.credentials, settings)
+    else:
+        raise unauthorized("authentication required: send Authorization: Bearer <token> or X-API-Key")
+    request.state.principal = principal
+    return principal
+
+
+def require(action: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that lets the request through only if the permission table allows it."""
+
+    async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not allowed(principal.role, action):
+            raise ProblemError(403, "Forbidden", f"role {principal.role.value} may not {action}",
+                               type_="forbidden", action=action)
+        return principal
+
+    _check.__name__ = f"require_{action.replace(':', '_')}"
+    return _check
+
+
+def crs_param(crs: Annotated[str | None, Query(description="EPSG:4326 (default), EPSG:31370 or EPSG:3812")] = None) -> str:
+    return parse_crs(crs)
+
+
+def bbox_param(
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (WGS 84 lon/lat)")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    problem = validation_problem([{"loc": ["query", "bbox"], "msg": "expected 4 numbers minx,miny,maxx,maxy with min < max"}])
+    try:
+        parts = tuple(float(p) for p in bbox.split(","))
+    except ValueError:
+        raise problem from None
+    if len(parts) != 4 or not (parts[0] < parts[2] and parts[1] < parts[3]):
+        raise problem
+    crs = parse_crs(bbox_crs, "bbox-crs")
+    if crs != "EPSG:4326":
+        from shapely.geometry import box
+
+        from app.geo.crs import transform
+
+        return tuple(transform(box(*parts), crs, "EPSG:4326").bounds)  # type: ignore[return-value]
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+_aware = TypeAdapter(AwareDatetime)
+
+
+def parse_time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return _aware.validate_python(value)
+    except ValidationError:
+        raise validation_problem(
+            [{"loc": ["query", name], "msg": "an ISO 8601 time with a timezone, e.g. 2026-09-26T10:00:00+02:00"}]
+        ) from None
+
+
+def parse_list(value: str | None, name: str, allowed_values: set[str] | None = None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if allowed_values is not None:
+        bad = [v for v in items if v not in allowed_values]
+        if bad:
+            raise validation_problem(
+                [{"loc": ["query", name], "msg": f"unknown value {bad[0]!r}; one of {', '.join(sorted(allowed_values))}"}]
+            )
+    return items or None
+
+
+def parse_uuid(value: str, name: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ProblemError(404, "Not found", f"{value!r} is not a valid {name}", type_="not-found") from None
+
+
+def if_match(value: str | None, *, required: bool) -> int | None:
+    """Versions travel as ETags: `"3"`, `W/"3"` or a bare `3`."""
+    if value is None:
+        if required:
+            raise ProblemError(428, "Precondition required",
+                               "send If-Match: <version> (the version you are editing) so that no "
+                               "concurrent change is overwritten", type_="precondition-required")
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise validation_problem([{"loc": ["header", "If-Match"], "msg": "expected the object version, e.g. \"3\""}])
+    return int(raw)
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="Version being edited, e.g. \"3\"")]

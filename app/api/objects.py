@@ -1,0 +1,220 @@
+"""Routers for the operational objects (DESIGN §9): one factory, one spec per collection.
+
+No `from __future__ import annotations` here: FastAPI reads the per-collection body types
+from the annotations of the endpoint functions built below.
+"""
+
+import hashlib
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from pydantic import ConfigDict, Field, create_model
+from starlette.responses import Response
+
+from app.api.deps import (
+    IfMatch,
+    Session,
+    bbox_param,
+    crs_param,
+    if_match,
+    parse_list,
+    parse_time,
+    parse_uuid,
+    require,
+)
+from app.api.responses import GEOJSON, feature_response, json_response
+from app.auth.permissions import read_scope, scope_conditions
+from app.auth.principal import Principal
+from app.domain import changes, objects, timetravel
+from app.domain.changes import change_message
+from app.domain.features import to_feature
+from app.domain.objects import ListFilter
+from app.domain.spec import EntitySpec
+from app.errors import ProblemError, not_found
+from app.geo.crs import OGC_URI, WGS84, transform
+from app.geo.validation import parse_geometry
+from app.settings import Settings
+
+GeometryIn = Annotated[
+    dict[str, Any] | None,
+    Field(description="GeoJSON geometry (RFC 7946 lon/lat, or the CRS named by ?crs=)"),
+]
+
+
+def _feature_model(spec: EntitySpec, props: type, suffix: str) -> type:
+    return create_model(
+        f"{spec.model.__name__}{suffix}",
+        __config__=ConfigDict(extra="forbid"),
+        type=(Literal["Feature"], ...),
+        id=(str | None, None),
+        bbox=(list[float] | None, None),
+        geometry=(GeometryIn, None),
+        properties=(props, ...),
+    )
+
+
+def _geometry(spec: EntitySpec, raw: dict[str, Any] | None, crs: str, repair: bool) -> Any:
+    return None if raw is None else parse_geometry(raw, crs=crs, repair=repair, allowed=spec.geometry_types)
+
+
+def _reproject(feature: dict[str, Any], crs: str) -> dict[str, Any]:
+    if crs == WGS84 or feature.get("geometry") is None:
+        return feature
+    from shapely.geometry import mapping, shape
+
+    return {**feature, "geometry": dict(mapping(transform(shape(feature["geometry"]), WGS84, crs)))}
+
+
+def _next_link(request: Request, cursor: uuid.UUID) -> dict[str, str]:
+    url = str(request.url.include_query_params(cursor=str(cursor)))
+    return {"rel": "next", "href": url, "type": GEOJSON, "title": "next page"}
+
+
+def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
+    router = APIRouter(prefix=f"/api/{spec.path}", tags=[spec.path])
+    create_body = _feature_model(spec, spec.create_schema, "Feature")
+    patch_body = _feature_model(spec, spec.update_schema, "Patch")
+    label = spec.label
+    status_values = {s.value for s in spec.status_enum} if spec.status_enum else set()
+    kind_values = {k.value for k in spec.kind_enum} if spec.kind_enum else set()
+    entity = spec.entity.value
+
+    @router.post("", status_code=201, summary=f"Create a {label}",
+                 responses={200: {"description": "Repeated create: the first object, nothing new"}})
+    async def create(
+        request: Request,
+        session: Session,
+        body: Annotated[create_body, Body()],  # type: ignore[valid-type]
+        principal: Annotated[Principal, Depends(require(f"{entity}:create"))],
+        crs: Annotated[str, Depends(crs_param)],
+        repair: bool = False,
+        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    ) -> Response:
+        geometry = _geometry(spec, body.geometry, crs, repair)
+        fingerprint = hashlib.sha256(await request.body()).hexdigest() if idempotency_key else None
+        written = await objects.create(session, spec, body.properties, geometry, principal,
+                                       idempotency_key=idempotency_key, fingerprint=fingerprint)
+        location = f"/api/{spec.path}/{written.row.id}"
+        return feature_response(_reproject(written.feature, crs), 201 if written.created else 200,
+                                crs=crs, location=location, notes=written.notes)
+
+    @router.get("", summary=f"List {spec.path}")
+    async def list_(
+        request: Request,
+        session: Session,
+        principal: Annotated[Principal, Depends(require(f"{entity}:read"))],
+        crs: Annotated[str, Depends(crs_param)],
+        bbox: Annotated[tuple[float, float, float, float] | None, Depends(bbox_param)],
+        start: str | None = None,
+        end: str | None = None,
+        status: str | None = None,
+        category: str | None = None,
+        kind: str | None = None,
+        municipality: str | None = None,
+        police_zone: str | None = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        exercise: bool | None = None,
+        subject: str | None = None,
+        at: Annotated[str | None, Query(description="Time travel: the picture as it stood then")] = None,
+        limit: Annotated[int, Query(ge=1, le=settings.page_limit_max)] = settings.page_limit_default,
+        cursor: str | None = None,
+    ) -> Response:
+        f = ListFilter(
+            bbox=bbox,
+            start=parse_time(start, "start"),
+            end=parse_time(end, "end"),
+            status=parse_list(status, "status", status_values),
+            kind=parse_list(category if category is not None else kind,
+                            "category" if category is not None else "kind", kind_values),
+            municipality=parse_list(municipality, "municipality"),
+            police_zone=parse_list(police_zone, "police_zone"),
+            q=q,
+            exercise=exercise,
+            subject=parse_uuid(subject, "subject") if subject else None,
+        )
+        after = parse_uuid(cursor, "cursor") if cursor else None
+        head = await changes.head(session)
+        when = parse_time(at, "at")
+        if when is not None:
+            features, more = await timetravel.page_at(session, spec, when, f, scope_conditions(principal),
+                                                      limit, after)
+            features = [_reproject(x, crs) for x in features]
+        else:
+            rows, more = await objects.page(session, spec, f, read_scope(principal, spec.model), limit, after)
+            features = [to_feature(spec, r, crs) for r in rows]
+        links = [{"rel": "self", "href": str(request.url), "type": GEOJSON}]
+        if more:
+            links.append(_next_link(request, uuid.UUID(features[-1]["id"])))
+        body = {"type": "FeatureCollection", "features": features, "links": links,
+                "numberReturned": len(features), "head": head}
+        if when is not None:
+            body["at"] = when.isoformat()
+        return json_response(body, headers={"Content-Crs": f"<{OGC_URI[crs]}>"}, media_type=GEOJSON)
+
+    @router.get("/{object_id}", summary=f"Read a {label}")
+    async def read(
+        session: Session,
+        object_id: str,
+        principal: Annotated[Principal, Depends(require(f"{entity}:read"))],
+        crs: Annotated[str, Depends(crs_param)],
+        at: str | None = None,
+    ) -> Response:
+        oid = parse_uuid(object_id)
+        when = parse_time(at, "at")
+        if when is not None:
+            feature = await timetravel.feature_at(session, spec, oid, when, scope_conditions(principal))
+            if feature is None:
+                raise not_found(label, oid)
+            return feature_response(_reproject(feature, crs), crs=crs)
+        row = await objects.get(session, spec, oid, read_scope(principal, spec.model))
+        return feature_response(to_feature(spec, row, crs), crs=crs)
+
+    @router.patch("/{object_id}", summary=f"Change a {label} (If-Match: its version)",
+                  responses={412: {"description": "Stale version; body holds the current Feature"},
+                             409: {"description": "Status transition not allowed"}})
+    async def patch(
+        session: Session,
+        object_id: str,
+        body: Annotated[patch_body, Body()],  # type: ignore[valid-type]
+        principal: Annotated[Principal, Depends(require(f"{entity}:update"))],
+        crs: Annotated[str, Depends(crs_param)],
+        if_match_header: IfMatch = None,
+        repair: bool = False,
+    ) -> Response:
+        oid = parse_uuid(object_id)
+        expected = if_match(if_match_header, required=True)
+        assert expected is not None
+        geometry = _geometry(spec, body.geometry, crs, repair)
+        written = await objects.update(session, spec, oid, body.properties, geometry, expected, principal,
+                                       read_scope(principal, spec.model))
+        return feature_response(_reproject(written.feature, crs), crs=crs, notes=written.notes)
+
+    @router.delete("/{object_id}", status_code=204, summary=f"Delete a wrongly created {label} (admin)")
+    async def delete(
+        session: Session,
+        object_id: str,
+        principal: Annotated[Principal, Depends(require(f"{entity}:delete"))],
+        if_match_header: IfMatch = None,
+    ) -> Response:
+        await objects.remove(session, spec, parse_uuid(object_id), if_match(if_match_header, required=False),
+                             principal)
+        return Response(status_code=204)
+
+    @router.get("/{object_id}/history", summary=f"Every change of a {label}, oldest first")
+    async def history(
+        session: Session,
+        object_id: str,
+        principal: Annotated[Principal, Depends(require(f"{entity}:read"))],
+    ) -> Response:
+        oid = parse_uuid(object_id)
+        records = await changes.history(session, spec.entity, oid)
+        scope = scope_conditions(principal)
+        visible = [c for c in records if all(c.feature["properties"].get(k) == v for k, v in scope.items())]
+        if not visible:
+            raise not_found(label, oid)
+        return json_response({"id": str(oid), "changes": [change_message(c) for c in visible]})
+
+    return router
+
+

@@ -1,0 +1,26 @@
+"""Who is making a request: a user or a machine client, with a role."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from app.domain.enums import Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["user", "apikey", "system"]
+    id: uuid.UUID | None
+    name: str
+    role: Role
+    organisation: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How writes are attributed: the username, or `key:<name>` for an API key."""
+        return f"key:{self.name}" if self.kind == "apikey" else self.name
+
+
+SYSTEM = Principal(kind="system", id=None, name="system", role=Role.admin)

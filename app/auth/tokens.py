@@ -1,0 +1,120 @@
+"""Access tokens (short-lived JWT), refresh tokens (opaque, rotated) and API keys (hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import ApiKey, RefreshToken, User
+from app.auth.principal import Principal
+from app.domain.enums import Role
+from app.errors import ProblemError
+from app.settings import Settings
+
+ALGORITHM = "HS256"
+API_KEY_PREFIX = "sitcen_"
+# Recording each use would turn every read into a write; once a minute is enough to audit.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def unauthorized(detail: str) -> ProblemError:
+    return ProblemError(401, "Unauthorized", detail, type_="unauthorized",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_access_token(user: User, settings: Settings) -> tuple[str, int]:
+    now = datetime.now(UTC)
+    ttl = settings.access_token_minutes * 60
+    claims = {
+        "sub": str(user.id),
+        "name": user.username,
+        "role": user.role,
+        "org": user.organisation,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl),
+        "typ": "access",
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), ttl
+
+
+def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, settings.secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise unauthorized("token expired; refresh it or log in again") from None
+    except jwt.PyJWTError:
+        raise unauthorized("invalid token") from None
+    if claims.get("typ") != "access":
+        raise unauthorized("not an access token")
+    return claims
+
+
+async def principal_from_token(session: AsyncSession, token: str, settings: Settings) -> Principal:
+    claims = decode_access_token(token, settings)
+    user = await session.get(User, uuid.UUID(claims["sub"]))
+    # Checked on every request so that disabling a user takes effect at once.
+    if user is None or user.disabled:
+        raise unauthorized("user is disabled or no longer exists")
+    return Principal("user", user.id, user.username, Role(user.role), user.organisation)
+
+
+async def issue_refresh_token(session: AsyncSession, user: User, settings: Settings) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(RefreshToken(user_id=user.id, token_hash=digest(token),
+                             expires_at=datetime.now(UTC) + timedelta(hours=settings.refresh_token_hours)))
+    return token
+
+
+async def use_refresh_token(session: AsyncSession, token: str) -> User:
+    """Exchange a refresh token once: it is revoked and the caller issues a new one."""
+    now = datetime.now(UTC)
+    row = await session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == digest(token)).with_for_update()
+    )
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise unauthorized("refresh token is invalid, expired or already used")
+    row.revoked_at = now
+    user = await session.get(User, row.user_id)
+    if user is None or user.disabled:
+        raise unauthorized("user is disabled or no longer exists")
+    return user
+
+
+async def revoke_refresh_token(session: AsyncSession, token: str) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == digest(token), RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
+    if not key.startswith(API_KEY_PREFIX):
+        raise unauthorized("invalid API key")
+    # The lookup is by a hash of a high-entropy key, so its timing reveals nothing usable.
+    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(key)))
+    now = datetime.now(UTC)
+    if row is None or row.revoked_at is not None:
+        raise unauthorized("invalid or revoked API key")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise unauthorized("API key expired")
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+    return Principal("apikey", row.id, row.name, Role(row.role))

@@ -1,0 +1,251 @@
+"""The `sitcen` command: serve, migrate, load reference layers, manage users and keys, demo, watch."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from app.settings import PROJECT_ROOT
+
+DEFAULT_REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
+
+
+def _local_mode() -> bool:
+    """Without SITCEN_DATABASE_URL, start a project-local PostGIS cluster and use it."""
+    if os.environ.get("SITCEN_DATABASE_URL"):
+        return False
+    from app import localdb
+
+    local_dir = Path(os.environ.get("SITCEN_LOCAL_DIR", PROJECT_ROOT / ".local"))
+    port = int(os.environ.get("SITCEN_LOCAL_PG_PORT", "54329"))
+    base = localdb.ensure_cluster(local_dir, port)
+    os.environ["SITCEN_DATABASE_URL"] = localdb.ensure_database(base, "sitcen")
+    os.environ["SITCEN_LOCAL_MODE"] = "1"
+    os.environ.setdefault("SITCEN_SECRET_KEY", localdb.secret_key(local_dir))
+    if DEFAULT_REFERENCE_DIR.is_dir():
+        os.environ.setdefault("SITCEN_REFERENCE_DIR", str(DEFAULT_REFERENCE_DIR))
+    print(f"local mode: PostGIS cluster in {local_dir}, database {os.environ['SITCEN_DATABASE_URL']}")
+    return True
+
+
+def _run(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run `work(sessions)` in one event loop with an engine from the settings."""
+    from app.db import make_engine, make_sessionmaker
+    from app.settings import get_settings
+
+    async def main() -> Any:
+        engine = make_engine(get_settings())
+        try:
+            return await work(make_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    from app.db import upgrade_database
+    from app.settings import get_settings
+
+    upgrade_database(get_settings().database_url or "", args.revision)
+    print(f"database at {args.revision}")
+
+
+async def load_reference(sessions: Any, sources: list[str], layer: str | None = None) -> dict[str, int]:
+    from app.db import transaction
+    from app.geo import reference
+
+    loaded: dict[str, int] = {}
+    async with transaction(sessions) as session:
+        for source in reference.expand_sources(sources):
+            rows = reference.rows_from_geojson(await reference.read_source(source), layer)
+            loaded[rows[0].layer] = await reference.replace_layer(session, rows[0].layer, rows)
+    return loaded
+
+
+def cmd_reference_load(args: argparse.Namespace) -> None:
+    loaded = _run(lambda s: load_reference(s, args.paths, args.layer))
+    for layer, n in loaded.items():
+        print(f"{layer}: {n} areas")
+
+
+def _password() -> str:
+    value = os.environ.get("SITCEN_PASSWORD")
+    if value:
+        return value
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        sys.exit("passwords differ")
+    return first
+
+
+def cmd_user_create(args: argparse.Namespace) -> None:
+    from app.auth.service import create_user
+    from app.db import transaction
+    from app.domain.enums import Role
+
+    password = _password()
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            await create_user(session, args.username, password, Role(args.role), actor="cli",
+                              full_name=args.full_name, organisation=args.organisation,
+                              language=args.language)
+
+    _run(work)
+    print(f"user {args.username} ({args.role}) created")
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> None:
+    from app.auth.service import create_api_key
+    from app.db import transaction
+    from app.domain.enums import Role
+
+    expires = datetime.fromisoformat(args.expires) if args.expires else None
+
+    async def work(sessions: Any) -> str:
+        async with transaction(sessions) as session:
+            _, key = await create_api_key(session, args.name, Role(args.role), actor="cli",
+                                          expires_at=expires)
+            return key
+
+    key = _run(work)
+    print(f"API key {args.name} ({args.role}); shown once, store it now:\n{key}")
+
+
+def cmd_apikey_revoke(args: argparse.Namespace) -> None:
+    from app.auth.service import revoke_api_key
+    from app.db import transaction
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            await revoke_api_key(session, args.name)
+
+    _run(work)
+    print(f"API key {args.name} revoked")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from app.demo import load_scenario
+
+    counts = _run(load_scenario)
+    print("demo scenario: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _prepare_local(reference_dir: str | None) -> None:
+    """Local mode's first start: migrate, load reference layers, demo accounts and scenario."""
+    from app.db import upgrade_database
+    from app.demo import ensure_demo_accounts, load_scenario
+    from app.settings import get_settings
+
+    settings = get_settings()
+    upgrade_database(settings.database_url or "")
+
+    async def work(sessions: Any) -> None:
+        from app.db import transaction
+        from app.geo.reference import layer_counts
+
+        async with transaction(sessions) as session:
+            have_layers = await layer_counts(session)
+        if reference_dir and len(have_layers) < 3:
+            print("loaded reference layers:", await load_reference(sessions, [reference_dir]))
+        created = await ensure_demo_accounts(sessions)
+        if created:
+            counts = await load_scenario(sessions)
+            print("first start: demo accounts and scenario loaded:", counts)
+
+    _run(work)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    local = _local_mode()
+    from app.settings import get_settings
+
+    settings = get_settings()
+    if local:
+        _prepare_local(str(settings.reference_dir) if settings.reference_dir else None)
+    uvicorn.run("app.main:create_app", factory=True, host=args.host or settings.host,
+                port=args.port or settings.port, ws="websockets", log_level=args.log_level,
+                proxy_headers=True)
+
+
+def cmd_watch(args: argparse.Namespace) -> None:
+    from app.realtime.watch import watch
+
+    asyncio.run(watch(args.url, args.username, args.state_file, args.entity))
+
+
+def parser() -> argparse.ArgumentParser:
+    from app.domain.enums import Role
+
+    roles = [r.value for r in Role]
+    p = argparse.ArgumentParser(prog="sitcen", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the API and dashboard (local PostGIS if no SITCEN_DATABASE_URL)")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    up = db.add_parser("upgrade", help="run migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    ref = sub.add_parser("reference", help="reference layers").add_subparsers(dest="ref_command", required=True)
+    load = ref.add_parser("load", help="load region / municipalities / police zones GeoJSON (files, dirs, URLs)")
+    load.add_argument("paths", nargs="+")
+    load.add_argument("--layer", choices=["region", "municipality", "police_zone"])
+    load.set_defaults(func=cmd_reference_load)
+
+    user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
+    uc = user.add_parser("create", help="create a user (password from SITCEN_PASSWORD or prompted)")
+    uc.add_argument("username")
+    uc.add_argument("--role", required=True, choices=roles)
+    uc.add_argument("--full-name")
+    uc.add_argument("--organisation")
+    uc.add_argument("--language", default="fr", choices=["fr", "nl", "en"])
+    uc.set_defaults(func=cmd_user_create)
+
+    key = sub.add_parser("apikey", help="API keys of machine clients").add_subparsers(
+        dest="key_command", required=True)
+    kc = key.add_parser("create", help="create a key; printed once, only its hash is stored")
+    kc.add_argument("name")
+    kc.add_argument("--role", default="dispatch", choices=roles)
+    kc.add_argument("--expires", help="ISO 8601 time with timezone")
+    kc.set_defaults(func=cmd_apikey_create)
+    kr = key.add_parser("revoke", help="revoke a key")
+    kr.add_argument("name")
+    kr.set_defaults(func=cmd_apikey_revoke)
+
+    demo = sub.add_parser("demo", help="load the demo scenario (idempotent)")
+    demo.set_defaults(func=cmd_demo)
+
+    w = sub.add_parser("watch", help="follow the live change feed, one line per change")
+    w.add_argument("--url", default="ws://127.0.0.1:8000/ws")
+    w.add_argument("--username", help="log in as this user (password from SITCEN_PASSWORD or prompted)")
+    w.add_argument("--state-file", default=".sitcen-watch-seq", help="keeps the last seq seen, to resume")
+    w.add_argument("--entity", action="append", help="only these entities (repeatable)")
+    w.set_defaults(func=cmd_watch)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.command not in ("serve", "watch"):
+        _local_mode()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

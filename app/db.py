@@ -1,0 +1,51 @@
+"""The database engine and sessions: one engine per app, opened and closed by the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from app.settings import Settings
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    if not settings.database_url:
+        raise RuntimeError("no database URL: run through `sitcen serve` or set SITCEN_DATABASE_URL")
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": "sitcen", "timezone": "UTC"}},
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session whose work commits at the end of the block or rolls back on error."""
+    async with sessions() as session, session.begin():
+        yield session
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    """Run the Alembic migrations (sync: call it before an event loop starts, or in a thread)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.settings import PROJECT_ROOT
+
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, revision)

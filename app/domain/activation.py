@@ -1,0 +1,95 @@
+"""GCC activations: the Regional Crisis Centre opened for an incident or an event."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+from sqlalchemy import ARRAY, DateTime, Index, String, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.domain.base import OperationalObject
+from app.domain.enums import ActivationLevel, ActivationStatus, Coordinator, Entity
+from app.domain.schema import CommonProps, Time, partial
+from app.domain.spec import EntitySpec
+
+Member = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class Activation(OperationalObject, Base):
+    __tablename__ = "activations"
+    __table_args__ = (
+        Index("ix_activations_geom", "geom", postgresql_using="gist"),
+        Index("ix_activations_municipalities", "municipality_codes", postgresql_using="gin"),
+        Index("ix_activations_police_zones", "police_zone_codes", postgresql_using="gin"),
+        Index("ux_activations_source_external_id", "source", "external_id", unique=True,
+              postgresql_where=text("external_id IS NOT NULL")),
+    )
+
+    level: Mapped[str] = mapped_column(String(16))
+    coordinator: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    subject_entity: Mapped[str | None] = mapped_column(String(32))
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    members: Mapped[list[str]] = mapped_column(ARRAY(String(120)), default=list)
+
+
+class ActivationCreate(CommonProps):
+    level: ActivationLevel
+    coordinator: Coordinator = Coordinator.sitcen
+    status: ActivationStatus = ActivationStatus.open
+    opened_at: Time | None = None
+    closed_at: Time | None = None
+    subject_entity: Literal["incident", "planned_event", "demonstration"] | None = None
+    subject_id: uuid.UUID | None = None
+    members: Annotated[list[Member], Field(max_length=100)] = []
+
+
+def _derive(values: dict[str, Any], changed: dict[str, Any]) -> None:
+    now = datetime.now(UTC)
+    if values.get("opened_at") is None:
+        values["opened_at"] = now
+    if "status" in changed:
+        if values["status"] == ActivationStatus.closed and values.get("closed_at") is None:
+            values["closed_at"] = now
+        elif values["status"] == ActivationStatus.open and "closed_at" not in changed:
+            values["closed_at"] = None
+
+
+def _check(values: dict[str, Any]) -> list[tuple[str, str]]:
+    problems = []
+    if values.get("closed_at") and values["closed_at"] < values["opened_at"]:
+        problems.append(("closed_at", "must not be before opened_at"))
+    if (values.get("subject_entity") is None) != (values.get("subject_id") is None):
+        problems.append(("subject_id", "subject_entity and subject_id go together"))
+    return problems
+
+
+SPEC = EntitySpec(
+    entity=Entity.activation,
+    model=Activation,
+    path="activations",
+    ref_prefix="GCC",
+    create_schema=ActivationCreate,
+    update_schema=partial(ActivationCreate),
+    fields=("level", "coordinator", "status", "opened_at", "closed_at", "subject_entity",
+            "subject_id", "members"),
+    geometry_types=None,
+    geometry_required=False,
+    status_enum=ActivationStatus,
+    kind_field="level",
+    kind_enum=ActivationLevel,
+    transitions={"status": {ActivationStatus.open: frozenset({ActivationStatus.closed}),
+                            ActivationStatus.closed: frozenset({ActivationStatus.open})}},
+    initial={"status": frozenset({ActivationStatus.open})},
+    window=("opened_at", "closed_at"),
+    check=_check,
+    derive=_derive,
+    links={"subject_id": "subject_entity"},
+)

@@ -1,0 +1,125 @@
+"""The change feed: one gap-free, commit-ordered log of every write (DESIGN §3)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, String, select, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.domain.enums import ChangeOp, Entity
+
+NOTIFY_CHANNEL = "sitcen_changes"
+
+
+class Change(Base):
+    __tablename__ = "changes"
+    __table_args__ = (
+        Index("ix_changes_entity_id_seq", "entity_id", "seq"),
+        Index("ix_changes_entity_at", "entity", "at"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    op: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    feature: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class FeedCounter(Base):
+    """One row holding the last sequence number handed out."""
+
+    __tablename__ = "feed_counter"
+    __table_args__ = (CheckConstraint("id = 1", name="feed_counter_single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+# The counter row is locked from this UPDATE until commit, so numbers are handed out in
+# commit order with no gaps; it runs last in each write transaction to keep the lock short.
+_APPEND = text(
+    """
+    WITH c AS (UPDATE feed_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq, clock_timestamp() AS at)
+    INSERT INTO changes (seq, entity, entity_id, op, version, actor, at, feature)
+    SELECT c.seq, :entity, :entity_id, :op, :version, :actor, c.at, CAST(:feature AS jsonb) FROM c
+    RETURNING seq, at, pg_notify(:channel, seq::text)
+    """
+)
+
+
+async def append_change(
+    session: AsyncSession,
+    *,
+    entity: Entity,
+    entity_id: uuid.UUID,
+    op: ChangeOp,
+    version: int,
+    actor: str,
+    feature: dict[str, Any],
+) -> tuple[int, datetime]:
+    row = (
+        await session.execute(
+            _APPEND,
+            {
+                "entity": entity.value,
+                "entity_id": entity_id,
+                "op": op.value,
+                "version": version,
+                "actor": actor,
+                "feature": orjson.dumps(feature).decode(),
+                "channel": NOTIFY_CHANNEL,
+            },
+        )
+    ).one()
+    return int(row.seq), row.at
+
+
+async def head(session: AsyncSession) -> int:
+    return int((await session.execute(text("SELECT seq FROM feed_counter WHERE id = 1"))).scalar_one())
+
+
+async def oldest_kept(session: AsyncSession) -> int | None:
+    value = (await session.execute(select(Change.seq).order_by(Change.seq).limit(1))).scalar()
+    return None if value is None else int(value)
+
+
+async def changes_after(
+    session: AsyncSession, since: int, limit: int, entities: list[str] | None = None
+) -> list[Change]:
+    query = select(Change).where(Change.seq > since).order_by(Change.seq).limit(limit)
+    if entities:
+        query = query.where(Change.entity.in_(entities))
+    return list((await session.scalars(query)).all())
+
+
+async def history(session: AsyncSession, entity: Entity, entity_id: uuid.UUID) -> list[Change]:
+    query = (
+        select(Change)
+        .where(Change.entity == entity.value, Change.entity_id == entity_id)
+        .order_by(Change.seq)
+    )
+    return list((await session.scalars(query)).all())
+
+
+def change_message(change: Change) -> dict[str, Any]:
+    """The wire form of a change, shared by GET /api/changes and the WebSocket stream."""
+    return {
+        "seq": change.seq,
+        "entity": change.entity,
+        "op": change.op,
+        "id": str(change.entity_id),
+        "version": change.version,
+        "at": change.at.isoformat(),
+        "by": change.actor,
+        "feature": change.feature,
+    }

@@ -1,0 +1,70 @@
+"""Demonstrations: a static gathering or a route, with its authorisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+from sqlalchemy import DateTime, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.domain.base import OperationalObject
+from app.domain.enums import Authorisation, Entity, EventStatus
+from app.domain.planned_event import EVENT_TRANSITIONS, check_window
+from app.domain.schema import CommonProps, Short, Time, partial
+from app.domain.spec import EntitySpec
+
+
+class Demonstration(OperationalObject, Base):
+    __tablename__ = "demonstrations"
+    __table_args__ = (
+        Index("ix_demonstrations_geom", "geom", postgresql_using="gist"),
+        Index("ix_demonstrations_municipalities", "municipality_codes", postgresql_using="gin"),
+        Index("ix_demonstrations_police_zones", "police_zone_codes", postgresql_using="gin"),
+        Index("ux_demonstrations_source_external_id", "source", "external_id", unique=True,
+              postgresql_where=text("external_id IS NOT NULL")),
+    )
+
+    organiser: Mapped[str | None] = mapped_column(String(300))
+    expected_participants: Mapped[int | None] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    authorisation: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class DemonstrationCreate(CommonProps):
+    organiser: Short | None = None
+    expected_participants: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    starts_at: Time
+    ends_at: Time
+    authorisation: Authorisation = Authorisation.requested
+    status: EventStatus = EventStatus.planned
+
+
+A = Authorisation
+AUTHORISATION_TRANSITIONS = {
+    A.requested: frozenset({A.authorised, A.refused, A.tolerated}),
+    A.authorised: frozenset({A.refused, A.tolerated}),
+    A.refused: frozenset({A.authorised, A.tolerated}),
+    A.tolerated: frozenset({A.authorised, A.refused}),
+}
+
+SPEC = EntitySpec(
+    entity=Entity.demonstration,
+    model=Demonstration,
+    path="demonstrations",
+    ref_prefix="DEM",
+    create_schema=DemonstrationCreate,
+    update_schema=partial(DemonstrationCreate),
+    fields=("organiser", "expected_participants", "starts_at", "ends_at", "authorisation", "status"),
+    geometry_types=frozenset({"Point", "Polygon", "LineString", "MultiLineString"}),
+    status_enum=EventStatus,
+    transitions={"status": EVENT_TRANSITIONS, "authorisation": AUTHORISATION_TRANSITIONS},
+    initial={"status": frozenset({EventStatus.planned, EventStatus.confirmed, EventStatus.ongoing})},
+    window=("starts_at", "ends_at"),
+    text_fields=("organiser",),
+    check=check_window,
+)

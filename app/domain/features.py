@@ -1,0 +1,50 @@
+"""One serialiser: an operational row becomes a GeoJSON Feature."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping
+
+from app.domain.base import OperationalObject
+from app.domain.spec import EntitySpec
+from app.geo.crs import WGS84, transform
+
+COMMON_BEFORE = ("ref", "version", "title", "description")
+COMMON_AFTER = ("visibility", "exercise", "source", "external_id", "created_at", "created_by",
+                "updated_at", "updated_by")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def geometry_of(row: OperationalObject, crs: str = WGS84) -> dict[str, Any] | None:
+    if row.geom is None:
+        return None
+    geom = to_shape(row.geom)  # type: ignore[arg-type]
+    return dict(mapping(transform(geom, WGS84, crs)))
+
+
+def to_feature(spec: EntitySpec, row: OperationalObject, crs: str = WGS84) -> dict[str, Any]:
+    props: dict[str, Any] = {"entity": spec.entity.value}
+    for name in COMMON_BEFORE:
+        props[name] = _plain(getattr(row, name))
+    for name in spec.fields:
+        props[name] = _plain(getattr(row, name))
+    areas = row.areas or {}
+    for key in ("municipality", "municipalities", "police_zone", "police_zones"):
+        props[key] = areas.get(key, [] if key.endswith("s") else None)
+    for name in COMMON_AFTER:
+        props[name] = _plain(getattr(row, name))
+    return {"type": "Feature", "id": str(row.id), "geometry": geometry_of(row, crs), "properties": props}

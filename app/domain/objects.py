@@ -1,0 +1,361 @@
+"""The one write path of operational objects: row, version and change record in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.domain.base import OperationalObject, uuid7
+from app.domain.changes import append_change
+from app.domain.enums import ChangeOp, Entity
+from app.domain.features import to_feature
+from app.domain.idempotency import claim_key, record_key_target
+from app.domain.schema import Props
+from app.domain.spec import EntitySpec
+from app.errors import ProblemError, not_found, validation_problem
+from app.geo.reference import areas_for
+from app.geo.validation import ParsedGeometry
+
+# Common columns a client may set; the rest of the mixin is managed here.
+CLIENT_COMMON = ("title", "description", "visibility", "exercise", "source", "external_id")
+
+
+@dataclass
+class Written:
+    row: OperationalObject
+    feature: dict[str, Any]
+    created: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def _field_problem(loc: str, msg: str) -> ProblemError:
+    return validation_problem([{"loc": ["body", "properties", loc], "msg": msg}])
+
+
+def _check_initial(spec: EntitySpec, values: dict[str, Any]) -> None:
+    for name, allowed in spec.initial.items():
+        if values.get(name) not in allowed:
+            raise _field_problem(name, f"a new {spec.label} starts as one of {', '.join(sorted(allowed))}")
+
+
+def _check_transitions(spec: EntitySpec, row: OperationalObject, changed: dict[str, Any]) -> None:
+    for name, table in spec.transitions.items():
+        if name not in changed:
+            continue
+        old, new = getattr(row, name), changed[name]
+        if old == new:
+            continue
+        allowed = sorted(table.get(old, frozenset()))
+        if new not in allowed:
+            raise ProblemError(
+                409,
+                "Transition not allowed",
+                f"{spec.label} {row.ref}: {name} cannot go from {old} to {new}"
+                + (f"; allowed: {', '.join(allowed)}" if allowed else f"; {old} is final"),
+                type_="transition",
+                field=name,
+                current=old,
+                allowed=allowed,
+            )
+
+
+async def _check_links(session: AsyncSession, spec: EntitySpec, values: dict[str, Any]) -> None:
+    from app.domain.registry import BY_ENTITY
+
+    for id_field, entity_field in spec.links.items():
+        target_id, target_entity = values.get(id_field), values.get(entity_field)
+        if target_id is None or target_entity is None:
+            continue
+        target = BY_ENTITY[Entity(target_entity)]
+        if await session.get(target.model, target_id) is None:
+            raise _field_problem(id_field, f"no {target.label} with id {target_id}")
+
+
+async def _prepare(
+    session: AsyncSession,
+    spec: EntitySpec,
+    values: dict[str, Any],
+    changed: dict[str, Any],
+    geometry: ParsedGeometry | None,
+) -> None:
+    """Derive, check and link-check the merged state; raise 422 naming the field on a problem."""
+    if spec.derive:
+        spec.derive(values, changed)
+    if values.get("external_id") and not values.get("source"):
+        raise _field_problem("external_id", "an external_id needs a source")
+    if spec.check:
+        probe = dict(values)
+        if geometry is not None:
+            probe["_geometry_type"] = geometry.geometry.geom_type
+        problems = spec.check(probe)
+        if problems:
+            raise validation_problem([{"loc": ["body", "properties", f], "msg": m} for f, m in problems])
+    await _check_links(session, spec, values)
+
+
+def _columns(spec: EntitySpec) -> tuple[str, ...]:
+    return CLIENT_COMMON + spec.fields
+
+
+async def _next_ref(session: AsyncSession, spec: EntitySpec, now: datetime) -> str:
+    n = (await session.execute(text(f"SELECT nextval('{spec.entity.value}_ref_seq')"))).scalar_one()
+    return f"{spec.ref_prefix}-{now.year}-{n:06d}"
+
+
+async def _by_external_id(session: AsyncSession, spec: EntitySpec, source: str, ext: str) -> OperationalObject:
+    m = spec.model
+    found = await session.scalar(select(m).where(m.source == source, m.external_id == ext))
+    assert found is not None  # the conflicting row is committed once ON CONFLICT reports it
+    return found
+
+
+async def create(
+    session: AsyncSession,
+    spec: EntitySpec,
+    props: Props,
+    geometry: ParsedGeometry | None,
+    principal: Principal,
+    *,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+) -> Written:
+    """Create an object, or return the first one for a repeated (source, external_id) or key."""
+    values = props.model_dump()
+    if principal.kind == "apikey" and not values.get("source"):
+        values["source"] = principal.name
+    _check_initial(spec, values)
+    if geometry is None and spec.geometry_required:
+        raise validation_problem([{"loc": ["body", "geometry"], "msg": f"a {spec.label} needs a geometry"}])
+
+    if idempotency_key is not None:
+        earlier = await claim_key(session, principal.actor, idempotency_key, spec.entity, fingerprint or "")
+        if earlier is not None:
+            row = await session.get(spec.model, earlier)
+            if row is not None:
+                return Written(row, to_feature(spec, row), created=False)
+
+    await _prepare(session, spec, values, values, geometry)
+    now = datetime.now(UTC)
+    model = spec.model
+    row_values = {name: values.get(name) for name in _columns(spec)}
+    row_values.update(
+        id=uuid7(),
+        ref=await _next_ref(session, spec, now),
+        version=1,
+        geom=from_shape(geometry.geometry, srid=4326) if geometry else None,
+        created_at=now,
+        created_by=principal.actor,
+        updated_at=now,
+        updated_by=principal.actor,
+    )
+    areas = await areas_for(session, geometry.geometry if geometry else None)
+    row_values.update(_area_columns(areas))
+    # A retried create with the same (source, external_id) waits for the first and then finds it.
+    stmt = (
+        pg_insert(model)
+        .values(**row_values)
+        .on_conflict_do_nothing(
+            index_elements=["source", "external_id"], index_where=model.external_id.isnot(None)
+        )
+        .returning(model)
+    )
+    row = (await session.scalars(stmt, execution_options={"populate_existing": True})).one_or_none()
+    if row is None:
+        row = await _by_external_id(session, spec, values["source"], values["external_id"])
+        if idempotency_key is not None:
+            await record_key_target(session, principal.actor, idempotency_key, row.id)
+        return Written(row, to_feature(spec, row), created=False)
+    if idempotency_key is not None:
+        await record_key_target(session, principal.actor, idempotency_key, row.id)
+    feature = to_feature(spec, row)
+    await append_change(session, entity=spec.entity, entity_id=row.id, op=ChangeOp.created,
+                        version=1, actor=principal.actor, feature=feature)
+    return Written(row, feature, notes=geometry.notes if geometry else [])
+
+
+def _area_columns(areas: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "areas": areas,
+        "municipality_codes": [a["code"] for a in areas["municipalities"]],
+        "police_zone_codes": [a["code"] for a in areas["police_zones"]],
+    }
+
+
+async def get_for_update(
+    session: AsyncSession, spec: EntitySpec, object_id: uuid.UUID, scope: ColumnElement[bool] | None
+) -> OperationalObject:
+    query = select(spec.model).where(spec.model.id == object_id).with_for_update()
+    if scope is not None:
+        query = query.where(scope)
+    row = await session.scalar(query)
+    if row is None:
+        raise not_found(spec.label, object_id)
+    return row
+
+
+def stale(spec: EntitySpec, row: OperationalObject, expected: int) -> ProblemError:
+    return ProblemError(
+        412,
+        "Version mismatch",
+        f"{spec.label} {row.ref} is at version {row.version}, not {expected}: "
+        "someone changed it first; review the current state and retry with its version",
+        type_="stale-version",
+        current=to_feature(spec, row),
+        headers={"ETag": f'"{row.version}"'},
+    )
+
+
+async def update(
+    session: AsyncSession,
+    spec: EntitySpec,
+    object_id: uuid.UUID,
+    patch: Props,
+    geometry: ParsedGeometry | None,
+    expected_version: int,
+    principal: Principal,
+    scope: ColumnElement[bool] | None = None,
+) -> Written:
+    """Apply a partial change if the client saw the current version (optimistic locking)."""
+    row = await get_for_update(session, spec, object_id, scope)
+    if row.version != expected_version:
+        raise stale(spec, row, expected_version)
+    changed = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if getattr(row, k) != v}
+    new_geom = None
+    if geometry is not None:
+        new_geom = from_shape(geometry.geometry, srid=4326)
+        old = await session.scalar(select(func.ST_Equals(spec.model.geom, new_geom)).where(
+            spec.model.id == row.id)) if row.geom is not None else False
+        if old:
+            new_geom = None
+    if not changed and new_geom is None:
+        return Written(row, to_feature(spec, row), created=False)
+    _check_transitions(spec, row, changed)
+    values = {name: getattr(row, name) for name in _columns(spec)}
+    values.update(changed)
+    await _prepare(session, spec, values, changed, geometry)
+    for name in _columns(spec):
+        if values[name] != getattr(row, name):
+            setattr(row, name, values[name])
+    if new_geom is not None:
+        row.geom = new_geom
+        assert geometry is not None
+        for key, value in _area_columns(await areas_for(session, geometry.geometry)).items():
+            setattr(row, key, value)
+    row.version += 1
+    row.updated_at = datetime.now(UTC)
+    row.updated_by = principal.actor
+    await session.flush()
+    feature = to_feature(spec, row)
+    await append_change(session, entity=spec.entity, entity_id=row.id, op=ChangeOp.updated,
+                        version=row.version, actor=principal.actor, feature=feature)
+    return Written(row, feature, created=False, notes=geometry.notes if geometry else [])
+
+
+async def remove(
+    session: AsyncSession,
+    spec: EntitySpec,
+    object_id: uuid.UUID,
+    expected_version: int | None,
+    principal: Principal,
+) -> int:
+    """Delete a wrongly created object; its last state stays in the change feed."""
+    row = await get_for_update(session, spec, object_id, None)
+    if expected_version is not None and row.version != expected_version:
+        raise stale(spec, row, expected_version)
+    feature = to_feature(spec, row)
+    feature["properties"]["deleted_by"] = principal.actor
+    await session.execute(delete(spec.model).where(spec.model.id == row.id))
+    seq, _ = await append_change(session, entity=spec.entity, entity_id=row.id, op=ChangeOp.deleted,
+                                 version=row.version + 1, actor=principal.actor, feature=feature)
+    return seq
+
+
+async def get(
+    session: AsyncSession, spec: EntitySpec, object_id: uuid.UUID, scope: ColumnElement[bool] | None
+) -> OperationalObject:
+    query = select(spec.model).where(spec.model.id == object_id)
+    if scope is not None:
+        query = query.where(scope)
+    row = await session.scalar(query)
+    if row is None:
+        raise not_found(spec.label, object_id)
+    return row
+
+
+@dataclass
+class ListFilter:
+    bbox: tuple[float, float, float, float] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    status: list[str] | None = None
+    kind: list[str] | None = None
+    municipality: list[str] | None = None
+    police_zone: list[str] | None = None
+    q: str | None = None
+    exercise: bool | None = None
+    subject: uuid.UUID | None = None
+
+
+def like_pattern(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def filtered(spec: EntitySpec, f: ListFilter, scope: ColumnElement[bool] | None) -> Select[Any]:
+    m = spec.model
+    query: Select[Any] = select(m)
+    clauses: list[ColumnElement[bool]] = []
+    if scope is not None:
+        clauses.append(scope)
+    if f.bbox is not None:
+        clauses.append(m.geom.op("&&")(func.ST_MakeEnvelope(*f.bbox, 4326)))
+        clauses.append(func.ST_Intersects(m.geom, func.ST_MakeEnvelope(*f.bbox, 4326)))
+    if spec.window and (f.start or f.end):
+        start_col = getattr(m, spec.window[0])
+        end_col = getattr(m, spec.window[1]) if spec.window[1] else start_col
+        if f.end is not None:
+            clauses.append(or_(start_col.is_(None), start_col <= f.end))
+        if f.start is not None:
+            clauses.append(or_(end_col.is_(None), end_col >= f.start))
+    if f.status and spec.status_field:
+        clauses.append(getattr(m, spec.status_field).in_(f.status))
+    if f.kind and spec.kind_field:
+        clauses.append(getattr(m, spec.kind_field).in_(f.kind))
+    if f.municipality:
+        clauses.append(m.municipality_codes.overlap(f.municipality))
+    if f.police_zone:
+        clauses.append(m.police_zone_codes.overlap(f.police_zone))
+    if f.exercise is not None:
+        clauses.append(m.exercise.is_(f.exercise))
+    if f.subject is not None and "subject_id" in spec.fields:
+        clauses.append(m.subject_id == f.subject)  # type: ignore[attr-defined]
+    if f.subject is not None and "parent_id" in spec.fields:
+        clauses.append(m.parent_id == f.subject)  # type: ignore[attr-defined]
+    if f.q:
+        pattern = like_pattern(f.q)
+        cols = [m.title, m.description, m.ref, *(getattr(m, c) for c in spec.text_fields)]
+        clauses.append(or_(*(c.ilike(pattern, escape="\\") for c in cols)))
+    return query.where(and_(*clauses)) if clauses else query
+
+
+async def page(
+    session: AsyncSession,
+    spec: EntitySpec,
+    f: ListFilter,
+    scope: ColumnElement[bool] | None,
+    limit: int,
+    after: uuid.UUID | None,
+) -> tuple[list[OperationalObject], bool]:
+    """Newest first, keyset on the time-ordered id; returns the page and whether more remain."""
+    query = filtered(spec, f, scope)
+    if after is not None:
+        query = query.where(spec.model.id < after)
+    rows = list((await session.scalars(query.order_by(spec.model.id.desc()).limit(limit + 1))).all())
+    return rows[:limit], len(rows) > limit

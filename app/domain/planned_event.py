@@ -1,0 +1,84 @@
+"""Planned events: mass events, visits, summits, matches, exercises; each a time window at a venue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Field
+from sqlalchemy import DateTime, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.domain.base import OperationalObject
+from app.domain.enums import Entity, EventKind, EventStatus, RiskLevel
+from app.domain.schema import CommonProps, Short, Time, partial
+from app.domain.spec import EntitySpec
+
+
+class PlannedEvent(OperationalObject, Base):
+    __tablename__ = "planned_events"
+    __table_args__ = (
+        Index("ix_planned_events_geom", "geom", postgresql_using="gist"),
+        Index("ix_planned_events_municipalities", "municipality_codes", postgresql_using="gin"),
+        Index("ix_planned_events_police_zones", "police_zone_codes", postgresql_using="gin"),
+        Index("ux_planned_events_source_external_id", "source", "external_id", unique=True,
+              postgresql_where=text("external_id IS NOT NULL")),
+    )
+
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    venue: Mapped[str | None] = mapped_column(String(300))
+    expected_attendance: Mapped[int | None] = mapped_column(Integer)
+    risk_level: Mapped[str] = mapped_column(String(16))
+    organiser: Mapped[str | None] = mapped_column(String(300))
+
+
+class PlannedEventCreate(CommonProps):
+    kind: EventKind
+    status: EventStatus = EventStatus.planned
+    starts_at: Time
+    ends_at: Time
+    venue: Short | None = None
+    expected_attendance: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    risk_level: RiskLevel = RiskLevel.medium
+    organiser: Short | None = None
+
+
+E = EventStatus
+EVENT_TRANSITIONS = {
+    E.planned: frozenset({E.confirmed, E.ongoing, E.cancelled}),
+    E.confirmed: frozenset({E.planned, E.ongoing, E.cancelled}),
+    E.ongoing: frozenset({E.ended}),
+    E.ended: frozenset({E.ongoing}),
+    E.cancelled: frozenset({E.planned}),
+}
+
+
+def check_window(values: dict[str, Any]) -> list[tuple[str, str]]:
+    if values["ends_at"] <= values["starts_at"]:
+        return [("ends_at", "must be after starts_at")]
+    return []
+
+
+SPEC = EntitySpec(
+    entity=Entity.planned_event,
+    model=PlannedEvent,
+    path="events",
+    ref_prefix="EVT",
+    create_schema=PlannedEventCreate,
+    update_schema=partial(PlannedEventCreate),
+    fields=("kind", "status", "starts_at", "ends_at", "venue", "expected_attendance", "risk_level",
+            "organiser"),
+    geometry_types=None,
+    status_enum=EventStatus,
+    kind_field="kind",
+    kind_enum=EventKind,
+    transitions={"status": EVENT_TRANSITIONS},
+    initial={"status": frozenset({E.planned, E.confirmed, E.ongoing})},
+    window=("starts_at", "ends_at"),
+    text_fields=("venue", "organiser"),
+    check=check_window,
+)

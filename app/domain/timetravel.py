@@ -1,0 +1,102 @@
+"""The picture as it stood at a past instant, rebuilt from the change feed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, cast, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.changes import Change
+from app.domain.objects import ListFilter, like_pattern
+from app.domain.spec import EntitySpec
+
+
+def _latest_states(spec: EntitySpec, at: datetime) -> Any:
+    return (
+        select(Change.entity_id, Change.op, Change.feature)
+        .where(Change.entity == spec.entity.value, Change.at <= at)
+        .distinct(Change.entity_id)
+        .order_by(Change.entity_id, Change.seq.desc())
+        .subquery()
+    )
+
+
+def _clauses(spec: EntitySpec, s: Any, f: ListFilter, scope: dict[str, str]) -> list[ColumnElement[bool]]:
+    props = s.c.feature["properties"]
+
+    def text_of(name: str) -> Any:
+        return props[name].astext
+
+    def time_of(name: str) -> Any:
+        return cast(text_of(name), TIMESTAMP(timezone=True))
+
+    clauses: list[ColumnElement[bool]] = [s.c.op != "deleted"]
+    clauses += [text_of(k) == v for k, v in scope.items()]
+    if f.bbox is not None:
+        geom = func.ST_SetSRID(func.ST_GeomFromGeoJSON(s.c.feature["geometry"].astext), 4326)
+        clauses.append(s.c.feature["geometry"].astext.isnot(None))
+        clauses.append(func.ST_Intersects(geom, func.ST_MakeEnvelope(*f.bbox, 4326)))
+    if spec.window and (f.start or f.end):
+        start, end = spec.window[0], spec.window[1] or spec.window[0]
+        if f.end is not None:
+            clauses.append(or_(text_of(start).is_(None), time_of(start) <= f.end))
+        if f.start is not None:
+            clauses.append(or_(text_of(end).is_(None), time_of(end) >= f.start))
+    if f.status and spec.status_field:
+        clauses.append(text_of(spec.status_field).in_(f.status))
+    if f.kind and spec.kind_field:
+        clauses.append(text_of(spec.kind_field).in_(f.kind))
+    for key, codes in (("municipalities", f.municipality), ("police_zones", f.police_zone)):
+        if codes:
+            clauses.append(or_(*(props[key].contains(type_coerce([{"code": c}], JSONB)) for c in codes)))
+    if f.exercise is not None:
+        clauses.append(props["exercise"] == type_coerce(f.exercise, JSONB))
+    if f.q:
+        pattern = like_pattern(f.q)
+        names = ["title", "description", "ref", *spec.text_fields]
+        clauses.append(or_(*(text_of(n).ilike(pattern, escape="\\") for n in names)))
+    return clauses
+
+
+async def page_at(
+    session: AsyncSession,
+    spec: EntitySpec,
+    at: datetime,
+    f: ListFilter,
+    scope: dict[str, str],
+    limit: int,
+    after: uuid.UUID | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    s = _latest_states(spec, at)
+    clauses = _clauses(spec, s, f, scope)
+    if after is not None:
+        clauses.append(s.c.entity_id < after)
+    query = select(s.c.feature).where(and_(*clauses)).order_by(s.c.entity_id.desc()).limit(limit + 1)
+    rows = [r for (r,) in (await session.execute(query)).all()]
+    return rows[:limit], len(rows) > limit
+
+
+async def feature_at(
+    session: AsyncSession, spec: EntitySpec, object_id: uuid.UUID, at: datetime, scope: dict[str, str]
+) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            select(Change.op, Change.feature)
+            .where(Change.entity == spec.entity.value, Change.entity_id == object_id, Change.at <= at)
+            .order_by(Change.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None or row.op == "deleted":
+        return None
+    feature: dict[str, Any] = row.feature
+    props = feature["properties"]
+    if any(props.get(k) != v for k, v in scope.items()):
+        return None
+    return feature
+
+

@@ -1,0 +1,75 @@
+"""Coordinate reference systems the API speaks: WGS 84 on the wire, Belgian Lambert on request."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+
+from app.errors import ProblemError
+
+WGS84 = "EPSG:4326"
+LAMBERT72 = "EPSG:31370"
+LAMBERT2008 = "EPSG:3812"
+SUPPORTED = (WGS84, LAMBERT72, LAMBERT2008)
+
+_ALIASES = {
+    "EPSG:4326": WGS84,
+    "CRS84": WGS84,
+    "OGC:CRS84": WGS84,
+    "HTTP://WWW.OPENGIS.NET/DEF/CRS/OGC/1.3/CRS84": WGS84,
+    "EPSG:31370": LAMBERT72,
+    "HTTP://WWW.OPENGIS.NET/DEF/CRS/EPSG/0/31370": LAMBERT72,
+    "EPSG:3812": LAMBERT2008,
+    "HTTP://WWW.OPENGIS.NET/DEF/CRS/EPSG/0/3812": LAMBERT2008,
+    "HTTP://WWW.OPENGIS.NET/DEF/CRS/EPSG/0/4326": WGS84,
+}
+
+# Plausible projected extents of Belgium, to catch lon/lat sent under a Lambert label.
+PROJECTED_EXTENT = {
+    LAMBERT72: (0.0, 0.0, 320_000.0, 260_000.0),
+    LAMBERT2008: (480_000.0, 480_000.0, 820_000.0, 780_000.0),
+}
+
+OGC_URI = {
+    WGS84: "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    LAMBERT72: "http://www.opengis.net/def/crs/EPSG/0/31370",
+    LAMBERT2008: "http://www.opengis.net/def/crs/EPSG/0/3812",
+}
+
+
+def parse_crs(value: str | None, where: str = "crs") -> str:
+    if value is None or value == "":
+        return WGS84
+    crs = _ALIASES.get(value.strip().upper())
+    if crs is None:
+        raise ProblemError(
+            400,
+            "Unsupported CRS",
+            f"{where}={value!r} is not supported; use one of {', '.join(SUPPORTED)}",
+            type_="unsupported-crs",
+            errors=[{"loc": ["query", where], "msg": f"one of {', '.join(SUPPORTED)}"}],
+        )
+    return crs
+
+
+@lru_cache(maxsize=8)
+def _transformer(src: str, dst: str) -> Transformer:
+    # always_xy: GeoJSON order (lon, lat / easting, northing) whatever the CRS axis order says.
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def transform(geom: BaseGeometry, src: str, dst: str) -> BaseGeometry:
+    if src == dst:
+        return geom
+    t = _transformer(src, dst)
+
+    def _apply(coords: Any) -> Any:
+        x, y = t.transform(coords[:, 0], coords[:, 1])
+        coords[:, 0], coords[:, 1] = x, y
+        return coords
+
+    return shapely.transform(geom, _apply)

@@ -1,0 +1,191 @@
+"""Reference layers (region, municipalities, police zones) and the spatial join that enriches objects."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from geoalchemy2 import Geometry
+from geoalchemy2.shape import from_shape
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import BigInteger, Identity, Index, String, delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.errors import ProblemError
+
+LAYERS = ("region", "municipality", "police_zone")
+LAYER_FILES = {"region": "region.geojson", "municipality": "municipalities.geojson",
+               "police_zone": "police_zones.geojson"}
+
+
+class ReferenceArea(Base):
+    """A whole reference polygon, as published (for display and for reads)."""
+
+    __tablename__ = "reference_areas"
+
+    layer: Mapped[str] = mapped_column(String(16), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name_fr: Mapped[str] = mapped_column(String(128))
+    name_nl: Mapped[str] = mapped_column(String(128))
+    parent_code: Mapped[str | None] = mapped_column(String(16))
+    geom: Mapped[object] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+
+
+class ReferenceAreaPart(Base):
+    """Reference polygons cut into small pieces (ST_Subdivide), for fast spatial joins."""
+
+    __tablename__ = "reference_area_parts"
+    __table_args__ = (Index("ix_reference_area_parts_geom", "geom", postgresql_using="gist"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(16))
+    geom: Mapped[object] = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=False))
+
+
+@dataclass(frozen=True)
+class AreaRow:
+    layer: str
+    code: str
+    name_fr: str
+    name_nl: str
+    parent_code: str | None
+    geometry: BaseGeometry
+
+
+def detect_layer(features: list[dict[str, Any]]) -> str:
+    props = features[0].get("properties") or {} if features else {}
+    if "zone_id" in props:
+        return "police_zone"
+    nis = str(props.get("nis_code", ""))
+    if len(features) == 1 and (nis == "04000" or "name_en" in props):
+        return "region"
+    if nis.startswith("21"):
+        return "municipality"
+    raise ValueError("cannot tell which reference layer this is (expected zone_id or nis_code)")
+
+
+def rows_from_geojson(doc: dict[str, Any], layer: str | None = None) -> list[AreaRow]:
+    features = doc.get("features") if doc.get("type") == "FeatureCollection" else None
+    if not features:
+        raise ValueError("expected a non-empty GeoJSON FeatureCollection")
+    layer = layer or detect_layer(features)
+    rows = []
+    for f in features:
+        p = f.get("properties") or {}
+        geom = shape(f["geometry"])
+        if geom.geom_type == "Polygon":
+            from shapely.geometry import MultiPolygon
+
+            geom = MultiPolygon([geom])
+        if layer == "police_zone":
+            code, parent = str(p["zone_id"]), None
+        elif layer == "municipality":
+            code, parent = str(p["nis_code"]), (str(p["police_zone"]) if p.get("police_zone") else None)
+        else:
+            code, parent = str(p.get("nis_code", "04000")), None
+        rows.append(AreaRow(layer, code, p.get("name_fr", code), p.get("name_nl", code), parent, geom))
+    return rows
+
+
+async def read_source(source: str) -> dict[str, Any]:
+    if source.startswith(("http://", "https://")):
+        async with httpx.AsyncClient(timeout=60) as client:
+            response = await client.get(source)
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+            return data
+    loaded: dict[str, Any] = json.loads(Path(source).read_text(encoding="utf-8"))
+    return loaded
+
+
+def expand_sources(paths: list[str]) -> list[str]:
+    """A directory stands for the layer files found in it."""
+    out: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = [str(path / name) for name in LAYER_FILES.values() if (path / name).exists()]
+            if not found:
+                raise ValueError(f"{p}: none of {', '.join(LAYER_FILES.values())} found")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+async def replace_layer(session: AsyncSession, layer: str, rows: list[AreaRow]) -> int:
+    """Replace one layer wholesale (idempotent), and its subdivided copy used for joins."""
+    await session.execute(delete(ReferenceArea).where(ReferenceArea.layer == layer))
+    await session.execute(text("DELETE FROM reference_area_parts WHERE layer = :l"), {"l": layer})
+    for r in rows:
+        session.add(ReferenceArea(layer=layer, code=r.code, name_fr=r.name_fr, name_nl=r.name_nl,
+                                  parent_code=r.parent_code, geom=from_shape(r.geometry, srid=4326)))
+    await session.flush()
+    # Subdivided parts keep point-in-polygon tests cheap on detailed UrbIS outlines.
+    await session.execute(
+        text(
+            """INSERT INTO reference_area_parts (layer, code, geom)
+               SELECT layer, code, ST_Subdivide(geom, 128) FROM reference_areas WHERE layer = :l"""
+        ),
+        {"l": layer},
+    )
+    return len(rows)
+
+
+async def areas_for(session: AsyncSession, geom: BaseGeometry | None) -> dict[str, Any]:
+    """Municipalities and police zones a geometry touches; the primary one holds its representative point."""
+    empty: dict[str, Any] = {"municipality": None, "municipalities": [], "police_zone": None,
+                             "police_zones": []}
+    if geom is None:
+        return empty
+    rows = (
+        await session.execute(
+            text(
+                """
+                WITH g AS (SELECT ST_GeomFromWKB(:wkb, 4326) AS g),
+                     hits AS (
+                        SELECT DISTINCT p.layer, p.code FROM reference_area_parts p, g
+                        WHERE p.layer IN ('municipality', 'police_zone') AND ST_Intersects(p.geom, g.g)),
+                     prim AS (
+                        SELECT DISTINCT p.layer, p.code FROM reference_area_parts p, g
+                        WHERE p.layer IN ('municipality', 'police_zone')
+                          AND ST_Intersects(p.geom, ST_PointOnSurface(g.g)))
+                SELECT a.layer, a.code, a.name_fr, a.name_nl,
+                       EXISTS (SELECT 1 FROM prim WHERE prim.layer = a.layer AND prim.code = a.code) AS primary
+                FROM hits JOIN reference_areas a USING (layer, code)
+                ORDER BY a.layer, a.code
+                """
+            ),
+            {"wkb": geom.wkb},
+        )
+    ).all()
+    out = empty
+    plural = {"municipality": "municipalities", "police_zone": "police_zones"}
+    for r in rows:
+        item = {"code": r.code, "name_fr": r.name_fr, "name_nl": r.name_nl}
+        out[plural[r.layer]].append(item)
+        if r.primary and out[r.layer] is None:
+            out[r.layer] = item
+    for key, many in plural.items():
+        if out[key] is None and out[many]:
+            out[key] = out[many][0]
+    return out
+
+
+async def layer_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(ReferenceArea.layer, func.count()).group_by(ReferenceArea.layer)
+    )
+    return {layer: int(n) for layer, n in rows.all()}
+
+
+def not_loaded() -> ProblemError:
+    return ProblemError(503, "Reference layers missing",
+                        "no reference layers are loaded; run `sitcen reference load`")

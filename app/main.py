@@ -1,0 +1,85 @@
+"""The application: create_app() wires routers, errors, middleware and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import HTMLResponse, Response
+
+from app import errors
+from app.api import auth, changes, objects, reference
+from app.api.responses import json_response
+from app.db import make_engine, make_sessionmaker
+from app.domain.registry import SPECS
+from app.middleware import BodyLimit, SecurityHeaders
+from app.settings import Settings, get_settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = make_engine(settings)
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="sitcen",
+        summary="Situational awareness of the Brussels-Capital Region's crisis centre",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(auth.router)
+    for spec in SPECS:
+        app.include_router(objects.object_router(spec, settings))
+    app.include_router(changes.router)
+    app.include_router(reference.router)
+
+    @app.get("/api/health", tags=["health"], summary="Liveness and database reachability")
+    async def health() -> Response:
+        async with app.state.sessions() as session:
+            head = (await session.execute(text("SELECT seq FROM feed_counter WHERE id = 1"))).scalar()
+        return json_response({"status": "ok", "head": head})
+
+    app.mount("/api/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="sitcen API",
+            swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs/assets/favicon-32x32.png",
+        )
+
+    if STATIC_DIR.is_dir():
+        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["*"], allow_headers=["*"], expose_headers=["ETag", "Location"])
+    app.add_middleware(SecurityHeaders)
+    return app

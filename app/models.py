@@ -1,0 +1,11 @@
+"""Every table, imported in one place so that Alembic sees the whole schema."""
+
+from __future__ import annotations
+
+from app.auth import models as auth_models
+from app.db import Base
+from app.domain import changes, idempotency, registry
+from app.geo import reference
+
+metadata = Base.metadata
+__all__ = ["auth_models", "changes", "idempotency", "metadata", "reference", "registry"]

@@ -1,0 +1,81 @@
+"""Settings, read once from the environment (prefix ``SITCEN_``) at start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+
+
+def asyncpg_url(url: str) -> str:
+    """Accept a plain ``postgresql://`` URL and return the SQLAlchemy asyncpg form."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("SITCEN_DATABASE_URL must be a postgresql:// URL")
+
+
+def plain_url(url: str) -> str:
+    """The libpq form of a database URL, for asyncpg.connect and psql."""
+    return "postgresql://" + asyncpg_url(url).removeprefix("postgresql+asyncpg://")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SITCEN_", frozen=True)
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL/PostGIS URL. Unset: a local cluster is started under .local/.",
+    )
+    secret_key: str = Field(default="", description="Signs access tokens. Required outside local mode.")
+    reference_dir: Path | None = Field(
+        default=None, description="Directory of reference GeoJSON layers loaded at local start."
+    )
+    local_dir: Path = Field(
+        default=PROJECT_ROOT / ".local", description="Where local mode keeps its database cluster."
+    )
+    local_pg_port: int = Field(default=54329, description="Port of the self-started local cluster.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_hours: int = Field(default=12, ge=1, le=24 * 30)
+    max_body_bytes: int = 1_000_000
+    page_limit_default: int = 100
+    page_limit_max: int = 1000
+    db_pool_size: int = 10
+    cors_origins: list[str] = Field(default_factory=list)
+    basemap_style_url: str | None = None
+    feed_poll_seconds: float = Field(default=2.0, gt=0, description="Safety-net poll of the change feed.")
+    ws_queue_size: int = Field(default=1000, ge=10, description="Per-client send queue bound.")
+    ws_ping_seconds: float = Field(default=20.0, gt=0)
+    ws_hello_timeout_seconds: float = Field(default=5.0, gt=0)
+    feed_retention_days: int | None = Field(
+        default=None, description="Changes older than this are pruned; unset keeps everything."
+    )
+    local_mode: bool = Field(default=False, description="Set by the self-starting local run only.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, v: str | None) -> str | None:
+        return asyncpg_url(v) if v else None
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if not self.local_mode and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "SITCEN_SECRET_KEY is missing or a placeholder; set a long random value "
+                "(e.g. `python -c 'import secrets;print(secrets.token_urlsafe(48))'`)"
+            )
+        if not self.local_mode and len(self.secret_key) < 32:
+            raise ValueError("SITCEN_SECRET_KEY must be at least 32 characters")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,191 @@
+"""Test harness: a real PostGIS database (migrated, reference layers loaded) and a real uvicorn.
+
+The database is the project-local cluster (app.localdb) unless SITCEN_TEST_DATABASE_BASE names
+another server, e.g. postgresql://postgres@127.0.0.1:5432.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import localdb
+from app.db import make_engine, make_sessionmaker, transaction, upgrade_database
+from app.settings import PROJECT_ROOT, Settings
+
+REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+PASSWORD = "correct horse battery staple"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    base = os.environ.get("SITCEN_TEST_DATABASE_BASE") or localdb.ensure_cluster(
+        PROJECT_ROOT / ".local", int(os.environ.get("SITCEN_LOCAL_PG_PORT", "54329"))
+    )
+    name = f"sitcen_test_{os.getpid()}"
+    url = localdb.ensure_database(base, name)
+    upgrade_database(url)
+    yield url
+    localdb.drop_database(base, name)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key=secrets.token_urlsafe(48))
+
+
+@pytest.fixture(scope="session")
+async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    from app.cli import load_reference
+
+    engine = make_engine(settings)
+    factory = make_sessionmaker(engine)
+    await load_reference(factory, [str(REFERENCE_DIR)])
+    yield factory
+    await engine.dispose()
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/ws"
+
+
+def start_server(settings: Settings, port: int | None = None, extra_env: dict[str, str] | None = None,
+                 name: str = "server") -> Server:
+    port = port or free_port()
+    env = {**os.environ, "SITCEN_DATABASE_URL": settings.database_url or "",
+           "SITCEN_SECRET_KEY": settings.secret_key, **(extra_env or {})}
+    env.pop("SITCEN_LOCAL_MODE", None)
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"{name}-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--ws", "websockets", "--log-level", "warning"],
+        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                return Server(url, env, process, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not become healthy: {log.read_text()[-2000:]}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@dataclass
+class Identities:
+    """Users of each role and a dispatch API key, created once for the session."""
+
+    passwords: dict[str, str]
+    keys: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+async def identities(sessions: async_sessionmaker[AsyncSession]) -> Identities:
+    from app.auth.service import create_api_key, create_user
+    from app.domain.enums import Role
+
+    users = {"op": Role.operator, "coord": Role.coordinator, "off": Role.official, "part": Role.partner,
+             "adm": Role.admin}
+    keys: dict[str, str] = {}
+    async with transaction(sessions) as session:
+        for name, role in users.items():
+            await create_user(session, name, PASSWORD, role, actor="tests",
+                              organisation="pz-5339" if role == Role.partner else None)
+        for name in ("dispatch-a", "dispatch-b"):
+            _, keys[name] = await create_api_key(session, name, Role.dispatch, actor="tests")
+    return Identities({u: PASSWORD for u in users}, keys)
+
+
+@pytest.fixture(scope="session")
+def server(settings: Settings, sessions: Any, identities: Identities) -> Iterator[Server]:
+    srv = start_server(settings)
+    for user in identities.passwords:
+        r = httpx.post(srv.url + "/api/auth/token", data={"username": user, "password": PASSWORD})
+        r.raise_for_status()
+        srv.tokens[user] = r.json()["access_token"]
+    yield srv
+    stop_server(srv)
+
+
+def auth(server: Server, who: str) -> dict[str, str]:
+    """Headers for a user (by name) or an API key (dispatch-a, dispatch-b)."""
+    if who.startswith("dispatch"):
+        return {}
+    return {"Authorization": f"Bearer {server.tokens[who]}"}
+
+
+@pytest.fixture
+async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    """An operator's HTTP client."""
+    async with httpx.AsyncClient(base_url=server.url, headers=auth(server, "op"), timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+async def client_for(server: Server, identities: Identities) -> AsyncIterator[Any]:
+    """A factory of HTTP clients acting as a given user or API key."""
+    opened: list[httpx.AsyncClient] = []
+
+    def make(who: str) -> httpx.AsyncClient:
+        headers = ({"X-API-Key": identities.keys[who]} if who in identities.keys else auth(server, who))
+        c = httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30)
+        opened.append(c)
+        return c
+
+    yield make
+    for c in opened:
+        await c.aclose()
+
+
+GRAND_PLACE = [4.3525, 50.8467]
+
+
+def incident(title: str = "Incendie rue Haute", *, point: list[float] | None = None, **props: Any) -> dict[str, Any]:
+    """A valid incident Feature, with overrides."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": point or GRAND_PLACE},
+        "properties": {"title": title, "category": "fire", "severity": "moderate", **props},
+    }
