@@ -30,7 +30,7 @@ _ALIASES = {
 
 # Plausible projected extents of Belgium, to catch lon/lat sent under a Lambert label.
 PROJECTED_EXTENT = {
-    LAMBERT72: (0.0, 0.0, 320_000.0, 260_000.0),
+    LAMBERT72: (10_000.0, 10_000.0, 320_000.0, 260_000.0),
     LAMBERT2008: (480_000.0, 480_000.0, 820_000.0, 780_000.0),
 }
 
