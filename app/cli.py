@@ -1,4 +1,4 @@
-"""The `sitcen` command: serve, migrate, load reference layers, manage users and keys, demo, watch."""
+"""The `sitcen` command: serve, migrate, reference layers, users and keys, demo, watch."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def _local_mode() -> bool:
     os.environ.setdefault("SITCEN_SECRET_KEY", localdb.secret_key(local_dir))
     if DEFAULT_REFERENCE_DIR.is_dir():
         os.environ.setdefault("SITCEN_REFERENCE_DIR", str(DEFAULT_REFERENCE_DIR))
-    print(f"local mode: PostGIS cluster in {local_dir}, database {os.environ['SITCEN_DATABASE_URL']}")
+    print(
+        f"local mode: PostGIS cluster in {local_dir}, database {os.environ['SITCEN_DATABASE_URL']}"
+    )
     return True
 
 
@@ -58,7 +60,9 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
     print(f"database at {args.revision}")
 
 
-async def load_reference(sessions: Any, sources: list[str], layer: str | None = None) -> dict[str, int]:
+async def load_reference(
+    sessions: Any, sources: list[str], layer: str | None = None
+) -> dict[str, int]:
     from app.db import transaction
     from app.geo import reference
 
@@ -95,9 +99,16 @@ def cmd_user_create(args: argparse.Namespace) -> None:
 
     async def work(sessions: Any) -> None:
         async with transaction(sessions) as session:
-            await create_user(session, args.username, password, Role(args.role), actor="cli",
-                              full_name=args.full_name, organisation=args.organisation,
-                              language=args.language)
+            await create_user(
+                session,
+                args.username,
+                password,
+                Role(args.role),
+                actor="cli",
+                full_name=args.full_name,
+                organisation=args.organisation,
+                language=args.language,
+            )
 
     _run(work)
     print(f"user {args.username} ({args.role}) created")
@@ -112,8 +123,9 @@ def cmd_apikey_create(args: argparse.Namespace) -> None:
 
     async def work(sessions: Any) -> str:
         async with transaction(sessions) as session:
-            _, key = await create_api_key(session, args.name, Role(args.role), actor="cli",
-                                          expires_at=expires)
+            _, key = await create_api_key(
+                session, args.name, Role(args.role), actor="cli", expires_at=expires
+            )
             return key
 
     key = _run(work)
@@ -173,9 +185,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     if local:
         _prepare_local(str(settings.reference_dir) if settings.reference_dir else None)
-    uvicorn.run("app.main:create_app", factory=True, host=args.host or settings.host,
-                port=args.port or settings.port, ws="websockets", log_level=args.log_level,
-                proxy_headers=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        ws="websockets",
+        log_level=args.log_level,
+        proxy_headers=True,
+    )
 
 
 def cmd_watch(args: argparse.Namespace) -> None:
@@ -191,19 +209,27 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sitcen", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", help="run the API and dashboard (local PostGIS if no SITCEN_DATABASE_URL)")
+    s = sub.add_parser(
+        "serve", help="run the API and dashboard (local PostGIS if no SITCEN_DATABASE_URL)"
+    )
     s.add_argument("--host")
     s.add_argument("--port", type=int)
     s.add_argument("--log-level", default="info")
     s.set_defaults(func=cmd_serve)
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
     up = db.add_parser("upgrade", help="run migrations")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=cmd_db_upgrade)
 
-    ref = sub.add_parser("reference", help="reference layers").add_subparsers(dest="ref_command", required=True)
-    load = ref.add_parser("load", help="load region / municipalities / police zones GeoJSON (files, dirs, URLs)")
+    ref = sub.add_parser("reference", help="reference layers").add_subparsers(
+        dest="ref_command", required=True
+    )
+    load = ref.add_parser(
+        "load", help="load region / municipalities / police zones GeoJSON (files, dirs, URLs)"
+    )
     load.add_argument("paths", nargs="+")
     load.add_argument("--layer", choices=["region", "municipality", "police_zone"])
     load.set_defaults(func=cmd_reference_load)
@@ -218,7 +244,8 @@ def parser() -> argparse.ArgumentParser:
     uc.set_defaults(func=cmd_user_create)
 
     key = sub.add_parser("apikey", help="API keys of machine clients").add_subparsers(
-        dest="key_command", required=True)
+        dest="key_command", required=True
+    )
     kc = key.add_parser("create", help="create a key; printed once, only its hash is stored")
     kc.add_argument("name")
     kc.add_argument("--role", default="dispatch", choices=roles)
@@ -233,8 +260,12 @@ def parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("watch", help="follow the live change feed, one line per change")
     w.add_argument("--url", default="ws://127.0.0.1:8000/ws")
-    w.add_argument("--username", help="log in as this user (password from SITCEN_PASSWORD or prompted)")
-    w.add_argument("--state-file", default=".sitcen-watch-seq", help="keeps the last seq seen, to resume")
+    w.add_argument(
+        "--username", help="log in as this user (password from SITCEN_PASSWORD or prompted)"
+    )
+    w.add_argument(
+        "--state-file", default=".sitcen-watch-seq", help="keeps the last seq seen, to resume"
+    )
     w.add_argument("--entity", action="append", help="only these entities (repeatable)")
     w.set_defaults(func=cmd_watch)
     return p

@@ -61,7 +61,9 @@ def validation_problem(errors: list[dict[str, Any]], detail: str | None = None) 
     return ProblemError(
         422,
         "Validation failed",
-        detail or f"{where}: {first['msg']}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+        detail
+        or f"{where}: {first['msg']}"
+        + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
         type_="validation",
         errors=errors,
     )
@@ -103,11 +105,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        return problem_response(validation_problem(pydantic_errors(list(exc.errors()))), request.url.path)
+        return problem_response(
+            validation_problem(pydantic_errors(list(exc.errors()))), request.url.path
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
+        titles = {
+            404: "Not found",
+            405: "Method not allowed",
+            401: "Unauthorized",
+            403: "Forbidden",
+        }
         title = titles.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
@@ -121,6 +130,8 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
-            ProblemError(500, "Internal error", "the server failed; nothing was changed", type_="internal"),
+            ProblemError(
+                500, "Internal error", "the server failed; nothing was changed", type_="internal"
+            ),
             request.url.path,
         )

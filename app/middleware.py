@@ -18,8 +18,12 @@ class BodyLimit:
         self.app, self.max_bytes = app, max_bytes
 
     def _problem(self) -> ProblemError:
-        return ProblemError(413, "Payload too large",
-                            f"request body exceeds {self.max_bytes} bytes", type_="payload-too-large")
+        return ProblemError(
+            413,
+            "Payload too large",
+            f"request body exceeds {self.max_bytes} bytes",
+            type_="payload-too-large",
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,9 +61,11 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
-    (b"content-security-policy",
-     b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-     b"worker-src 'self' blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        b"worker-src 'self' blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'",
+    ),
 ]
 
 

@@ -32,7 +32,9 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL/PostGIS URL. Unset: a local cluster is started under .local/.",
     )
-    secret_key: str = Field(default="", description="Signs access tokens. Required outside local mode.")
+    secret_key: str = Field(
+        default="", description="Signs access tokens. Required outside local mode."
+    )
     reference_dir: Path | None = Field(
         default=None, description="Directory of reference GeoJSON layers loaded at local start."
     )
@@ -50,7 +52,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     cors_origins: list[str] = Field(default_factory=list)
     basemap_style_url: str | None = None
-    feed_poll_seconds: float = Field(default=2.0, gt=0, description="Safety-net poll of the change feed.")
+    feed_poll_seconds: float = Field(
+        default=2.0, gt=0, description="Safety-net poll of the change feed."
+    )
     ws_queue_size: int = Field(default=1000, ge=10, description="Per-client send queue bound.")
     ws_ping_seconds: float = Field(default=20.0, gt=0)
     ws_hello_timeout_seconds: float = Field(default=5.0, gt=0)

@@ -77,18 +77,42 @@ class Server:
         return self.url.replace("http://", "ws://") + "/ws"
 
 
-def start_server(settings: Settings, port: int | None = None, extra_env: dict[str, str] | None = None,
-                 name: str = "server") -> Server:
+def start_server(
+    settings: Settings,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+    name: str = "server",
+) -> Server:
     port = port or free_port()
-    env = {**os.environ, "SITCEN_DATABASE_URL": settings.database_url or "",
-           "SITCEN_SECRET_KEY": settings.secret_key, **(extra_env or {})}
+    env = {
+        **os.environ,
+        "SITCEN_DATABASE_URL": settings.database_url or "",
+        "SITCEN_SECRET_KEY": settings.secret_key,
+        **(extra_env or {}),
+    }
     env.pop("SITCEN_LOCAL_MODE", None)
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"{name}-{port}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--ws", "websockets", "--log-level", "warning"],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ws",
+            "websockets",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -126,13 +150,24 @@ async def identities(sessions: async_sessionmaker[AsyncSession]) -> Identities:
     from app.auth.service import create_api_key, create_user
     from app.domain.enums import Role
 
-    users = {"op": Role.operator, "coord": Role.coordinator, "off": Role.official, "part": Role.partner,
-             "adm": Role.admin}
+    users = {
+        "op": Role.operator,
+        "coord": Role.coordinator,
+        "off": Role.official,
+        "part": Role.partner,
+        "adm": Role.admin,
+    }
     keys: dict[str, str] = {}
     async with transaction(sessions) as session:
         for name, role in users.items():
-            await create_user(session, name, PASSWORD, role, actor="tests",
-                              organisation="pz-5339" if role == Role.partner else None)
+            await create_user(
+                session,
+                name,
+                PASSWORD,
+                role,
+                actor="tests",
+                organisation="pz-5339" if role == Role.partner else None,
+            )
         for name in ("dispatch-a", "dispatch-b"):
             _, keys[name] = await create_api_key(session, name, Role.dispatch, actor="tests")
     return Identities({u: PASSWORD for u in users}, keys)
@@ -169,7 +204,9 @@ async def client_for(server: Server, identities: Identities) -> AsyncIterator[An
     opened: list[httpx.AsyncClient] = []
 
     def make(who: str) -> httpx.AsyncClient:
-        headers = ({"X-API-Key": identities.keys[who]} if who in identities.keys else auth(server, who))
+        headers = (
+            {"X-API-Key": identities.keys[who]} if who in identities.keys else auth(server, who)
+        )
         c = httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30)
         opened.append(c)
         return c
@@ -182,7 +219,9 @@ async def client_for(server: Server, identities: Identities) -> AsyncIterator[An
 GRAND_PLACE = [4.3525, 50.8467]
 
 
-def incident(title: str = "Incendie rue Haute", *, point: list[float] | None = None, **props: Any) -> dict[str, Any]:
+def incident(
+    title: str = "Incendie rue Haute", *, point: list[float] | None = None, **props: Any
+) -> dict[str, Any]:
     """A valid incident Feature, with overrides."""
     return {
         "type": "Feature",

@@ -23,9 +23,19 @@ async def _token_answer(session: Session, user: User, request: Request) -> Respo
     access, ttl = tokens.issue_access_token(user, settings)
     refresh = await tokens.issue_refresh_token(session, user, settings)
     return json_response(
-        {"access_token": access, "token_type": "bearer", "expires_in": ttl, "refresh_token": refresh,
-         "user": {"username": user.username, "role": user.role, "organisation": user.organisation,
-                  "language": user.language, "full_name": user.full_name}},
+        {
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": ttl,
+            "refresh_token": refresh,
+            "user": {
+                "username": user.username,
+                "role": user.role,
+                "organisation": user.organisation,
+                "language": user.language,
+                "full_name": user.full_name,
+            },
+        },
         headers={"Cache-Control": "no-store"},
     )
 
@@ -41,15 +51,26 @@ async def token(
 ) -> Response:
     if grant_type == "refresh_token":
         if not refresh_token:
-            raise ProblemError(422, "Validation failed", "refresh_token is required",
-                               type_="validation", errors=[{"loc": ["body", "refresh_token"], "msg": "required"}])
+            raise ProblemError(
+                422,
+                "Validation failed",
+                "refresh_token is required",
+                type_="validation",
+                errors=[{"loc": ["body", "refresh_token"], "msg": "required"}],
+            )
         user = await tokens.use_refresh_token(session, refresh_token)
     else:
         if not username or not password:
-            raise ProblemError(422, "Validation failed", "username and password are required",
-                               type_="validation",
-                               errors=[{"loc": ["body", "username"], "msg": "required"},
-                                       {"loc": ["body", "password"], "msg": "required"}])
+            raise ProblemError(
+                422,
+                "Validation failed",
+                "username and password are required",
+                type_="validation",
+                errors=[
+                    {"loc": ["body", "username"], "msg": "required"},
+                    {"loc": ["body", "password"], "msg": "required"},
+                ],
+            )
         user = await service.authenticate(session, username, password)
     return await _token_answer(session, user, request)
 
@@ -66,14 +87,16 @@ async def logout(
 
 @router.get("/me", summary="Who is calling, and what they may do")
 async def me(principal: Annotated[Principal, Depends(current_principal)]) -> Response:
-    return json_response({
-        "name": principal.name,
-        "actor": principal.actor,
-        "kind": principal.kind,
-        "role": principal.role.value,
-        "organisation": principal.organisation,
-        "permissions": sorted(PERMISSIONS.get(principal.role, frozenset())),
-    })
+    return json_response(
+        {
+            "name": principal.name,
+            "actor": principal.actor,
+            "kind": principal.kind,
+            "role": principal.role.value,
+            "organisation": principal.organisation,
+            "permissions": sorted(PERMISSIONS.get(principal.role, frozenset())),
+        }
+    )
 
 
 @router.get("/permissions", summary="The role × action table (read-only)")

@@ -29,7 +29,9 @@ async def list_changes(
     head = await changes.head(session)
     records = await changes.changes_after(session, since, limit, entities)
     scope = scope_conditions(principal)
-    visible = [c for c in records if all(c.feature["properties"].get(k) == v for k, v in scope.items())]
+    visible = [
+        c for c in records if all(c.feature["properties"].get(k) == v for k, v in scope.items())
+    ]
     body = {
         "head": head,
         "oldest": await changes.oldest_kept(session),

@@ -50,7 +50,9 @@ async def current_principal(
     elif bearer and bearer.scheme.lower() == "bearer":
         principal = await principal_from_token(session, bearer.credentials, settings)
     else:
-        raise unauthorized("authentication required: send Authorization: Bearer <token> or X-API-Key")
+        raise unauthorized(
+            "authentication required: send Authorization: Bearer <token> or X-API-Key"
+        )
     request.state.principal = principal
     return principal
 
@@ -60,15 +62,24 @@ def require(action: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
     async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not allowed(principal.role, action):
-            raise ProblemError(403, "Forbidden", f"role {principal.role.value} may not {action}",
-                               type_="forbidden", action=action)
+            raise ProblemError(
+                403,
+                "Forbidden",
+                f"role {principal.role.value} may not {action}",
+                type_="forbidden",
+                action=action,
+            )
         return principal
 
     _check.__name__ = f"require_{action.replace(':', '_')}"
     return _check
 
 
-def crs_param(crs: Annotated[str | None, Query(description="EPSG:4326 (default), EPSG:31370 or EPSG:3812")] = None) -> str:
+def crs_param(
+    crs: Annotated[
+        str | None, Query(description="EPSG:4326 (default), EPSG:31370 or EPSG:3812")
+    ] = None,
+) -> str:
     return parse_crs(crs)
 
 
@@ -78,7 +89,9 @@ def bbox_param(
 ) -> tuple[float, float, float, float] | None:
     if bbox is None:
         return None
-    problem = validation_problem([{"loc": ["query", "bbox"], "msg": "expected 4 numbers minx,miny,maxx,maxy with min < max"}])
+    problem = validation_problem(
+        [{"loc": ["query", "bbox"], "msg": "expected 4 numbers minx,miny,maxx,maxy with min < max"}]
+    )
     try:
         parts = tuple(float(p) for p in bbox.split(","))
     except ValueError:
@@ -91,7 +104,7 @@ def bbox_param(
 
         from app.geo.crs import transform
 
-        return tuple(transform(box(*parts), crs, "EPSG:4326").bounds)  # type: ignore[return-value]
+        return tuple(transform(box(*parts), crs, "EPSG:4326").bounds)
     return parts[0], parts[1], parts[2], parts[3]
 
 
@@ -105,11 +118,18 @@ def parse_time(value: str | None, name: str) -> datetime | None:
         return _aware.validate_python(value)
     except ValidationError:
         raise validation_problem(
-            [{"loc": ["query", name], "msg": "an ISO 8601 time with a timezone, e.g. 2026-09-26T10:00:00+02:00"}]
+            [
+                {
+                    "loc": ["query", name],
+                    "msg": "an ISO 8601 time with a timezone, e.g. 2026-09-26T10:00:00+02:00",
+                }
+            ]
         ) from None
 
 
-def parse_list(value: str | None, name: str, allowed_values: set[str] | None = None) -> list[str] | None:
+def parse_list(
+    value: str | None, name: str, allowed_values: set[str] | None = None
+) -> list[str] | None:
     if value is None:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
@@ -117,7 +137,13 @@ def parse_list(value: str | None, name: str, allowed_values: set[str] | None = N
         bad = [v for v in items if v not in allowed_values]
         if bad:
             raise validation_problem(
-                [{"loc": ["query", name], "msg": f"unknown value {bad[0]!r}; one of {', '.join(sorted(allowed_values))}"}]
+                [
+                    {
+                        "loc": ["query", name],
+                        "msg": f"unknown value {bad[0]!r}; "
+                        f"one of {', '.join(sorted(allowed_values))}",
+                    }
+                ]
             )
     return items or None
 
@@ -126,21 +152,31 @@ def parse_uuid(value: str, name: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise ProblemError(404, "Not found", f"{value!r} is not a valid {name}", type_="not-found") from None
+        raise ProblemError(
+            404, "Not found", f"{value!r} is not a valid {name}", type_="not-found"
+        ) from None
 
 
 def if_match(value: str | None, *, required: bool) -> int | None:
     """Versions travel as ETags: `"3"`, `W/"3"` or a bare `3`."""
     if value is None:
         if required:
-            raise ProblemError(428, "Precondition required",
-                               "send If-Match: <version> (the version you are editing) so that no "
-                               "concurrent change is overwritten", type_="precondition-required")
+            raise ProblemError(
+                428,
+                "Precondition required",
+                "send If-Match: <version> (the version you are editing) so that no "
+                "concurrent change is overwritten",
+                type_="precondition-required",
+            )
         return None
     raw = value.strip().removeprefix("W/").strip('"')
     if not raw.isdigit():
-        raise validation_problem([{"loc": ["header", "If-Match"], "msg": "expected the object version, e.g. \"3\""}])
+        raise validation_problem(
+            [{"loc": ["header", "If-Match"], "msg": 'expected the object version, e.g. "3"'}]
+        )
     return int(raw)
 
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="Version being edited, e.g. \"3\"")]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description='Version being edited, e.g. "3"')
+]

@@ -9,7 +9,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
-from pydantic import ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.responses import Response
 
 from app.api.deps import (
@@ -30,8 +30,9 @@ from app.domain import changes, objects, timetravel
 from app.domain.changes import change_message
 from app.domain.features import to_feature
 from app.domain.objects import ListFilter
+from app.domain.schema import Props
 from app.domain.spec import EntitySpec
-from app.errors import ProblemError, not_found
+from app.errors import not_found
 from app.geo.crs import OGC_URI, WGS84, transform
 from app.geo.validation import parse_geometry
 from app.settings import Settings
@@ -42,20 +43,30 @@ GeometryIn = Annotated[
 ]
 
 
-def _feature_model(spec: EntitySpec, props: type, suffix: str) -> type:
+class FeatureEnvelope(BaseModel):
+    """A GeoJSON Feature as sent by clients; `properties` is typed per collection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["Feature"]
+    id: str | None = None
+    bbox: list[float] | None = None
+    geometry: GeometryIn = None
+    properties: Props  # narrowed per collection by _feature_model
+
+
+def _feature_model(spec: EntitySpec, props: type[BaseModel], suffix: str) -> Any:
     return create_model(
-        f"{spec.model.__name__}{suffix}",
-        __config__=ConfigDict(extra="forbid"),
-        type=(Literal["Feature"], ...),
-        id=(str | None, None),
-        bbox=(list[float] | None, None),
-        geometry=(GeometryIn, None),
-        properties=(props, ...),
+        f"{spec.model.__name__}{suffix}", __base__=FeatureEnvelope, properties=(props, ...)
     )
 
 
 def _geometry(spec: EntitySpec, raw: dict[str, Any] | None, crs: str, repair: bool) -> Any:
-    return None if raw is None else parse_geometry(raw, crs=crs, repair=repair, allowed=spec.geometry_types)
+    return (
+        None
+        if raw is None
+        else parse_geometry(raw, crs=crs, repair=repair, allowed=spec.geometry_types)
+    )
 
 
 def _reproject(feature: dict[str, Any], crs: str) -> dict[str, Any]:
@@ -80,24 +91,43 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
     kind_values = {k.value for k in spec.kind_enum} if spec.kind_enum else set()
     entity = spec.entity.value
 
-    @router.post("", status_code=201, summary=f"Create a {label}",
-                 responses={200: {"description": "Repeated create: the first object, nothing new"}})
+    @router.post(
+        "",
+        status_code=201,
+        summary=f"Create a {label}",
+        responses={200: {"description": "Repeated create: the first object, nothing new"}},
+    )
     async def create(
         request: Request,
         session: Session,
-        body: Annotated[create_body, Body()],  # type: ignore[valid-type]
+        payload: Annotated[create_body, Body(alias="body")],  # type: ignore[valid-type]
         principal: Annotated[Principal, Depends(require(f"{entity}:create"))],
         crs: Annotated[str, Depends(crs_param)],
         repair: bool = False,
-        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+        idempotency_key: Annotated[
+            str | None, Header(alias="Idempotency-Key", max_length=200)
+        ] = None,
     ) -> Response:
+        body: FeatureEnvelope = payload
         geometry = _geometry(spec, body.geometry, crs, repair)
         fingerprint = hashlib.sha256(await request.body()).hexdigest() if idempotency_key else None
-        written = await objects.create(session, spec, body.properties, geometry, principal,
-                                       idempotency_key=idempotency_key, fingerprint=fingerprint)
+        written = await objects.create(
+            session,
+            spec,
+            body.properties,
+            geometry,
+            principal,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+        )
         location = f"/api/{spec.path}/{written.row.id}"
-        return feature_response(_reproject(written.feature, crs), 201 if written.created else 200,
-                                crs=crs, location=location, notes=written.notes)
+        return feature_response(
+            _reproject(written.feature, crs),
+            201 if written.created else 200,
+            crs=crs,
+            location=location,
+            notes=written.notes,
+        )
 
     @router.get("", summary=f"List {spec.path}")
     async def list_(
@@ -116,8 +146,12 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         q: Annotated[str | None, Query(max_length=200)] = None,
         exercise: bool | None = None,
         subject: str | None = None,
-        at: Annotated[str | None, Query(description="Time travel: the picture as it stood then")] = None,
-        limit: Annotated[int, Query(ge=1, le=settings.page_limit_max)] = settings.page_limit_default,
+        at: Annotated[
+            str | None, Query(description="Time travel: the picture as it stood then")
+        ] = None,
+        limit: Annotated[
+            int, Query(ge=1, le=settings.page_limit_max)
+        ] = settings.page_limit_default,
         cursor: str | None = None,
     ) -> Response:
         f = ListFilter(
@@ -125,8 +159,11 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             start=parse_time(start, "start"),
             end=parse_time(end, "end"),
             status=parse_list(status, "status", status_values),
-            kind=parse_list(category if category is not None else kind,
-                            "category" if category is not None else "kind", kind_values),
+            kind=parse_list(
+                category if category is not None else kind,
+                "category" if category is not None else "kind",
+                kind_values,
+            ),
             municipality=parse_list(municipality, "municipality"),
             police_zone=parse_list(police_zone, "police_zone"),
             q=q,
@@ -137,17 +174,25 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         head = await changes.head(session)
         when = parse_time(at, "at")
         if when is not None:
-            features, more = await timetravel.page_at(session, spec, when, f, scope_conditions(principal),
-                                                      limit, after)
+            features, more = await timetravel.page_at(
+                session, spec, when, f, scope_conditions(principal), limit, after
+            )
             features = [_reproject(x, crs) for x in features]
         else:
-            rows, more = await objects.page(session, spec, f, read_scope(principal, spec.model), limit, after)
+            rows, more = await objects.page(
+                session, spec, f, read_scope(principal, spec.model), limit, after
+            )
             features = [to_feature(spec, r, crs) for r in rows]
         links = [{"rel": "self", "href": str(request.url), "type": GEOJSON}]
         if more:
             links.append(_next_link(request, uuid.UUID(features[-1]["id"])))
-        body = {"type": "FeatureCollection", "features": features, "links": links,
-                "numberReturned": len(features), "head": head}
+        body = {
+            "type": "FeatureCollection",
+            "features": features,
+            "links": links,
+            "numberReturned": len(features),
+            "head": head,
+        }
         if when is not None:
             body["at"] = when.isoformat()
         return json_response(body, headers={"Content-Crs": f"<{OGC_URI[crs]}>"}, media_type=GEOJSON)
@@ -163,20 +208,27 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         oid = parse_uuid(object_id)
         when = parse_time(at, "at")
         if when is not None:
-            feature = await timetravel.feature_at(session, spec, oid, when, scope_conditions(principal))
+            feature = await timetravel.feature_at(
+                session, spec, oid, when, scope_conditions(principal)
+            )
             if feature is None:
                 raise not_found(label, oid)
             return feature_response(_reproject(feature, crs), crs=crs)
         row = await objects.get(session, spec, oid, read_scope(principal, spec.model))
         return feature_response(to_feature(spec, row, crs), crs=crs)
 
-    @router.patch("/{object_id}", summary=f"Change a {label} (If-Match: its version)",
-                  responses={412: {"description": "Stale version; body holds the current Feature"},
-                             409: {"description": "Status transition not allowed"}})
+    @router.patch(
+        "/{object_id}",
+        summary=f"Change a {label} (If-Match: its version)",
+        responses={
+            412: {"description": "Stale version; body holds the current Feature"},
+            409: {"description": "Status transition not allowed"},
+        },
+    )
     async def patch(
         session: Session,
         object_id: str,
-        body: Annotated[patch_body, Body()],  # type: ignore[valid-type]
+        payload: Annotated[patch_body, Body(alias="body")],  # type: ignore[valid-type]
         principal: Annotated[Principal, Depends(require(f"{entity}:update"))],
         crs: Annotated[str, Depends(crs_param)],
         if_match_header: IfMatch = None,
@@ -185,20 +237,36 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         oid = parse_uuid(object_id)
         expected = if_match(if_match_header, required=True)
         assert expected is not None
+        body: FeatureEnvelope = payload
         geometry = _geometry(spec, body.geometry, crs, repair)
-        written = await objects.update(session, spec, oid, body.properties, geometry, expected, principal,
-                                       read_scope(principal, spec.model))
+        written = await objects.update(
+            session,
+            spec,
+            oid,
+            body.properties,
+            geometry,
+            expected,
+            principal,
+            read_scope(principal, spec.model),
+        )
         return feature_response(_reproject(written.feature, crs), crs=crs, notes=written.notes)
 
-    @router.delete("/{object_id}", status_code=204, summary=f"Delete a wrongly created {label} (admin)")
+    @router.delete(
+        "/{object_id}", status_code=204, summary=f"Delete a wrongly created {label} (admin)"
+    )
     async def delete(
         session: Session,
         object_id: str,
         principal: Annotated[Principal, Depends(require(f"{entity}:delete"))],
         if_match_header: IfMatch = None,
     ) -> Response:
-        await objects.remove(session, spec, parse_uuid(object_id), if_match(if_match_header, required=False),
-                             principal)
+        await objects.remove(
+            session,
+            spec,
+            parse_uuid(object_id),
+            if_match(if_match_header, required=False),
+            principal,
+        )
         return Response(status_code=204)
 
     @router.get("/{object_id}/history", summary=f"Every change of a {label}, oldest first")
@@ -210,11 +278,11 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         oid = parse_uuid(object_id)
         records = await changes.history(session, spec.entity, oid)
         scope = scope_conditions(principal)
-        visible = [c for c in records if all(c.feature["properties"].get(k) == v for k, v in scope.items())]
+        visible = [
+            c for c in records if all(c.feature["properties"].get(k) == v for k, v in scope.items())
+        ]
         if not visible:
             raise not_found(label, oid)
         return json_response({"id": str(oid), "changes": [change_message(c) for c in visible]})
 
     return router
-
-

@@ -20,7 +20,9 @@ router = APIRouter(prefix="/api/reference", tags=["reference"])
 
 
 @router.get("", summary="Loaded reference layers and their area counts")
-async def layers(session: Session, _: Annotated[Principal, Depends(require("reference:read"))]) -> Response:
+async def layers(
+    session: Session, _: Annotated[Principal, Depends(require("reference:read"))]
+) -> Response:
     from app.geo.reference import layer_counts
 
     return json_response({"layers": await layer_counts(session)})
@@ -31,15 +33,34 @@ async def layer(
     layer: str, session: Session, _: Annotated[Principal, Depends(require("reference:read"))]
 ) -> Response:
     if layer not in LAYERS:
-        raise ProblemError(404, "Not found", f"no reference layer {layer!r}; one of {', '.join(LAYERS)}",
-                           type_="not-found")
-    rows = (await session.scalars(select(ReferenceArea).where(ReferenceArea.layer == layer)
-                                  .order_by(ReferenceArea.code))).all()
+        raise ProblemError(
+            404,
+            "Not found",
+            f"no reference layer {layer!r}; one of {', '.join(LAYERS)}",
+            type_="not-found",
+        )
+    rows = (
+        await session.scalars(
+            select(ReferenceArea).where(ReferenceArea.layer == layer).order_by(ReferenceArea.code)
+        )
+    ).all()
     features = [
-        {"type": "Feature", "id": r.code, "geometry": mapping(to_shape(r.geom)),  # type: ignore[arg-type]
-         "properties": {"layer": layer, "code": r.code, "name_fr": r.name_fr, "name_nl": r.name_nl,
-                        "parent_code": r.parent_code}}
+        {
+            "type": "Feature",
+            "id": r.code,
+            "geometry": mapping(to_shape(r.geom)),  # type: ignore[arg-type]
+            "properties": {
+                "layer": layer,
+                "code": r.code,
+                "name_fr": r.name_fr,
+                "name_nl": r.name_nl,
+                "parent_code": r.parent_code,
+            },
+        }
         for r in rows
     ]
-    return json_response({"type": "FeatureCollection", "features": features},
-                         headers={"Cache-Control": "private, max-age=300"}, media_type=GEOJSON)
+    return json_response(
+        {"type": "FeatureCollection", "features": features},
+        headers={"Cache-Control": "private, max-age=300"},
+        media_type=GEOJSON,
+    )

@@ -12,14 +12,25 @@ from app.geo.crs import OGC_URI, WGS84
 GEOJSON = "application/geo+json"
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,
-                  media_type: str = "application/json") -> Response:
-    return Response(orjson.dumps(body, default=str), status_code=status, headers=headers,
-                    media_type=media_type)
+def json_response(
+    body: Any,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    media_type: str = "application/json",
+) -> Response:
+    return Response(
+        orjson.dumps(body, default=str), status_code=status, headers=headers, media_type=media_type
+    )
 
 
-def feature_response(feature: dict[str, Any], status: int = 200, *, crs: str = WGS84,
-                     location: str | None = None, notes: list[str] | None = None) -> Response:
+def feature_response(
+    feature: dict[str, Any],
+    status: int = 200,
+    *,
+    crs: str = WGS84,
+    location: str | None = None,
+    notes: list[str] | None = None,
+) -> Response:
     headers = {"ETag": f'"{feature["properties"]["version"]}"', "Content-Crs": f"<{OGC_URI[crs]}>"}
     if location:
         headers["Location"] = location

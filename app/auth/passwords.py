@@ -10,10 +10,20 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("sitcen-timing-equaliser")
 
 MIN_LENGTH = 12
-COMMON = frozenset({
-    "password1234", "123456789012", "qwertyuiopas", "azertyuiopqs", "bruxelles2024",
-    "brussel12345", "welcome12345", "passwordpassword", "administrator", "changemechangeme",
-})
+COMMON = frozenset(
+    {
+        "password1234",
+        "123456789012",
+        "qwertyuiopas",
+        "azertyuiopqs",
+        "bruxelles2024",
+        "brussel12345",
+        "welcome12345",
+        "passwordpassword",
+        "administrator",
+        "changemechangeme",
+    }
+)
 
 
 def hash_password(password: str) -> str:

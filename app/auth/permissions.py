@@ -27,7 +27,9 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | {"changes:read", "reference:read"},
     # Dispatch systems ingest incidents and read back their own.
     Role.dispatch: _on(("incident",), "read", "create", "update") | {"reference:read"},
-    Role.admin: _READ_PICTURE | _WRITE_PICTURE | _on(PICTURE, "delete")
+    Role.admin: _READ_PICTURE
+    | _WRITE_PICTURE
+    | _on(PICTURE, "delete")
     | {"alerts:send", "users:manage", "apikeys:manage", "audit:read", "reference:manage"},
 }
 

@@ -29,10 +29,19 @@ async def create_user(
     if problem:
         raise ProblemError(422, "Weak password", problem, type_="password-policy")
     if await session.scalar(select(User).where(User.username == username)):
-        raise ProblemError(409, "User exists", f"user {username!r} already exists", type_="conflict")
-    user = User(username=username, password_hash=hash_password(password), role=role.value,
-                full_name=full_name, organisation=organisation, language=language,
-                created_at=datetime.now(UTC), created_by=actor)
+        raise ProblemError(
+            409, "User exists", f"user {username!r} already exists", type_="conflict"
+        )
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role.value,
+        full_name=full_name,
+        organisation=organisation,
+        language=language,
+        created_at=datetime.now(UTC),
+        created_by=actor,
+    )
     session.add(user)
     await session.flush()
     return user
@@ -60,10 +69,19 @@ async def create_api_key(
     `key` lets the local demo set a key the README can name; everywhere else it is random.
     """
     if await session.scalar(select(ApiKey).where(ApiKey.name == name)):
-        raise ProblemError(409, "API key exists", f"an API key named {name!r} exists", type_="conflict")
+        raise ProblemError(
+            409, "API key exists", f"an API key named {name!r} exists", type_="conflict"
+        )
     key = key or new_api_key()
-    row = ApiKey(name=name, role=role.value, prefix=key[:12], key_hash=digest(key),
-                 created_at=datetime.now(UTC), created_by=actor, expires_at=expires_at)
+    row = ApiKey(
+        name=name,
+        role=role.value,
+        prefix=key[:12],
+        key_hash=digest(key),
+        created_at=datetime.now(UTC),
+        created_by=actor,
+        expires_at=expires_at,
+    )
     session.add(row)
     await session.flush()
     return row, key

@@ -25,8 +25,9 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def unauthorized(detail: str) -> ProblemError:
-    return ProblemError(401, "Unauthorized", detail, type_="unauthorized",
-                        headers={"WWW-Authenticate": "Bearer"})
+    return ProblemError(
+        401, "Unauthorized", detail, type_="unauthorized", headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def digest(secret: str) -> str:
@@ -73,8 +74,13 @@ async def principal_from_token(session: AsyncSession, token: str, settings: Sett
 
 async def issue_refresh_token(session: AsyncSession, user: User, settings: Settings) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(RefreshToken(user_id=user.id, token_hash=digest(token),
-                             expires_at=datetime.now(UTC) + timedelta(hours=settings.refresh_token_hours)))
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            token_hash=digest(token),
+            expires_at=datetime.now(UTC) + timedelta(hours=settings.refresh_token_hours),
+        )
+    )
     return token
 
 

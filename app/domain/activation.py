@@ -26,8 +26,13 @@ class Activation(OperationalObject, Base):
         Index("ix_activations_geom", "geom", postgresql_using="gist"),
         Index("ix_activations_municipalities", "municipality_codes", postgresql_using="gin"),
         Index("ix_activations_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index("ux_activations_source_external_id", "source", "external_id", unique=True,
-              postgresql_where=text("external_id IS NOT NULL")),
+        Index(
+            "ux_activations_source_external_id",
+            "source",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
     )
 
     level: Mapped[str] = mapped_column(String(16))
@@ -78,15 +83,27 @@ SPEC = EntitySpec(
     ref_prefix="GCC",
     create_schema=ActivationCreate,
     update_schema=partial(ActivationCreate),
-    fields=("level", "coordinator", "status", "opened_at", "closed_at", "subject_entity",
-            "subject_id", "members"),
+    fields=(
+        "level",
+        "coordinator",
+        "status",
+        "opened_at",
+        "closed_at",
+        "subject_entity",
+        "subject_id",
+        "members",
+    ),
     geometry_types=None,
     geometry_required=False,
     status_enum=ActivationStatus,
     kind_field="level",
     kind_enum=ActivationLevel,
-    transitions={"status": {ActivationStatus.open: frozenset({ActivationStatus.closed}),
-                            ActivationStatus.closed: frozenset({ActivationStatus.open})}},
+    transitions={
+        "status": {
+            ActivationStatus.open: frozenset({ActivationStatus.closed}),
+            ActivationStatus.closed: frozenset({ActivationStatus.open}),
+        }
+    },
     initial={"status": frozenset({ActivationStatus.open})},
     window=("opened_at", "closed_at"),
     check=_check,

@@ -49,7 +49,8 @@ class FeedCounter(Base):
 # commit order with no gaps; it runs last in each write transaction to keep the lock short.
 _APPEND = text(
     """
-    WITH c AS (UPDATE feed_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq, clock_timestamp() AS at)
+    WITH c AS (UPDATE feed_counter SET seq = seq + 1 WHERE id = 1
+               RETURNING seq, clock_timestamp() AS at)
     INSERT INTO changes (seq, entity, entity_id, op, version, actor, at, feature)
     SELECT c.seq, :entity, :entity_id, :op, :version, :actor, c.at, CAST(:feature AS jsonb) FROM c
     RETURNING seq, at, pg_notify(:channel, seq::text)
@@ -85,7 +86,9 @@ async def append_change(
 
 
 async def head(session: AsyncSession) -> int:
-    return int((await session.execute(text("SELECT seq FROM feed_counter WHERE id = 1"))).scalar_one())
+    return int(
+        (await session.execute(text("SELECT seq FROM feed_counter WHERE id = 1"))).scalar_one()
+    )
 
 
 async def oldest_kept(session: AsyncSession) -> int | None:

@@ -23,8 +23,13 @@ class Demonstration(OperationalObject, Base):
         Index("ix_demonstrations_geom", "geom", postgresql_using="gist"),
         Index("ix_demonstrations_municipalities", "municipality_codes", postgresql_using="gin"),
         Index("ix_demonstrations_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index("ux_demonstrations_source_external_id", "source", "external_id", unique=True,
-              postgresql_where=text("external_id IS NOT NULL")),
+        Index(
+            "ux_demonstrations_source_external_id",
+            "source",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
     )
 
     organiser: Mapped[str | None] = mapped_column(String(300))
@@ -45,7 +50,7 @@ class DemonstrationCreate(CommonProps):
 
 
 A = Authorisation
-AUTHORISATION_TRANSITIONS = {
+AUTHORISATION_TRANSITIONS: dict[str, frozenset[str]] = {
     A.requested: frozenset({A.authorised, A.refused, A.tolerated}),
     A.authorised: frozenset({A.refused, A.tolerated}),
     A.refused: frozenset({A.authorised, A.tolerated}),
@@ -59,11 +64,20 @@ SPEC = EntitySpec(
     ref_prefix="DEM",
     create_schema=DemonstrationCreate,
     update_schema=partial(DemonstrationCreate),
-    fields=("organiser", "expected_participants", "starts_at", "ends_at", "authorisation", "status"),
+    fields=(
+        "organiser",
+        "expected_participants",
+        "starts_at",
+        "ends_at",
+        "authorisation",
+        "status",
+    ),
     geometry_types=frozenset({"Point", "Polygon", "LineString", "MultiLineString"}),
     status_enum=EventStatus,
     transitions={"status": EVENT_TRANSITIONS, "authorisation": AUTHORISATION_TRANSITIONS},
-    initial={"status": frozenset({EventStatus.planned, EventStatus.confirmed, EventStatus.ongoing})},
+    initial={
+        "status": frozenset({EventStatus.planned, EventStatus.confirmed, EventStatus.ongoing})
+    },
     window=("starts_at", "ends_at"),
     text_fields=("organiser",),
     check=check_window,

@@ -15,8 +15,16 @@ from app.domain.spec import EntitySpec
 from app.geo.crs import WGS84, transform
 
 COMMON_BEFORE = ("ref", "version", "title", "description")
-COMMON_AFTER = ("visibility", "exercise", "source", "external_id", "created_at", "created_by",
-                "updated_at", "updated_by")
+COMMON_AFTER = (
+    "visibility",
+    "exercise",
+    "source",
+    "external_id",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -47,4 +55,9 @@ def to_feature(spec: EntitySpec, row: OperationalObject, crs: str = WGS84) -> di
         props[key] = areas.get(key, [] if key.endswith("s") else None)
     for name in COMMON_AFTER:
         props[name] = _plain(getattr(row, name))
-    return {"type": "Feature", "id": str(row.id), "geometry": geometry_of(row, crs), "properties": props}
+    return {
+        "type": "Feature",
+        "id": str(row.id),
+        "geometry": geometry_of(row, crs),
+        "properties": props,
+    }

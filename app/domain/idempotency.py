@@ -38,7 +38,8 @@ async def claim_key(
         await session.execute(
             text(
                 """INSERT INTO idempotency_keys (actor, key, entity, fingerprint, created_at)
-                   VALUES (:actor, :key, :entity, :fp, now()) ON CONFLICT DO NOTHING RETURNING key"""
+                   VALUES (:actor, :key, :entity, :fp, now())
+                   ON CONFLICT DO NOTHING RETURNING key"""
             ),
             {"actor": actor, "key": key, "entity": entity.value, "fp": fingerprint},
         )
@@ -47,7 +48,10 @@ async def claim_key(
         return None
     earlier = (
         await session.execute(
-            text("SELECT entity, entity_id, fingerprint FROM idempotency_keys WHERE actor = :a AND key = :k"),
+            text(
+                "SELECT entity, entity_id, fingerprint FROM idempotency_keys"
+                " WHERE actor = :a AND key = :k"
+            ),
             {"a": actor, "k": key},
         )
     ).one()
@@ -62,7 +66,9 @@ async def claim_key(
     return entity_id
 
 
-async def record_key_target(session: AsyncSession, actor: str, key: str, entity_id: uuid.UUID) -> None:
+async def record_key_target(
+    session: AsyncSession, actor: str, key: str, entity_id: uuid.UUID
+) -> None:
     await session.execute(
         text("UPDATE idempotency_keys SET entity_id = :id WHERE actor = :a AND key = :k"),
         {"id": entity_id, "a": actor, "k": key},

@@ -21,8 +21,13 @@ class Incident(OperationalObject, Base):
         Index("ix_incidents_geom", "geom", postgresql_using="gist"),
         Index("ix_incidents_municipalities", "municipality_codes", postgresql_using="gin"),
         Index("ix_incidents_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index("ux_incidents_source_external_id", "source", "external_id", unique=True,
-              postgresql_where=text("external_id IS NOT NULL")),
+        Index(
+            "ux_incidents_source_external_id",
+            "source",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
     )
 
     category: Mapped[str] = mapped_column(String(32))
@@ -45,7 +50,7 @@ class IncidentCreate(CommonProps):
 
 
 S = IncidentStatus
-TRANSITIONS = {
+TRANSITIONS: dict[str, frozenset[str]] = {
     S.reported: frozenset({S.confirmed, S.ongoing, S.resolved, S.false_alarm}),
     S.confirmed: frozenset({S.ongoing, S.resolved, S.false_alarm}),
     S.ongoing: frozenset({S.resolved}),

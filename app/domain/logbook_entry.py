@@ -27,8 +27,13 @@ class LogbookEntry(OperationalObject, Base):
         Index("ix_logbook_entries_municipalities", "municipality_codes", postgresql_using="gin"),
         Index("ix_logbook_entries_police_zones", "police_zone_codes", postgresql_using="gin"),
         Index("ix_logbook_entries_subject", "subject_id"),
-        Index("ux_logbook_entries_source_external_id", "source", "external_id", unique=True,
-              postgresql_where=text("external_id IS NOT NULL")),
+        Index(
+            "ux_logbook_entries_source_external_id",
+            "source",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
     )
 
     kind: Mapped[str] = mapped_column(String(16))

@@ -43,7 +43,9 @@ def _field_problem(loc: str, msg: str) -> ProblemError:
 def _check_initial(spec: EntitySpec, values: dict[str, Any]) -> None:
     for name, allowed in spec.initial.items():
         if values.get(name) not in allowed:
-            raise _field_problem(name, f"a new {spec.label} starts as one of {', '.join(sorted(allowed))}")
+            raise _field_problem(
+                name, f"a new {spec.label} starts as one of {', '.join(sorted(allowed))}"
+            )
 
 
 def _check_transitions(spec: EntitySpec, row: OperationalObject, changed: dict[str, Any]) -> None:
@@ -97,7 +99,9 @@ async def _prepare(
             probe["_geometry_type"] = geometry.geometry.geom_type
         problems = spec.check(probe)
         if problems:
-            raise validation_problem([{"loc": ["body", "properties", f], "msg": m} for f, m in problems])
+            raise validation_problem(
+                [{"loc": ["body", "properties", f], "msg": m} for f, m in problems]
+            )
     await _check_links(session, spec, values)
 
 
@@ -110,7 +114,9 @@ async def _next_ref(session: AsyncSession, spec: EntitySpec, now: datetime) -> s
     return f"{spec.ref_prefix}-{now.year}-{n:06d}"
 
 
-async def _by_external_id(session: AsyncSession, spec: EntitySpec, source: str, ext: str) -> OperationalObject:
+async def _by_external_id(
+    session: AsyncSession, spec: EntitySpec, source: str, ext: str
+) -> OperationalObject:
     m = spec.model
     found = await session.scalar(select(m).where(m.source == source, m.external_id == ext))
     assert found is not None  # the conflicting row is committed once ON CONFLICT reports it
@@ -133,10 +139,14 @@ async def create(
         values["source"] = principal.name
     _check_initial(spec, values)
     if geometry is None and spec.geometry_required:
-        raise validation_problem([{"loc": ["body", "geometry"], "msg": f"a {spec.label} needs a geometry"}])
+        raise validation_problem(
+            [{"loc": ["body", "geometry"], "msg": f"a {spec.label} needs a geometry"}]
+        )
 
     if idempotency_key is not None:
-        earlier = await claim_key(session, principal.actor, idempotency_key, spec.entity, fingerprint or "")
+        earlier = await claim_key(
+            session, principal.actor, idempotency_key, spec.entity, fingerprint or ""
+        )
         if earlier is not None:
             row = await session.get(spec.model, earlier)
             if row is not None:
@@ -176,8 +186,15 @@ async def create(
     if idempotency_key is not None:
         await record_key_target(session, principal.actor, idempotency_key, row.id)
     feature = to_feature(spec, row)
-    await append_change(session, entity=spec.entity, entity_id=row.id, op=ChangeOp.created,
-                        version=1, actor=principal.actor, feature=feature)
+    await append_change(
+        session,
+        entity=spec.entity,
+        entity_id=row.id,
+        op=ChangeOp.created,
+        version=1,
+        actor=principal.actor,
+        feature=feature,
+    )
     return Written(row, feature, notes=geometry.notes if geometry else [])
 
 
@@ -227,12 +244,19 @@ async def update(
     row = await get_for_update(session, spec, object_id, scope)
     if row.version != expected_version:
         raise stale(spec, row, expected_version)
-    changed = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if getattr(row, k) != v}
+    changed = {
+        k: v for k, v in patch.model_dump(exclude_unset=True).items() if getattr(row, k) != v
+    }
     new_geom = None
     if geometry is not None:
         new_geom = from_shape(geometry.geometry, srid=4326)
-        old = await session.scalar(select(func.ST_Equals(spec.model.geom, new_geom)).where(
-            spec.model.id == row.id)) if row.geom is not None else False
+        old = (
+            await session.scalar(
+                select(func.ST_Equals(spec.model.geom, new_geom)).where(spec.model.id == row.id)
+            )
+            if row.geom is not None
+            else False
+        )
         if old:
             new_geom = None
     if not changed and new_geom is None:
@@ -254,8 +278,15 @@ async def update(
     row.updated_by = principal.actor
     await session.flush()
     feature = to_feature(spec, row)
-    await append_change(session, entity=spec.entity, entity_id=row.id, op=ChangeOp.updated,
-                        version=row.version, actor=principal.actor, feature=feature)
+    await append_change(
+        session,
+        entity=spec.entity,
+        entity_id=row.id,
+        op=ChangeOp.updated,
+        version=row.version,
+        actor=principal.actor,
+        feature=feature,
+    )
     return Written(row, feature, created=False, notes=geometry.notes if geometry else [])
 
 
@@ -273,8 +304,15 @@ async def remove(
     feature = to_feature(spec, row)
     feature["properties"]["deleted_by"] = principal.actor
     await session.execute(delete(spec.model).where(spec.model.id == row.id))
-    seq, _ = await append_change(session, entity=spec.entity, entity_id=row.id, op=ChangeOp.deleted,
-                                 version=row.version + 1, actor=principal.actor, feature=feature)
+    seq, _ = await append_change(
+        session,
+        entity=spec.entity,
+        entity_id=row.id,
+        op=ChangeOp.deleted,
+        version=row.version + 1,
+        actor=principal.actor,
+        feature=feature,
+    )
     return seq
 
 
@@ -357,5 +395,7 @@ async def page(
     query = filtered(spec, f, scope)
     if after is not None:
         query = query.where(spec.model.id < after)
-    rows = list((await session.scalars(query.order_by(spec.model.id.desc()).limit(limit + 1))).all())
+    rows = list(
+        (await session.scalars(query.order_by(spec.model.id.desc()).limit(limit + 1))).all()
+    )
     return rows[:limit], len(rows) > limit

@@ -1,4 +1,4 @@
-"""Planned events: mass events, visits, summits, matches, exercises; each a time window at a venue."""
+"""Planned events (mass events, visits, summits, matches, exercises): a window at a venue."""
 
 from __future__ import annotations
 
@@ -22,8 +22,13 @@ class PlannedEvent(OperationalObject, Base):
         Index("ix_planned_events_geom", "geom", postgresql_using="gist"),
         Index("ix_planned_events_municipalities", "municipality_codes", postgresql_using="gin"),
         Index("ix_planned_events_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index("ux_planned_events_source_external_id", "source", "external_id", unique=True,
-              postgresql_where=text("external_id IS NOT NULL")),
+        Index(
+            "ux_planned_events_source_external_id",
+            "source",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
     )
 
     kind: Mapped[str] = mapped_column(String(32))
@@ -48,7 +53,7 @@ class PlannedEventCreate(CommonProps):
 
 
 E = EventStatus
-EVENT_TRANSITIONS = {
+EVENT_TRANSITIONS: dict[str, frozenset[str]] = {
     E.planned: frozenset({E.confirmed, E.ongoing, E.cancelled}),
     E.confirmed: frozenset({E.planned, E.ongoing, E.cancelled}),
     E.ongoing: frozenset({E.ended}),
@@ -70,8 +75,16 @@ SPEC = EntitySpec(
     ref_prefix="EVT",
     create_schema=PlannedEventCreate,
     update_schema=partial(PlannedEventCreate),
-    fields=("kind", "status", "starts_at", "ends_at", "venue", "expected_attendance", "risk_level",
-            "organiser"),
+    fields=(
+        "kind",
+        "status",
+        "starts_at",
+        "ends_at",
+        "venue",
+        "expected_attendance",
+        "risk_level",
+        "organiser",
+    ),
     geometry_types=None,
     status_enum=EventStatus,
     kind_field="kind",

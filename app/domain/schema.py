@@ -32,7 +32,9 @@ class CommonProps(Props):
     external_id: ExternalId | None = None
 
 
-def partial(model: type[Props], *, exclude: tuple[str, ...] = ("source", "external_id")) -> type[Props]:
+def partial(
+    model: type[Props], *, exclude: tuple[str, ...] = ("source", "external_id")
+) -> type[Props]:
     """The PATCH form of a create schema: every field optional, unset fields left alone."""
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
@@ -42,5 +44,7 @@ def partial(model: type[Props], *, exclude: tuple[str, ...] = ("source", "extern
         f.default = None
         f.default_factory = None
         fields[name] = (info.annotation, f)
-    patch: type[Props] = create_model(model.__name__.replace("Create", "Patch"), __base__=Props, **fields)
+    patch: type[Props] = create_model(
+        model.__name__.replace("Create", "Patch"), __base__=Props, **fields
+    )
     return patch

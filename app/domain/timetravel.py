@@ -25,7 +25,9 @@ def _latest_states(spec: EntitySpec, at: datetime) -> Any:
     )
 
 
-def _clauses(spec: EntitySpec, s: Any, f: ListFilter, scope: dict[str, str]) -> list[ColumnElement[bool]]:
+def _clauses(
+    spec: EntitySpec, s: Any, f: ListFilter, scope: dict[str, str]
+) -> list[ColumnElement[bool]]:
     props = s.c.feature["properties"]
 
     def text_of(name: str) -> Any:
@@ -52,7 +54,9 @@ def _clauses(spec: EntitySpec, s: Any, f: ListFilter, scope: dict[str, str]) -> 
         clauses.append(text_of(spec.kind_field).in_(f.kind))
     for key, codes in (("municipalities", f.municipality), ("police_zones", f.police_zone)):
         if codes:
-            clauses.append(or_(*(props[key].contains(type_coerce([{"code": c}], JSONB)) for c in codes)))
+            clauses.append(
+                or_(*(props[key].contains(type_coerce([{"code": c}], JSONB)) for c in codes))
+            )
     if f.exercise is not None:
         clauses.append(props["exercise"] == type_coerce(f.exercise, JSONB))
     if f.q:
@@ -75,18 +79,26 @@ async def page_at(
     clauses = _clauses(spec, s, f, scope)
     if after is not None:
         clauses.append(s.c.entity_id < after)
-    query = select(s.c.feature).where(and_(*clauses)).order_by(s.c.entity_id.desc()).limit(limit + 1)
+    query = (
+        select(s.c.feature).where(and_(*clauses)).order_by(s.c.entity_id.desc()).limit(limit + 1)
+    )
     rows = [r for (r,) in (await session.execute(query)).all()]
     return rows[:limit], len(rows) > limit
 
 
 async def feature_at(
-    session: AsyncSession, spec: EntitySpec, object_id: uuid.UUID, at: datetime, scope: dict[str, str]
+    session: AsyncSession,
+    spec: EntitySpec,
+    object_id: uuid.UUID,
+    at: datetime,
+    scope: dict[str, str],
 ) -> dict[str, Any] | None:
     row = (
         await session.execute(
             select(Change.op, Change.feature)
-            .where(Change.entity == spec.entity.value, Change.entity_id == object_id, Change.at <= at)
+            .where(
+                Change.entity == spec.entity.value, Change.entity_id == object_id, Change.at <= at
+            )
             .order_by(Change.seq.desc())
             .limit(1)
         )
@@ -98,5 +110,3 @@ async def feature_at(
     if any(props.get(k) != v for k, v in scope.items()):
         return None
     return feature
-
-

@@ -24,8 +24,13 @@ class Zone(OperationalObject, Base):
         Index("ix_zones_municipalities", "municipality_codes", postgresql_using="gin"),
         Index("ix_zones_police_zones", "police_zone_codes", postgresql_using="gin"),
         Index("ix_zones_parent", "parent_id"),
-        Index("ux_zones_source_external_id", "source", "external_id", unique=True,
-              postgresql_where=text("external_id IS NOT NULL")),
+        Index(
+            "ux_zones_source_external_id",
+            "source",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
     )
 
     kind: Mapped[str] = mapped_column(String(32))
@@ -65,7 +70,9 @@ def _check(values: dict[str, Any]) -> list[tuple[str, str]]:
     gtype = values.get("_geometry_type")
     allowed = GEOMETRY_BY_KIND.get(values["kind"], AREAL)
     if gtype and gtype not in allowed:
-        problems.append(("kind", f"a {values['kind']} zone takes {', '.join(sorted(allowed))}, not {gtype}"))
+        problems.append(
+            ("kind", f"a {values['kind']} zone takes {', '.join(sorted(allowed))}, not {gtype}")
+        )
     return problems
 
 
@@ -81,8 +88,12 @@ SPEC = EntitySpec(
     status_enum=ZoneStatus,
     kind_field="kind",
     kind_enum=ZoneKind,
-    transitions={"status": {ZoneStatus.active: frozenset({ZoneStatus.lifted}),
-                            ZoneStatus.lifted: frozenset({ZoneStatus.active})}},
+    transitions={
+        "status": {
+            ZoneStatus.active: frozenset({ZoneStatus.lifted}),
+            ZoneStatus.lifted: frozenset({ZoneStatus.active}),
+        }
+    },
     window=("valid_from", "valid_to"),
     check=_check,
     links={"parent_id": "parent_entity"},

@@ -1,7 +1,8 @@
-"""Reference layers (region, municipalities, police zones) and the spatial join that enriches objects."""
+"""Reference layers (region, municipalities, police zones) and the join that enriches objects."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,11 @@ from app.db import Base
 from app.errors import ProblemError
 
 LAYERS = ("region", "municipality", "police_zone")
-LAYER_FILES = {"region": "region.geojson", "municipality": "municipalities.geojson",
-               "police_zone": "police_zones.geojson"}
+LAYER_FILES = {
+    "region": "region.geojson",
+    "municipality": "municipalities.geojson",
+    "police_zone": "police_zones.geojson",
+}
 
 
 class ReferenceArea(Base):
@@ -87,10 +91,15 @@ def rows_from_geojson(doc: dict[str, Any], layer: str | None = None) -> list[Are
         if layer == "police_zone":
             code, parent = str(p["zone_id"]), None
         elif layer == "municipality":
-            code, parent = str(p["nis_code"]), (str(p["police_zone"]) if p.get("police_zone") else None)
+            code, parent = (
+                str(p["nis_code"]),
+                (str(p["police_zone"]) if p.get("police_zone") else None),
+            )
         else:
             code, parent = str(p.get("nis_code", "04000")), None
-        rows.append(AreaRow(layer, code, p.get("name_fr", code), p.get("name_nl", code), parent, geom))
+        rows.append(
+            AreaRow(layer, code, p.get("name_fr", code), p.get("name_nl", code), parent, geom)
+        )
     return rows
 
 
@@ -101,7 +110,10 @@ async def read_source(source: str) -> dict[str, Any]:
             response.raise_for_status()
             data: dict[str, Any] = response.json()
             return data
-    loaded: dict[str, Any] = json.loads(Path(source).read_text(encoding="utf-8"))
+    # Big GeoJSON: read and parse off the event loop.
+    loaded: dict[str, Any] = await asyncio.to_thread(
+        lambda: json.loads(Path(source).read_text(encoding="utf-8"))
+    )
     return loaded
 
 
@@ -125,8 +137,16 @@ async def replace_layer(session: AsyncSession, layer: str, rows: list[AreaRow]) 
     await session.execute(delete(ReferenceArea).where(ReferenceArea.layer == layer))
     await session.execute(text("DELETE FROM reference_area_parts WHERE layer = :l"), {"l": layer})
     for r in rows:
-        session.add(ReferenceArea(layer=layer, code=r.code, name_fr=r.name_fr, name_nl=r.name_nl,
-                                  parent_code=r.parent_code, geom=from_shape(r.geometry, srid=4326)))
+        session.add(
+            ReferenceArea(
+                layer=layer,
+                code=r.code,
+                name_fr=r.name_fr,
+                name_nl=r.name_nl,
+                parent_code=r.parent_code,
+                geom=from_shape(r.geometry, srid=4326),
+            )
+        )
     await session.flush()
     # Subdivided parts keep point-in-polygon tests cheap on detailed UrbIS outlines.
     await session.execute(
@@ -140,9 +160,16 @@ async def replace_layer(session: AsyncSession, layer: str, rows: list[AreaRow]) 
 
 
 async def areas_for(session: AsyncSession, geom: BaseGeometry | None) -> dict[str, Any]:
-    """Municipalities and police zones a geometry touches; the primary one holds its representative point."""
-    empty: dict[str, Any] = {"municipality": None, "municipalities": [], "police_zone": None,
-                             "police_zones": []}
+    """Municipalities and police zones a geometry touches.
+
+    The primary one of each holds the geometry's representative point (ST_PointOnSurface).
+    """
+    empty: dict[str, Any] = {
+        "municipality": None,
+        "municipalities": [],
+        "police_zone": None,
+        "police_zones": [],
+    }
     if geom is None:
         return empty
     rows = (
@@ -152,13 +179,15 @@ async def areas_for(session: AsyncSession, geom: BaseGeometry | None) -> dict[st
                 WITH g AS (SELECT ST_GeomFromWKB(:wkb, 4326) AS g),
                      hits AS (
                         SELECT DISTINCT p.layer, p.code FROM reference_area_parts p, g
-                        WHERE p.layer IN ('municipality', 'police_zone') AND ST_Intersects(p.geom, g.g)),
+                        WHERE p.layer IN ('municipality', 'police_zone')
+                          AND ST_Intersects(p.geom, g.g)),
                      prim AS (
                         SELECT DISTINCT p.layer, p.code FROM reference_area_parts p, g
                         WHERE p.layer IN ('municipality', 'police_zone')
                           AND ST_Intersects(p.geom, ST_PointOnSurface(g.g)))
                 SELECT a.layer, a.code, a.name_fr, a.name_nl,
-                       EXISTS (SELECT 1 FROM prim WHERE prim.layer = a.layer AND prim.code = a.code) AS primary
+                       EXISTS (SELECT 1 FROM prim
+                               WHERE prim.layer = a.layer AND prim.code = a.code) AS primary
                 FROM hits JOIN reference_areas a USING (layer, code)
                 ORDER BY a.layer, a.code
                 """
@@ -187,5 +216,8 @@ async def layer_counts(session: AsyncSession) -> dict[str, int]:
 
 
 def not_loaded() -> ProblemError:
-    return ProblemError(503, "Reference layers missing",
-                        "no reference layers are loaded; run `sitcen reference load`")
+    return ProblemError(
+        503,
+        "Reference layers missing",
+        "no reference layers are loaded; run `sitcen reference load`",
+    )

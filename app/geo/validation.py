@@ -72,7 +72,9 @@ def _check_parts(gtype: str, coords: Any, loc: list[Any]) -> None:
             if len(ring) < 4:
                 raise _Invalid([*at, r], "a ring needs at least 4 positions (first = last)")
             if ring[0][:2] != ring[-1][:2]:
-                raise _Invalid([*at, r], "ring is not closed: its last position must equal its first")
+                raise _Invalid(
+                    [*at, r], "ring is not closed: its last position must equal its first"
+                )
 
     if gtype == "LineString":
         line(coords, loc)
@@ -90,7 +92,7 @@ def _check_parts(gtype: str, coords: Any, loc: list[Any]) -> None:
 
 def _in_bounds(geom: BaseGeometry, bounds: tuple[float, float, float, float]) -> bool:
     minx, miny, maxx, maxy = geom.bounds
-    return minx >= bounds[0] and miny >= bounds[1] and maxx <= bounds[2] and maxy <= bounds[3]
+    return bool(minx >= bounds[0] and miny >= bounds[1] and maxx <= bounds[2] and maxy <= bounds[3])
 
 
 def _swapped(geom: BaseGeometry) -> BaseGeometry:
@@ -147,7 +149,9 @@ def _parse(
     if gtype not in _DEPTH:
         raise _Invalid([*loc, "type"], f"unknown geometry type {gtype!r}")
     if allowed is not None and gtype not in allowed:
-        raise _Invalid([*loc, "type"], f"{gtype} is not accepted here; use {', '.join(sorted(allowed))}")
+        raise _Invalid(
+            [*loc, "type"], f"{gtype} is not accepted here; use {', '.join(sorted(allowed))}"
+        )
     extra = set(raw) - {"type", "coordinates", "bbox"}
     if extra:
         raise _Invalid([*loc, sorted(extra)[0]], "unknown member of a geometry")
@@ -168,7 +172,11 @@ def _parse(
     if crs != WGS84:
         extent = PROJECTED_EXTENT[crs]
         if not _in_bounds(geom, extent):
-            hint = " (these look like lon/lat degrees: drop ?crs)" if _in_bounds(geom, BELGIUM_BOUNDS) else ""
+            hint = (
+                " (these look like lon/lat degrees: drop ?crs)"
+                if _in_bounds(geom, BELGIUM_BOUNDS)
+                else ""
+            )
             raise _Invalid([*loc, "coordinates"], f"coordinates are outside Belgium in {crs}{hint}")
         geom = transform(geom, crs, WGS84)
     if not _in_bounds(geom, BELGIUM_BOUNDS):
@@ -193,6 +201,8 @@ def _parse(
             )
         geom = _only_allowed(shapely.make_valid(geom))
         if geom.is_empty or not geom.is_valid:
-            raise _Invalid([*loc, "coordinates"], f"invalid geometry that cannot be repaired: {reason}")
+            raise _Invalid(
+                [*loc, "coordinates"], f"invalid geometry that cannot be repaired: {reason}"
+            )
         notes.append(f"geometry repaired ({reason})")
     return ParsedGeometry(geom, notes)

@@ -21,7 +21,11 @@ def _routes(settings) -> list[tuple[str, str]]:
     for route in app.routes:
         methods = getattr(route, "methods", None) or set()
         path = getattr(route, "path", "")
-        if not path.startswith("/api/") or path.startswith("/api/docs") or path == "/api/openapi.json":
+        if (
+            not path.startswith("/api/")
+            or path.startswith("/api/docs")
+            or path == "/api/openapi.json"
+        ):
             continue
         for m in sorted(methods - {"HEAD", "OPTIONS"}):
             found.append((m, re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)))
@@ -49,25 +53,41 @@ def test_health_and_docs_answer_without_authentication(server: Server) -> None:
 
 
 def test_wrong_password_is_refused(server: Server) -> None:
-    r = httpx.post(server.url + "/api/auth/token", data={"username": "op", "password": "wrong password!"})
+    r = httpx.post(
+        server.url + "/api/auth/token", data={"username": "op", "password": "wrong password!"}
+    )
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
 
 
 def test_refresh_token_rotates_and_logout_revokes(server: Server) -> None:
-    tokens = httpx.post(server.url + "/api/auth/token", data={"username": "op", "password": PASSWORD}).json()
+    tokens = httpx.post(
+        server.url + "/api/auth/token", data={"username": "op", "password": PASSWORD}
+    ).json()
     assert tokens["token_type"] == "bearer" and tokens["expires_in"] > 0
-    refreshed = httpx.post(server.url + "/api/auth/token",
-                           data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    refreshed = httpx.post(
+        server.url + "/api/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
     assert refreshed.status_code == 200
-    again = httpx.post(server.url + "/api/auth/token",
-                       data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    again = httpx.post(
+        server.url + "/api/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
     assert again.status_code == 401, "a refresh token is used once"
     new = refreshed.json()
     headers = {"Authorization": f"Bearer {new['access_token']}"}
-    assert httpx.post(server.url + "/api/auth/logout", data={"refresh_token": new["refresh_token"]},
-                      headers=headers).status_code == 204
-    after = httpx.post(server.url + "/api/auth/token",
-                       data={"grant_type": "refresh_token", "refresh_token": new["refresh_token"]})
+    assert (
+        httpx.post(
+            server.url + "/api/auth/logout",
+            data={"refresh_token": new["refresh_token"]},
+            headers=headers,
+        ).status_code
+        == 204
+    )
+    after = httpx.post(
+        server.url + "/api/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": new["refresh_token"]},
+    )
     assert after.status_code == 401
 
 
@@ -103,15 +123,23 @@ async def test_dispatch_key_writes_incidents_attributed_to_it_and_reads_back_onl
 
 async def test_partner_sees_only_shared_objects(client_for, client: httpx.AsyncClient) -> None:
     internal = (await client.post("/api/incidents", json=SAMPLES["incidents"][0])).json()
-    shared_body = {**SAMPLES["incidents"][0],
-                   "properties": {**SAMPLES["incidents"][0]["properties"], "visibility": "shared"}}
+    shared_body = {
+        **SAMPLES["incidents"][0],
+        "properties": {**SAMPLES["incidents"][0]["properties"], "visibility": "shared"},
+    }
     shared = (await client.post("/api/incidents", json=shared_body)).json()
     partner = client_for("part")
     assert (await partner.get(f"/api/incidents/{internal['id']}")).status_code == 404
     assert (await partner.get(f"/api/incidents/{shared['id']}")).status_code == 200
-    ids = [f["id"] for f in (await partner.get("/api/incidents", params={"limit": 1000})).json()["features"]]
+    ids = [
+        f["id"]
+        for f in (await partner.get("/api/incidents", params={"limit": 1000})).json()["features"]
+    ]
     assert shared["id"] in ids and internal["id"] not in ids
-    seen = [c["id"] for c in (await partner.get("/api/changes", params={"limit": 5000})).json()["changes"]]
+    seen = [
+        c["id"]
+        for c in (await partner.get("/api/changes", params={"limit": 5000})).json()["changes"]
+    ]
     assert shared["id"] in seen and internal["id"] not in seen
     assert (await partner.post("/api/incidents", json=SAMPLES["incidents"][0])).status_code == 403
 

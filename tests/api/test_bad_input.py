@@ -27,47 +27,165 @@ def without(key: str) -> dict[str, Any]:
     return body
 
 
-BOWTIE = {"type": "Polygon", "coordinates": [[[4.35, 50.84], [4.36, 50.85], [4.36, 50.84], [4.35, 50.85],
-                                              [4.35, 50.84]]]}
-UNCLOSED = {"type": "Polygon", "coordinates": [[[4.35, 50.84], [4.36, 50.84], [4.36, 50.85], [4.35, 50.85]]]}
+BOWTIE = {
+    "type": "Polygon",
+    "coordinates": [[[4.35, 50.84], [4.36, 50.85], [4.36, 50.84], [4.35, 50.85], [4.35, 50.84]]],
+}
+UNCLOSED = {
+    "type": "Polygon",
+    "coordinates": [[[4.35, 50.84], [4.36, 50.84], [4.36, 50.85], [4.35, 50.85]]],
+}
 HUGE = {"type": "LineString", "coordinates": [[4.3 + i * 1e-6, 50.84] for i in range(10_001)]}
 
-# (case, request body, query, expected status, a location the problem must name, words in its detail)
+# (case, body, query, expected status, a location the problem must name, words in its detail)
 CASES: list[tuple[str, Any, dict[str, str], int, list[Any] | None, str]] = [
-    ("unknown property", incident_with(colour="red"), {}, 422, ["body", "properties", "colour"], "unknown"),
-    ("unknown category", incident_with(category="alien"), {}, 422, ["body", "properties", "category"], ""),
+    (
+        "unknown property",
+        incident_with(colour="red"),
+        {},
+        422,
+        ["body", "properties", "colour"],
+        "unknown",
+    ),
+    (
+        "unknown category",
+        incident_with(category="alien"),
+        {},
+        422,
+        ["body", "properties", "category"],
+        "",
+    ),
     ("missing title", without("title"), {}, 422, ["body", "properties", "title"], ""),
     ("empty title", incident_with(title=""), {}, 422, ["body", "properties", "title"], ""),
-    ("title too long", incident_with(title="x" * 201), {}, 422, ["body", "properties", "title"], ""),
-    ("naive time", incident_with(occurred_at="2026-09-26T10:00:00"), {}, 422,
-     ["body", "properties", "occurred_at"], "timezone"),
-    ("starts closed", incident_with(status="closed"), {}, 422, ["body", "properties", "status"], "starts as"),
-    ("external id without source", incident_with(external_id="X-1"), {}, 422,
-     ["body", "properties", "external_id"], "source"),
+    (
+        "title too long",
+        incident_with(title="x" * 201),
+        {},
+        422,
+        ["body", "properties", "title"],
+        "",
+    ),
+    (
+        "naive time",
+        incident_with(occurred_at="2026-09-26T10:00:00"),
+        {},
+        422,
+        ["body", "properties", "occurred_at"],
+        "timezone",
+    ),
+    (
+        "starts closed",
+        incident_with(status="closed"),
+        {},
+        422,
+        ["body", "properties", "status"],
+        "starts as",
+    ),
+    (
+        "external id without source",
+        incident_with(external_id="X-1"),
+        {},
+        422,
+        ["body", "properties", "external_id"],
+        "source",
+    ),
     ("not a Feature", incident_with(type="Point"), {}, 422, ["body", "type"], ""),
-    ("missing geometry", incident_with(geometry=None), {}, 422, ["body", "geometry"], "needs a geometry"),
-    ("swapped lat/lon", incident_with(geometry=point(50.8467, 4.3525)), {}, 422,
-     ["body", "geometry", "coordinates"], "[longitude, latitude]"),
-    ("far outside Belgium", incident_with(geometry=point(2.35, 48.85)), {}, 422,
-     ["body", "geometry", "coordinates"], "outside Belgium"),
-    ("self-intersecting polygon", incident_with(geometry=BOWTIE), {}, 422,
-     ["body", "geometry", "coordinates"], "Self-intersection"),
-    ("unclosed ring", incident_with(geometry=UNCLOSED), {}, 422,
-     ["body", "geometry", "coordinates", 0], "not closed"),
-    ("empty geometry", incident_with(geometry={"type": "MultiPoint", "coordinates": []}), {}, 422,
-     ["body", "geometry", "coordinates"], "empty"),
-    ("non-numeric coordinate", incident_with(geometry={"type": "Point", "coordinates": [4.35, "x"]}), {}, 422,
-     ["body", "geometry", "coordinates", 1], "number"),
-    ("unknown geometry type", incident_with(geometry={"type": "Circle", "coordinates": [4.35, 50.8]}), {}, 422,
-     ["body", "geometry", "type"], "unknown geometry type"),
+    (
+        "missing geometry",
+        incident_with(geometry=None),
+        {},
+        422,
+        ["body", "geometry"],
+        "needs a geometry",
+    ),
+    (
+        "swapped lat/lon",
+        incident_with(geometry=point(50.8467, 4.3525)),
+        {},
+        422,
+        ["body", "geometry", "coordinates"],
+        "[longitude, latitude]",
+    ),
+    (
+        "far outside Belgium",
+        incident_with(geometry=point(2.35, 48.85)),
+        {},
+        422,
+        ["body", "geometry", "coordinates"],
+        "outside Belgium",
+    ),
+    (
+        "self-intersecting polygon",
+        incident_with(geometry=BOWTIE),
+        {},
+        422,
+        ["body", "geometry", "coordinates"],
+        "Self-intersection",
+    ),
+    (
+        "unclosed ring",
+        incident_with(geometry=UNCLOSED),
+        {},
+        422,
+        ["body", "geometry", "coordinates", 0],
+        "not closed",
+    ),
+    (
+        "empty geometry",
+        incident_with(geometry={"type": "MultiPoint", "coordinates": []}),
+        {},
+        422,
+        ["body", "geometry", "coordinates"],
+        "empty",
+    ),
+    (
+        "non-numeric coordinate",
+        incident_with(geometry={"type": "Point", "coordinates": [4.35, "x"]}),
+        {},
+        422,
+        ["body", "geometry", "coordinates", 1],
+        "number",
+    ),
+    (
+        "unknown geometry type",
+        incident_with(geometry={"type": "Circle", "coordinates": [4.35, 50.8]}),
+        {},
+        422,
+        ["body", "geometry", "type"],
+        "unknown geometry type",
+    ),
     ("too many vertices", incident_with(geometry=HUGE), {}, 422, None, "10000 vertices"),
-    ("Lambert label on degrees", incident_with(geometry=point(*GRAND_PLACE)), {"crs": "EPSG:31370"}, 422,
-     ["body", "geometry", "coordinates"], "lon/lat"),
-    ("unsupported CRS", SAMPLES["incidents"][0], {"crs": "EPSG:3857"}, 400, ["query", "crs"], "EPSG:31370"),
+    (
+        "Lambert label on degrees",
+        incident_with(geometry=point(*GRAND_PLACE)),
+        {"crs": "EPSG:31370"},
+        422,
+        ["body", "geometry", "coordinates"],
+        "lon/lat",
+    ),
+    (
+        "unsupported CRS",
+        SAMPLES["incidents"][0],
+        {"crs": "EPSG:3857"},
+        400,
+        ["query", "crs"],
+        "EPSG:31370",
+    ),
     ("not JSON", "{not json", {}, 422, None, ""),
-    ("event ends before it starts",
-     feature(point(4.334, 50.8957), title="Match", kind="sports_match", starts_at="2026-10-14T20:00:00+02:00",
-             ends_at="2026-10-14T18:00:00+02:00"), {}, 422, ["body", "properties", "ends_at"], "after"),
+    (
+        "event ends before it starts",
+        feature(
+            point(4.334, 50.8957),
+            title="Match",
+            kind="sports_match",
+            starts_at="2026-10-14T20:00:00+02:00",
+            ends_at="2026-10-14T18:00:00+02:00",
+        ),
+        {},
+        422,
+        ["body", "properties", "ends_at"],
+        "after",
+    ),
 ]
 
 
@@ -75,16 +193,31 @@ async def _head(client: httpx.AsyncClient) -> int:
     return int((await client.get("/api/changes", params={"limit": 1})).json()["head"])
 
 
-@pytest.mark.parametrize(("case", "body", "query", "status", "loc", "words"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "body", "query", "status", "loc", "words"), CASES, ids=[c[0] for c in CASES]
+)
 async def test_bad_create_is_refused_clearly_and_changes_nothing(
-    client: httpx.AsyncClient, case: str, body: Any, query: dict[str, str], status: int,
-    loc: list[Any] | None, words: str,
+    client: httpx.AsyncClient,
+    case: str,
+    body: Any,
+    query: dict[str, str],
+    status: int,
+    loc: list[Any] | None,
+    words: str,
 ) -> None:
-    collection = "events" if "kind" in (body.get("properties") or {} if isinstance(body, dict) else {}) else "incidents"
+    collection = (
+        "events"
+        if "kind" in (body.get("properties") or {} if isinstance(body, dict) else {})
+        else "incidents"
+    )
     before = await _head(client)
     if isinstance(body, str):
-        r = await client.post(f"/api/{collection}", content=body, params=query,
-                              headers={"Content-Type": "application/json"})
+        r = await client.post(
+            f"/api/{collection}",
+            content=body,
+            params=query,
+            headers={"Content-Type": "application/json"},
+        )
     else:
         r = await client.post(f"/api/{collection}", json=body, params=query)
     assert r.status_code == status, r.text
@@ -106,8 +239,11 @@ async def test_oversized_body_is_refused_with_413(client: httpx.AsyncClient) -> 
 
 
 async def test_repair_on_request_says_it_repaired(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/zones", params={"repair": "true"},
-                          json=feature(BOWTIE, title="Zone rouge", kind="red_zone"))
+    r = await client.post(
+        "/api/zones",
+        params={"repair": "true"},
+        json=feature(BOWTIE, title="Zone rouge", kind="red_zone"),
+    )
     assert r.status_code == 201, r.text
     assert any("repaired" in n for n in r.json()["notes"])
     assert r.json()["geometry"]["type"] == "MultiPolygon"
@@ -126,8 +262,9 @@ async def test_repair_on_request_says_it_repaired(client: httpx.AsyncClient) -> 
         ({"limit": "100000"}, ["query", "limit"]),
     ],
 )
-async def test_bad_list_query_names_the_parameter(client: httpx.AsyncClient, query: dict[str, str],
-                                                  loc: list[str]) -> None:
+async def test_bad_list_query_names_the_parameter(
+    client: httpx.AsyncClient, query: dict[str, str], loc: list[str]
+) -> None:
     r = await client.get("/api/incidents", params=query)
     assert r.status_code == 422, r.text
     assert loc in [e["loc"] for e in r.json()["errors"]]
@@ -141,15 +278,21 @@ async def test_unknown_object_is_404(client: httpx.AsyncClient, oid: str) -> Non
 
 async def test_bad_if_match_is_refused(client: httpx.AsyncClient) -> None:
     f = (await client.post("/api/incidents", json=SAMPLES["incidents"][0])).json()
-    r = await client.patch(f"/api/incidents/{f['id']}", json={"type": "Feature", "properties": {"title": "x"}},
-                           headers={"If-Match": "abc"})
+    r = await client.patch(
+        f"/api/incidents/{f['id']}",
+        json={"type": "Feature", "properties": {"title": "x"}},
+        headers={"If-Match": "abc"},
+    )
     assert r.status_code == 422
     assert ["header", "If-Match"] in [e["loc"] for e in r.json()["errors"]]
 
 
 async def test_patch_cannot_null_a_required_field(client: httpx.AsyncClient) -> None:
     f = (await client.post("/api/incidents", json=SAMPLES["incidents"][0])).json()
-    r = await client.patch(f"/api/incidents/{f['id']}", json={"type": "Feature", "properties": {"title": None}},
-                           headers={"If-Match": '"1"'})
+    r = await client.patch(
+        f"/api/incidents/{f['id']}",
+        json={"type": "Feature", "properties": {"title": None}},
+        headers={"If-Match": '"1"'},
+    )
     assert r.status_code == 422
     assert ["body", "properties", "title"] in [e["loc"] for e in r.json()["errors"]]

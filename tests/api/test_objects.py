@@ -1,4 +1,4 @@
-"""Each collection of DESIGN §9: create, read, list, change, history, delete, as a client sees them."""
+"""Each collection of DESIGN §9: create, read, list, change, history, delete."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ COLLECTIONS = list(SAMPLES)
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
-async def test_create_answers_the_stored_feature(client: httpx.AsyncClient, collection: str) -> None:
+async def test_create_answers_the_stored_feature(
+    client: httpx.AsyncClient, collection: str
+) -> None:
     body, _ = SAMPLES[collection]
     r = await client.post(f"/api/{collection}", json=body)
     assert r.status_code == 201, r.text
@@ -46,8 +48,11 @@ async def test_read_list_patch_and_history(client: httpx.AsyncClient, collection
     assert listed["type"] == "FeatureCollection"
     assert oid in [f["id"] for f in listed["features"]]
 
-    r = await client.patch(f"/api/{collection}/{oid}", json={"type": "Feature", "properties": change},
-                           headers={"If-Match": '"1"'})
+    r = await client.patch(
+        f"/api/{collection}/{oid}",
+        json={"type": "Feature", "properties": change},
+        headers={"If-Match": '"1"'},
+    )
     assert r.status_code == 200, r.text
     updated = r.json()["properties"]
     assert updated["version"] == 2 and r.headers["etag"] == '"2"'
@@ -64,33 +69,48 @@ async def test_unchanged_patch_writes_nothing(client: httpx.AsyncClient) -> None
     body, _ = SAMPLES["incidents"]
     created = (await client.post("/api/incidents", json=body)).json()
     head = (await client.get("/api/changes", params={"since": 0, "limit": 1})).json()["head"]
-    r = await client.patch(f"/api/incidents/{created['id']}",
-                           json={"type": "Feature", "properties": {"severity": "severe"}},
-                           headers={"If-Match": '"1"'})
+    r = await client.patch(
+        f"/api/incidents/{created['id']}",
+        json={"type": "Feature", "properties": {"severity": "severe"}},
+        headers={"If-Match": '"1"'},
+    )
     assert r.status_code == 200 and r.json()["properties"]["version"] == 1
-    assert (await client.get("/api/changes", params={"since": 0, "limit": 1})).json()["head"] == head
+    assert (await client.get("/api/changes", params={"since": 0, "limit": 1})).json()[
+        "head"
+    ] == head
 
 
 async def test_geometry_patch_recomputes_municipality(client: httpx.AsyncClient) -> None:
     created = (await client.post("/api/incidents", json=SAMPLES["incidents"][0])).json()
     flagey = point(4.3722, 50.8275)
-    r = await client.patch(f"/api/incidents/{created['id']}", json={"type": "Feature", "geometry": flagey,
-                           "properties": {}}, headers={"If-Match": '"1"'})
+    r = await client.patch(
+        f"/api/incidents/{created['id']}",
+        json={"type": "Feature", "geometry": flagey, "properties": {}},
+        headers={"If-Match": '"1"'},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["properties"]["municipality"]["code"] == "21009"
     assert r.json()["geometry"]["coordinates"] == [4.3722, 50.8275]
 
 
-async def test_closing_an_incident_sets_closed_at_and_closed_is_final(client: httpx.AsyncClient) -> None:
+async def test_closing_an_incident_sets_closed_at_and_closed_is_final(
+    client: httpx.AsyncClient,
+) -> None:
     f = (await client.post("/api/incidents", json=SAMPLES["incidents"][0])).json()
     url = f"/api/incidents/{f['id']}"
     for version, status in enumerate(["ongoing", "resolved", "closed"], start=1):
-        r = await client.patch(url, json={"type": "Feature", "properties": {"status": status}},
-                               headers={"If-Match": f'"{version}"'})
+        r = await client.patch(
+            url,
+            json={"type": "Feature", "properties": {"status": status}},
+            headers={"If-Match": f'"{version}"'},
+        )
         assert r.status_code == 200, r.text
     assert r.json()["properties"]["closed_at"] is not None
-    r = await client.patch(url, json={"type": "Feature", "properties": {"status": "reported"}},
-                           headers={"If-Match": '"4"'})
+    r = await client.patch(
+        url,
+        json={"type": "Feature", "properties": {"status": "reported"}},
+        headers={"If-Match": '"4"'},
+    )
     assert r.status_code == 409
     problem = r.json()
     assert problem["allowed"] == [] and problem["current"] == "closed"
@@ -99,11 +119,16 @@ async def test_closing_an_incident_sets_closed_at_and_closed_is_final(client: ht
 
 async def test_refused_transition_lists_the_allowed_ones(client: httpx.AsyncClient) -> None:
     f = (await client.post("/api/incidents", json=SAMPLES["incidents"][0])).json()
-    await client.patch(f"/api/incidents/{f['id']}", json={"type": "Feature", "properties": {"status": "ongoing"}},
-                       headers={"If-Match": '"1"'})
-    r = await client.patch(f"/api/incidents/{f['id']}",
-                           json={"type": "Feature", "properties": {"status": "reported"}},
-                           headers={"If-Match": '"2"'})
+    await client.patch(
+        f"/api/incidents/{f['id']}",
+        json={"type": "Feature", "properties": {"status": "ongoing"}},
+        headers={"If-Match": '"1"'},
+    )
+    r = await client.patch(
+        f"/api/incidents/{f['id']}",
+        json={"type": "Feature", "properties": {"status": "reported"}},
+        headers={"If-Match": '"2"'},
+    )
     assert r.status_code == 409
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["allowed"] == ["resolved"]
@@ -112,10 +137,16 @@ async def test_refused_transition_lists_the_allowed_ones(client: httpx.AsyncClie
 async def test_stale_version_is_refused_with_current_state(client: httpx.AsyncClient) -> None:
     f = (await client.post("/api/incidents", json=SAMPLES["incidents"][0])).json()
     url = f"/api/incidents/{f['id']}"
-    await client.patch(url, json={"type": "Feature", "properties": {"title": "Incendie maîtrisé"}},
-                       headers={"If-Match": '"1"'})
-    r = await client.patch(url, json={"type": "Feature", "properties": {"title": "Autre titre"}},
-                           headers={"If-Match": '"1"'})
+    await client.patch(
+        url,
+        json={"type": "Feature", "properties": {"title": "Incendie maîtrisé"}},
+        headers={"If-Match": '"1"'},
+    )
+    r = await client.patch(
+        url,
+        json={"type": "Feature", "properties": {"title": "Autre titre"}},
+        headers={"If-Match": '"1"'},
+    )
     assert r.status_code == 412
     assert r.json()["current"]["properties"]["title"] == "Incendie maîtrisé"
     assert r.json()["current"]["properties"]["version"] == 2
@@ -124,7 +155,9 @@ async def test_stale_version_is_refused_with_current_state(client: httpx.AsyncCl
 
 async def test_patch_without_if_match_is_refused(client: httpx.AsyncClient) -> None:
     f = (await client.post("/api/incidents", json=SAMPLES["incidents"][0])).json()
-    r = await client.patch(f"/api/incidents/{f['id']}", json={"type": "Feature", "properties": {"title": "x"}})
+    r = await client.patch(
+        f"/api/incidents/{f['id']}", json={"type": "Feature", "properties": {"title": "x"}}
+    )
     assert r.status_code == 428
 
 
@@ -139,12 +172,18 @@ async def test_zone_belongs_to_an_existing_event(client: httpx.AsyncClient) -> N
 
     zone["properties"]["parent_id"] = "01890000-0000-7000-8000-000000000000"
     r = await client.post("/api/zones", json=zone)
-    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "properties", "parent_id"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == [
+        "body",
+        "properties",
+        "parent_id",
+    ]
 
 
 async def test_logbook_entry_on_an_activation(client: httpx.AsyncClient) -> None:
     act = (await client.post("/api/activations", json=SAMPLES["activations"][0])).json()
-    entry = feature(None, title="SITREP 1", kind="sitrep", subject_entity="activation", subject_id=act["id"])
+    entry = feature(
+        None, title="SITREP 1", kind="sitrep", subject_entity="activation", subject_id=act["id"]
+    )
     r = await client.post("/api/logbook", json=entry)
     assert r.status_code == 201, r.text
     listed = (await client.get("/api/logbook", params={"subject": act["id"]})).json()["features"]
@@ -152,7 +191,9 @@ async def test_logbook_entry_on_an_activation(client: httpx.AsyncClient) -> None
 
 
 async def test_route_zone_needs_a_line(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/zones", json=feature(square(4.36, 50.84), title="Itinéraire", kind="route"))
+    r = await client.post(
+        "/api/zones", json=feature(square(4.36, 50.84), title="Itinéraire", kind="route")
+    )
     assert r.status_code == 422
     assert "LineString" in r.json()["detail"]
 
