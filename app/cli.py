@@ -84,6 +84,8 @@ def _password() -> str:
     value = os.environ.get("SITCEN_PASSWORD")
     if value:
         return value
+    if not sys.stdin.isatty():
+        raise ValueError("no password: set SITCEN_PASSWORD or run from a terminal")
     first = getpass.getpass("password: ")
     if first != getpass.getpass("again: "):
         sys.exit("passwords differ")
@@ -272,10 +274,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pydantic import ValidationError
+
+    from app.errors import ProblemError
+
     args = parser().parse_args(argv)
-    if args.command not in ("serve", "watch"):
-        _local_mode()
-    args.func(args)
+    try:
+        if args.command not in ("serve", "watch"):
+            _local_mode()
+        args.func(args)
+    except ProblemError as e:
+        sys.exit(f"sitcen: {e.detail}")
+    except (ValueError, RuntimeError, OSError, ValidationError) as e:
+        sys.exit(f"sitcen: {e}")
 
 
 if __name__ == "__main__":

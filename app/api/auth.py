@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
-from app.api.deps import Session, current_principal, get_settings
+from app.api.deps import Session, current_principal
 from app.api.responses import json_response
 from app.auth import service, tokens
 from app.auth.models import User
@@ -19,9 +19,10 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 async def _token_answer(session: Session, user: User, request: Request) -> Response:
-    settings = get_settings(request)
+    settings = request.app.state.settings
     access, ttl = tokens.issue_access_token(user, settings)
     refresh = await tokens.issue_refresh_token(session, user, settings)
+    await session.commit()
     return json_response(
         {
             "access_token": access,
@@ -82,6 +83,7 @@ async def logout(
     refresh_token: Annotated[str, Form(max_length=256)],
 ) -> Response:
     await tokens.revoke_refresh_token(session, refresh_token)
+    await session.commit()
     return Response(status_code=204)
 
 

@@ -23,15 +23,12 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Machine client key")
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
+    """The request's session. Writes commit explicitly before answering (`await session.commit()`)
+    because code after `yield` runs once the response is already sent: committing there could
+    answer 201 for a write that then fails. What is not committed is rolled back on close."""
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-    async with sessions() as session, session.begin():
+    async with sessions() as session:
         yield session
 
 
@@ -44,9 +41,10 @@ async def current_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    settings = get_settings(request)
+    settings: Settings = request.app.state.settings
     if api_key:
         principal = await principal_from_api_key(session, api_key)
+        await session.commit()  # keeps the key's last-used time even when the request only reads
     elif bearer and bearer.scheme.lower() == "bearer":
         principal = await principal_from_token(session, bearer.credentials, settings)
     else:
@@ -75,7 +73,7 @@ def require(action: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     return _check
 
 
-def crs_param(
+async def crs_param(
     crs: Annotated[
         str | None, Query(description="EPSG:4326 (default), EPSG:31370 or EPSG:3812")
     ] = None,
@@ -83,7 +81,7 @@ def crs_param(
     return parse_crs(crs)
 
 
-def bbox_param(
+async def bbox_param(
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (WGS 84 lon/lat)")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
 ) -> tuple[float, float, float, float] | None:

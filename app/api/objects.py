@@ -120,6 +120,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
         )
+        await session.commit()
         location = f"/api/{spec.path}/{written.row.id}"
         return feature_response(
             _reproject(written.feature, crs),
@@ -249,6 +250,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             principal,
             read_scope(principal, spec.model),
         )
+        await session.commit()
         return feature_response(_reproject(written.feature, crs), crs=crs, notes=written.notes)
 
     @router.delete(
@@ -267,6 +269,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             if_match(if_match_header, required=False),
             principal,
         )
+        await session.commit()
         return Response(status_code=204)
 
     @router.get("/{object_id}/history", summary=f"Every change of a {label}, oldest first")

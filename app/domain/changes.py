@@ -7,7 +7,17 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, String, select, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    String,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,9 +33,13 @@ class Change(Base):
     __table_args__ = (
         Index("ix_changes_entity_id_seq", "entity_id", "seq"),
         Index("ix_changes_entity_at", "entity", "at"),
+        Index("ux_changes_seq", "seq", unique=True),
     )
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    # Set at commit by the trigger changes_seq_at_commit (migration 0002); never NULL once
+    # committed, so readers (`seq > n`) only ever see numbered records.
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=True)
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     op: Mapped[str] = mapped_column(String(16))
@@ -45,15 +59,13 @@ class FeedCounter(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
 
 
-# The counter row is locked from this UPDATE until commit, so numbers are handed out in
-# commit order with no gaps; it runs last in each write transaction to keep the lock short.
+# The sequence number and time are assigned at commit by a deferred trigger that takes the
+# one-row counter lock (migration 0002): gap-free, in commit order, and the lock is held only
+# for the commit itself. The trigger also sends the NOTIFY.
 _APPEND = text(
     """
-    WITH c AS (UPDATE feed_counter SET seq = seq + 1 WHERE id = 1
-               RETURNING seq, clock_timestamp() AS at)
-    INSERT INTO changes (seq, entity, entity_id, op, version, actor, at, feature)
-    SELECT c.seq, :entity, :entity_id, :op, :version, :actor, c.at, CAST(:feature AS jsonb) FROM c
-    RETURNING seq, at, pg_notify(:channel, seq::text)
+    INSERT INTO changes (entity, entity_id, op, version, actor, at, feature)
+    VALUES (:entity, :entity_id, :op, :version, :actor, clock_timestamp(), CAST(:feature AS jsonb))
     """
 )
 
@@ -67,22 +79,18 @@ async def append_change(
     version: int,
     actor: str,
     feature: dict[str, Any],
-) -> tuple[int, datetime]:
-    row = (
-        await session.execute(
-            _APPEND,
-            {
-                "entity": entity.value,
-                "entity_id": entity_id,
-                "op": op.value,
-                "version": version,
-                "actor": actor,
-                "feature": orjson.dumps(feature).decode(),
-                "channel": NOTIFY_CHANNEL,
-            },
-        )
-    ).one()
-    return int(row.seq), row.at
+) -> None:
+    await session.execute(
+        _APPEND,
+        {
+            "entity": entity.value,
+            "entity_id": entity_id,
+            "op": op.value,
+            "version": version,
+            "actor": actor,
+            "feature": orjson.dumps(feature).decode(),
+        },
+    )
 
 
 async def head(session: AsyncSession) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from geoalchemy2.shape import from_shape
@@ -168,16 +169,7 @@ async def create(
     )
     areas = await areas_for(session, geometry.geometry if geometry else None)
     row_values.update(_area_columns(areas))
-    # A retried create with the same (source, external_id) waits for the first and then finds it.
-    stmt = (
-        pg_insert(model)
-        .values(**row_values)
-        .on_conflict_do_nothing(
-            index_elements=["source", "external_id"], index_where=model.external_id.isnot(None)
-        )
-        .returning(model)
-    )
-    row = (await session.scalars(stmt, execution_options={"populate_existing": True})).one_or_none()
+    row = (await session.scalars(_insert_statement(model), [row_values])).one_or_none()
     if row is None:
         row = await _by_external_id(session, spec, values["source"], values["external_id"])
         if idempotency_key is not None:
@@ -196,6 +188,21 @@ async def create(
         feature=feature,
     )
     return Written(row, feature, notes=geometry.notes if geometry else [])
+
+
+@cache
+def _insert_statement(model: type[OperationalObject]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once per table (building is costly).
+
+    A retried create with the same (source, external_id) waits for the first and then finds it.
+    """
+    return (
+        pg_insert(model)
+        .on_conflict_do_nothing(
+            index_elements=["source", "external_id"], index_where=model.external_id.isnot(None)
+        )
+        .returning(model)
+    )
 
 
 def _area_columns(areas: dict[str, Any]) -> dict[str, Any]:
@@ -296,7 +303,7 @@ async def remove(
     object_id: uuid.UUID,
     expected_version: int | None,
     principal: Principal,
-) -> int:
+) -> None:
     """Delete a wrongly created object; its last state stays in the change feed."""
     row = await get_for_update(session, spec, object_id, None)
     if expected_version is not None and row.version != expected_version:
@@ -304,7 +311,7 @@ async def remove(
     feature = to_feature(spec, row)
     feature["properties"]["deleted_by"] = principal.actor
     await session.execute(delete(spec.model).where(spec.model.id == row.id))
-    seq, _ = await append_change(
+    await append_change(
         session,
         entity=spec.entity,
         entity_id=row.id,
@@ -313,7 +320,6 @@ async def remove(
         actor=principal.actor,
         feature=feature,
     )
-    return seq
 
 
 async def get(
