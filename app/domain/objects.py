@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from geoalchemy2.shape import from_shape
@@ -190,19 +189,25 @@ async def create(
     return Written(row, feature, notes=geometry.notes if geometry else [])
 
 
-@cache
+_INSERTS: dict[str, Any] = {}
+
+
 def _insert_statement(model: type[OperationalObject]) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once per table (building is costly).
 
     A retried create with the same (source, external_id) waits for the first and then finds it.
     """
-    return (
-        pg_insert(model)
-        .on_conflict_do_nothing(
-            index_elements=["source", "external_id"], index_where=model.external_id.isnot(None)
+    name = model.__name__
+    if name not in _INSERTS:
+        _INSERTS[name] = (
+            pg_insert(model)
+            .on_conflict_do_nothing(
+                index_elements=["source", "external_id"],
+                index_where=model.external_id.isnot(None),
+            )
+            .returning(model)
         )
-        .returning(model)
-    )
+    return _INSERTS[name]
 
 
 def _area_columns(areas: dict[str, Any]) -> dict[str, Any]:
