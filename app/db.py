@@ -27,7 +27,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per request. A connection broken by a database
+        # restart fails one request and is discarded; clients retry safely (idempotent creates).
+        pool_recycle=3600,
         connect_args={"server_settings": {"application_name": "sitcen", "timezone": "UTC"}},
     )
 

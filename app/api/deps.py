@@ -44,7 +44,8 @@ async def current_principal(
     settings: Settings = request.app.state.settings
     if api_key:
         principal = await principal_from_api_key(session, api_key)
-        await session.commit()  # keeps the key's last-used time even when the request only reads
+        if session.info.pop("key_used", False):
+            await session.commit()  # keeps the last-used time even when the request only reads
     elif bearer and bearer.scheme.lower() == "bearer":
         principal = await principal_from_token(session, bearer.credentials, settings)
     else:

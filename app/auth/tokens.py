@@ -112,6 +112,8 @@ def new_api_key() -> str:
 
 
 async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
+    """The key's principal. When its last-used time is written, `session.info["key_used"]` is
+    set so that a read-only request still commits it."""
     if not key.startswith(API_KEY_PREFIX):
         raise unauthorized("invalid API key")
     # The lookup is by a hash of a high-entropy key, so its timing reveals nothing usable.
@@ -123,4 +125,5 @@ async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
         raise unauthorized("API key expired")
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+        session.info["key_used"] = True
     return Principal("apikey", row.id, row.name, Role(row.role))

@@ -109,11 +109,6 @@ def _columns(spec: EntitySpec) -> tuple[str, ...]:
     return CLIENT_COMMON + spec.fields
 
 
-async def _next_ref(session: AsyncSession, spec: EntitySpec, now: datetime) -> str:
-    n = (await session.execute(text(f"SELECT nextval('{spec.entity.value}_ref_seq')"))).scalar_one()
-    return f"{spec.ref_prefix}-{now.year}-{n:06d}"
-
-
 async def _by_external_id(
     session: AsyncSession, spec: EntitySpec, source: str, ext: str
 ) -> OperationalObject:
@@ -154,11 +149,9 @@ async def create(
 
     await _prepare(session, spec, values, values, geometry)
     now = datetime.now(UTC)
-    model = spec.model
     row_values = {name: values.get(name) for name in _columns(spec)}
     row_values.update(
         id=uuid7(),
-        ref=await _next_ref(session, spec, now),
         version=1,
         geom=from_shape(geometry.geometry, srid=4326) if geometry else None,
         created_at=now,
@@ -168,7 +161,7 @@ async def create(
     )
     areas = await areas_for(session, geometry.geometry if geometry else None)
     row_values.update(_area_columns(areas))
-    row = (await session.scalars(_insert_statement(model), [row_values])).one_or_none()
+    row = (await session.scalars(_insert_statement(spec), [row_values])).one_or_none()
     if row is None:
         row = await _by_external_id(session, spec, values["source"], values["external_id"])
         if idempotency_key is not None:
@@ -192,15 +185,21 @@ async def create(
 _INSERTS: dict[str, Any] = {}
 
 
-def _insert_statement(model: type[OperationalObject]) -> Any:
+def _insert_statement(spec: EntitySpec) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once per table (building is costly).
 
+    The human reference (INC-2026-000042) comes from the table's sequence in the same statement.
     A retried create with the same (source, external_id) waits for the first and then finds it.
     """
-    name = model.__name__
+    model, name = spec.model, spec.entity.value
     if name not in _INSERTS:
+        ref = text(
+            f"'{spec.ref_prefix}-' || to_char(now() AT TIME ZONE 'Europe/Brussels', 'YYYY') || '-' "
+            f"|| lpad(nextval('{name}_ref_seq')::text, 6, '0')"
+        )
         _INSERTS[name] = (
             pg_insert(model)
+            .values(ref=ref)
             .on_conflict_do_nothing(
                 index_elements=["source", "external_id"],
                 index_where=model.external_id.isnot(None),
