@@ -116,6 +116,31 @@ def cmd_user_create(args: argparse.Namespace) -> None:
     print(f"user {args.username} ({args.role}) created")
 
 
+def cmd_user_change(args: argparse.Namespace) -> None:
+    from app.auth.service import change_user
+    from app.db import transaction
+    from app.domain.enums import Role
+
+    changes: dict[str, Any] = {}
+    if args.user_command == "disable":
+        changes["disabled"] = True
+    elif args.user_command == "enable":
+        changes["disabled"] = False
+    elif args.user_command == "reset-password":
+        changes["password"] = _password()
+    elif args.user_command == "set-role":
+        changes["role"] = Role(args.role)
+        if args.organisation:
+            changes["organisation"] = args.organisation
+
+    async def work(sessions: Any) -> None:
+        async with transaction(sessions) as session:
+            await change_user(session, args.username, actor="cli", **changes)
+
+    _run(work)
+    print(f"user {args.username}: {args.user_command} done")
+
+
 def cmd_apikey_create(args: argparse.Namespace) -> None:
     from app.auth.service import create_api_key
     from app.db import transaction
@@ -126,7 +151,13 @@ def cmd_apikey_create(args: argparse.Namespace) -> None:
     async def work(sessions: Any) -> str:
         async with transaction(sessions) as session:
             _, key = await create_api_key(
-                session, args.name, Role(args.role), actor="cli", expires_at=expires
+                session,
+                args.name,
+                Role(args.role),
+                actor="cli",
+                expires_at=expires,
+                entities=args.entity,
+                source=args.source,
             )
             return key
 
@@ -244,6 +275,19 @@ def parser() -> argparse.ArgumentParser:
     uc.add_argument("--organisation")
     uc.add_argument("--language", default="fr", choices=["fr", "nl", "en"])
     uc.set_defaults(func=cmd_user_create)
+    for name, text in (
+        ("disable", "disable a user (closes their sessions)"),
+        ("enable", "enable a user again"),
+        ("reset-password", "set a new password (SITCEN_PASSWORD or prompted)"),
+    ):
+        cmd = user.add_parser(name, help=text)
+        cmd.add_argument("username")
+        cmd.set_defaults(func=cmd_user_change)
+    sr = user.add_parser("set-role", help="change a user's role")
+    sr.add_argument("username")
+    sr.add_argument("role", choices=roles)
+    sr.add_argument("--organisation", help="the partner's organisation code")
+    sr.set_defaults(func=cmd_user_change)
 
     key = sub.add_parser("apikey", help="API keys of machine clients").add_subparsers(
         dest="key_command", required=True
@@ -252,6 +296,10 @@ def parser() -> argparse.ArgumentParser:
     kc.add_argument("name")
     kc.add_argument("--role", default="dispatch", choices=roles)
     kc.add_argument("--expires", help="ISO 8601 time with timezone")
+    kc.add_argument(
+        "--entity", action="append", help="object type it may write (repeatable; default incident)"
+    )
+    kc.add_argument("--source", help="the source its objects carry (default: the key's name)")
     kc.set_defaults(func=cmd_apikey_create)
     kr = key.add_parser("revoke", help="revoke a key")
     kr.add_argument("name")

@@ -15,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import HTMLResponse, Response
 
 from app import errors
-from app.api import auth, changes, objects, reference
+from app.api import apikeys, audit, auth, changes, objects, organisations, reference, users
 from app.api.responses import json_response
 from app.db import make_engine, make_sessionmaker
 from app.domain.registry import SPECS
@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(objects.object_router(spec, settings))
     app.include_router(changes.router)
     app.include_router(reference.router)
+    for admin_router in (users.router, apikeys.router, organisations.router, audit.router):
+        app.include_router(admin_router)
 
     @app.get("/api/health", tags=["health"], summary="Liveness and database reachability")
     async def health() -> Response:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from app.auth import audit, organisations, throttle
 from app.auth import models as auth_models
 from app.db import Base
 from app.domain import changes, idempotency, registry
 from app.geo import reference
 
 metadata = Base.metadata
-__all__ = ["auth_models", "changes", "idempotency", "metadata", "reference", "registry"]
+__all__ = [
+    "audit",
+    "auth_models",
+    "changes",
+    "idempotency",
+    "metadata",
+    "organisations",
+    "reference",
+    "registry",
+    "throttle",
+]

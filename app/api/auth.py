@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
-from app.api.deps import Session, current_principal
+from app.api.deps import Session, client_ip, current_principal
 from app.api.responses import json_response
-from app.auth import service, tokens
+from app.auth import audit, service, tokens
+from app.auth.audit import AuditKind
 from app.auth.models import User
 from app.auth.permissions import PERMISSIONS, as_table
 from app.auth.principal import Principal
@@ -60,6 +61,9 @@ async def token(
                 errors=[{"loc": ["body", "refresh_token"], "msg": "required"}],
             )
         user = await tokens.use_refresh_token(session, refresh_token)
+        await audit.record(
+            session, AuditKind.token_refresh, subject=user.username, ip=client_ip(request)
+        )
     else:
         if not username or not password:
             raise ProblemError(
@@ -72,7 +76,7 @@ async def token(
                     {"loc": ["body", "password"], "msg": "required"},
                 ],
             )
-        user = await service.authenticate(session, username, password)
+        user = await service.login(session, username, password, client_ip(request))
     return await _token_answer(session, user, request)
 
 
@@ -83,6 +87,7 @@ async def logout(
     refresh_token: Annotated[str, Form(max_length=256)],
 ) -> Response:
     await tokens.revoke_refresh_token(session, refresh_token)
+    await audit.record(session, AuditKind.logout, subject=principal.actor)
     await session.commit()
     return Response(status_code=204)
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.api.deps import Session, parse_list, require
 from app.api.responses import json_response
-from app.auth.permissions import scope_conditions
+from app.auth.permissions import scope_of
 from app.auth.principal import Principal
 from app.domain import changes
 from app.domain.enums import Entity
@@ -28,10 +28,8 @@ async def list_changes(
     entities = parse_list(entity, "entity", {e.value for e in Entity})
     head = await changes.head(session)
     records = await changes.changes_after(session, since, limit, entities)
-    scope = scope_conditions(principal)
-    visible = [
-        c for c in records if all(c.feature["properties"].get(k) == v for k, v in scope.items())
-    ]
+    scope = scope_of(principal)
+    visible = [c for c in records if scope.sees(c.feature["properties"])]
     body = {
         "head": head,
         "oldest": await changes.oldest_kept(session),

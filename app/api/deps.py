@@ -12,9 +12,12 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth import audit
 from app.auth.permissions import allowed
 from app.auth.principal import Principal
 from app.auth.tokens import principal_from_api_key, principal_from_token, unauthorized
+from app.domain.schema import Props
+from app.domain.spec import EntitySpec
 from app.errors import ProblemError, validation_problem
 from app.geo.crs import parse_crs
 from app.settings import Settings
@@ -56,22 +59,77 @@ async def current_principal(
     return principal
 
 
-def require(action: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """A dependency that lets the request through only if the permission table allows it."""
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
-    async def _check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+
+async def forbid(request: Request, principal: Principal, action: str, detail: str) -> ProblemError:
+    """A 403 for `action`, recorded in the audit trail (in its own transaction: the request's
+    own is rolled back)."""
+    await audit.record_now(
+        request.app.state.engine,
+        audit.AuditKind.permission_refused,
+        subject=principal.actor,
+        ip=client_ip(request),
+        detail={"action": action, "method": request.method, "path": request.url.path},
+    )
+    return ProblemError(403, "Forbidden", detail, type_="forbidden", action=action)
+
+
+def require(action: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that lets the request through only if the permission table allows it.
+
+    The action is kept on the dependency (`.action`) so tests can check every route against
+    the table."""
+
+    async def _check(
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
         if not allowed(principal.role, action):
-            raise ProblemError(
-                403,
-                "Forbidden",
-                f"role {principal.role.value} may not {action}",
-                type_="forbidden",
-                action=action,
+            raise await forbid(
+                request, principal, action, f"role {principal.role.value} may not {action}"
             )
         return principal
 
     _check.__name__ = f"require_{action.replace(':', '_')}"
+    _check.action = action  # type: ignore[attr-defined]
     return _check
+
+
+async def check_key_scope(
+    request: Request, principal: Principal, entity: str, props: Props
+) -> None:
+    """An API key writes only its object types, and only under its own `source`."""
+    if principal.kind != "apikey":
+        return
+    if principal.entities is not None and entity not in principal.entities:
+        raise await forbid(
+            request,
+            principal,
+            f"{entity}:write",
+            f"API key {principal.name} may not write {entity} objects",
+        )
+    source = getattr(props, "source", None)
+    if source is not None and source != principal.source:
+        raise await forbid(
+            request,
+            principal,
+            f"{entity}:source",
+            f"API key {principal.name} writes with source {principal.source!r} only",
+        )
+
+
+async def require_close_if_closing(
+    request: Request, principal: Principal, spec: EntitySpec, props: Props
+) -> None:
+    """Ending an object (closing, cancelling, lifting) is its own action in the table."""
+    field = spec.status_field
+    if field and field in props.model_fields_set and getattr(props, field) in spec.closing:
+        action = f"{spec.entity.value}:close"
+        if not allowed(principal.role, action):
+            raise await forbid(
+                request, principal, action, f"role {principal.role.value} may not {action}"
+            )
 
 
 async def crs_param(

@@ -16,15 +16,17 @@ from app.api.deps import (
     IfMatch,
     Session,
     bbox_param,
+    check_key_scope,
     crs_param,
     if_match,
     parse_list,
     parse_time,
     parse_uuid,
     require,
+    require_close_if_closing,
 )
 from app.api.responses import GEOJSON, feature_response, json_response
-from app.auth.permissions import read_scope, scope_conditions
+from app.auth.permissions import read_scope, scope_of
 from app.auth.principal import Principal
 from app.domain import changes, objects, timetravel
 from app.domain.changes import change_message
@@ -109,6 +111,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         ] = None,
     ) -> Response:
         body: FeatureEnvelope = payload
+        await check_key_scope(request, principal, entity, body.properties)
         geometry = _geometry(spec, body.geometry, crs, repair)
         fingerprint = hashlib.sha256(await request.body()).hexdigest() if idempotency_key else None
         written = await objects.create(
@@ -176,7 +179,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         when = parse_time(at, "at")
         if when is not None:
             features, more = await timetravel.page_at(
-                session, spec, when, f, scope_conditions(principal), limit, after
+                session, spec, when, f, scope_of(principal), limit, after
             )
             features = [_reproject(x, crs) for x in features]
         else:
@@ -209,9 +212,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         oid = parse_uuid(object_id)
         when = parse_time(at, "at")
         if when is not None:
-            feature = await timetravel.feature_at(
-                session, spec, oid, when, scope_conditions(principal)
-            )
+            feature = await timetravel.feature_at(session, spec, oid, when, scope_of(principal))
             if feature is None:
                 raise not_found(label, oid)
             return feature_response(_reproject(feature, crs), crs=crs)
@@ -227,6 +228,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         },
     )
     async def patch(
+        request: Request,
         session: Session,
         object_id: str,
         payload: Annotated[patch_body, Body(alias="body")],  # type: ignore[valid-type]
@@ -239,6 +241,8 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         expected = if_match(if_match_header, required=True)
         assert expected is not None
         body: FeatureEnvelope = payload
+        await check_key_scope(request, principal, entity, body.properties)
+        await require_close_if_closing(request, principal, spec, body.properties)
         geometry = _geometry(spec, body.geometry, crs, repair)
         written = await objects.update(
             session,
@@ -280,10 +284,8 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
     ) -> Response:
         oid = parse_uuid(object_id)
         records = await changes.history(session, spec.entity, oid)
-        scope = scope_conditions(principal)
-        visible = [
-            c for c in records if all(c.feature["properties"].get(k) == v for k, v in scope.items())
-        ]
+        scope = scope_of(principal)
+        visible = [c for c in records if scope.sees(c.feature["properties"])]
         if not visible:
             raise not_found(label, oid)
         return json_response({"id": str(oid), "changes": [change_message(c) for c in visible]})

@@ -1,36 +1,52 @@
-"""The one permission table: role × action, asked by every router and by the WebSocket stream."""
+"""The one permission table: role × action, asked by every router and by the WebSocket stream.
+
+Actions are `<entity>:<verb>` for the operational objects (read, create, update, close, delete)
+and a few named ones. `close` is a status change that ends an object (closing an incident,
+cancelling an event, lifting a zone, closing a GCC activation).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, literal, or_
 
 from app.auth.principal import Principal
 from app.domain.base import OperationalObject
 from app.domain.enums import Entity, Role
 
 PICTURE = tuple(e.value for e in Entity)
+SHAREABLE = ("incident", "planned_event", "demonstration", "zone", "activation")
 
 
 def _on(entities: tuple[str, ...], *verbs: str) -> frozenset[str]:
     return frozenset(f"{e}:{v}" for e in entities for v in verbs)
 
 
-_READ_PICTURE = _on(PICTURE, "read") | {"changes:read", "reference:read"}
-_WRITE_PICTURE = _on(PICTURE, "create", "update")
+_READ = _on(PICTURE, "read") | {"changes:read", "reference:read", "organisations:read"}
+_WRITE = _on(PICTURE, "create", "update", "close")
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.operator: _READ_PICTURE | _WRITE_PICTURE,
-    Role.coordinator: _READ_PICTURE | _WRITE_PICTURE | {"alerts:send"},
-    Role.official: _READ_PICTURE | _WRITE_PICTURE,
-    # Partners read only what is shared with them (see read_scope); writes come with alerting.
-    Role.partner: _on(("incident", "planned_event", "demonstration", "zone", "activation"), "read")
-    | {"changes:read", "reference:read"},
-    # Dispatch systems ingest incidents and read back their own.
+    Role.operator: _READ | _WRITE,
+    Role.coordinator: _READ | _WRITE | {"alerts:send"},
+    Role.official: _READ | _WRITE | {"alerts:send"},
+    # A partner SPOC reads what is shared with it and its organisation; it writes nothing here.
+    Role.partner: _on(SHAREABLE, "read") | {"changes:read", "reference:read"},
+    # A dispatch system ingests incidents and reads back its own; closing is SITCEN's call.
     Role.dispatch: _on(("incident",), "read", "create", "update") | {"reference:read"},
-    Role.admin: _READ_PICTURE
-    | _WRITE_PICTURE
+    Role.admin: _READ
+    | _WRITE
     | _on(PICTURE, "delete")
-    | {"alerts:send", "users:manage", "apikeys:manage", "audit:read", "reference:manage"},
+    | {
+        "alerts:send",
+        "users:manage",
+        "apikeys:manage",
+        "organisations:manage",
+        "audit:read",
+        "reference:manage",
+    },
 }
 
 
@@ -38,22 +54,76 @@ def allowed(role: Role, action: str) -> bool:
     return action in PERMISSIONS.get(role, frozenset())
 
 
+def all_actions() -> frozenset[str]:
+    return frozenset().union(*PERMISSIONS.values())
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which objects a principal sees beyond the role check, asked of rows (SQL), of stored
+    Features (time travel, SQL over JSON) and of change records (Python) alike."""
+
+    created_by: str | None = None  # dispatch: only what it created
+    organisation: str | None = None  # partner: shared with all partners, or with its organisation
+    partner: bool = False
+
+    @property
+    def everything(self) -> bool:
+        return self.created_by is None and not self.partner
+
+    def sees(self, props: Mapping[str, Any]) -> bool:
+        if self.created_by is not None and props.get("created_by") != self.created_by:
+            return False
+        if self.partner:
+            return props.get("visibility") == "shared" or (
+                self.organisation is not None
+                and self.organisation in (props.get("shared_with") or [])
+            )
+        return True
+
+    def clause(self, model: type[OperationalObject]) -> ColumnElement[bool] | None:
+        parts: list[ColumnElement[bool]] = []
+        if self.created_by is not None:
+            parts.append(model.created_by == self.created_by)
+        if self.partner:
+            shared = model.visibility == "shared"
+            if self.organisation is not None:
+                shared = or_(shared, model.shared_with.any(self.organisation))  # type: ignore[arg-type]
+            parts.append(shared)
+        return and_(*parts) if parts else None
+
+    def json_clause(self, props: Any) -> ColumnElement[bool] | None:
+        """The same condition over a JSONB `properties` expression (stored Features)."""
+        parts: list[ColumnElement[bool]] = []
+        if self.created_by is not None:
+            parts.append(props["created_by"].astext == self.created_by)
+        if self.partner:
+            shared = props["visibility"].astext == "shared"
+            if self.organisation is not None:
+                shared = or_(shared, props["shared_with"].has_key(literal(self.organisation)))
+            parts.append(shared)
+        return and_(*parts) if parts else None
+
+
+def scope_of(principal: Principal) -> Scope:
+    if principal.role == Role.partner:
+        return Scope(organisation=principal.organisation, partner=True)
+    if principal.role == Role.dispatch:
+        return Scope(created_by=principal.actor)
+    return Scope()
+
+
+def read_scope(principal: Principal, model: type[OperationalObject]) -> ColumnElement[bool] | None:
+    return scope_of(principal).clause(model)
+
+
 def scope_conditions(principal: Principal) -> dict[str, str]:
-    """Property values an object must have for this principal to see it, beyond the role check:
-    partners see what is shared, dispatch clients what they created. Applied to rows, to the
-    change feed and to time travel alike."""
+    """Equality conditions of the scope (kept for the realtime selector until it takes Scope)."""
     if principal.role == Role.partner:
         return {"visibility": "shared"}
     if principal.role == Role.dispatch:
         return {"created_by": principal.actor}
     return {}
-
-
-def read_scope(principal: Principal, model: type[OperationalObject]) -> ColumnElement[bool] | None:
-    conditions = scope_conditions(principal)
-    if not conditions:
-        return None
-    return and_(*(getattr(model, name) == value for name, value in conditions.items()))
 
 
 def as_table() -> dict[str, list[str]]:

@@ -16,6 +16,9 @@ class Principal:
     name: str
     role: Role
     organisation: str | None = None
+    # API keys only: the object types the key may write and the `source` its objects carry.
+    entities: frozenset[str] | None = None
+    source: str | None = None
 
     @property
     def actor(self) -> str:

@@ -1,17 +1,44 @@
-"""Creating and checking identities: used by the API, the CLI and the demo alike."""
+"""Creating, changing and checking identities: used by the API, the CLI and the demo alike."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import ApiKey, User
+from app.auth import audit, throttle
+from app.auth.audit import AuditKind
+from app.auth.models import ApiKey, RefreshToken, User
+from app.auth.organisations import require_organisation
 from app.auth.passwords import hash_password, policy_problem, verify_password
 from app.auth.tokens import digest, new_api_key, unauthorized
-from app.domain.enums import Role
-from app.errors import ProblemError
+from app.domain.enums import Entity, Role
+from app.errors import ProblemError, validation_problem
+
+LANGUAGES = ("fr", "nl", "en")
+PRINCIPALS_CHANNEL = "sitcen_principals"
+
+
+def _check_password(password: str) -> None:
+    problem = policy_problem(password)
+    if problem:
+        raise ProblemError(
+            422,
+            "Weak password",
+            problem,
+            type_="password-policy",
+            errors=[{"loc": ["body", "password"], "msg": problem}],
+        )
+
+
+async def _check_organisation(session: AsyncSession, role: Role, organisation: str | None) -> None:
+    if role == Role.partner and not organisation:
+        raise validation_problem(
+            [{"loc": ["body", "organisation"], "msg": "a partner user belongs to an organisation"}]
+        )
+    if organisation:
+        await require_organisation(session, organisation)
 
 
 async def create_user(
@@ -25,9 +52,8 @@ async def create_user(
     organisation: str | None = None,
     language: str = "fr",
 ) -> User:
-    problem = policy_problem(password)
-    if problem:
-        raise ProblemError(422, "Weak password", problem, type_="password-policy")
+    _check_password(password)
+    await _check_organisation(session, role, organisation)
     if await session.scalar(select(User).where(User.username == username)):
         raise ProblemError(
             409, "User exists", f"user {username!r} already exists", type_="conflict"
@@ -44,14 +70,92 @@ async def create_user(
     )
     session.add(user)
     await session.flush()
+    await audit.record(
+        session,
+        AuditKind.user_created,
+        subject=username,
+        actor=actor,
+        detail={"role": role.value, "organisation": organisation},
+    )
     return user
 
 
-async def authenticate(session: AsyncSession, username: str, password: str) -> User:
+async def get_user(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise ProblemError(404, "Not found", f"no user {username!r}", type_="not-found")
+    return user
+
+
+async def change_user(
+    session: AsyncSession,
+    username: str,
+    *,
+    actor: str,
+    role: Role | None = None,
+    disabled: bool | None = None,
+    password: str | None = None,
+    full_name: str | None = None,
+    organisation: str | None = None,
+    language: str | None = None,
+) -> User:
+    """Change a user; disabling or a new password also revokes their refresh tokens."""
+    user = await get_user(session, username)
+    changed: dict[str, object] = {}
+    if role is not None or organisation is not None:
+        new_role = role or Role(user.role)
+        new_org = organisation if organisation is not None else user.organisation
+        await _check_organisation(session, new_role, new_org)
+        user.role, user.organisation = new_role.value, new_org
+        changed.update(role=new_role.value, organisation=new_org)
+    if password is not None:
+        _check_password(password)
+        user.password_hash = hash_password(password)
+        changed["password"] = "reset"
+    if full_name is not None:
+        user.full_name = changed["full_name"] = full_name
+    if language is not None:
+        user.language = changed["language"] = language
+    if disabled is not None:
+        user.disabled = changed["disabled"] = disabled
+    if disabled or password is not None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+    await audit.record(
+        session, AuditKind.user_changed, subject=username, actor=actor, detail=changed
+    )
+    if disabled or "role" in changed:
+        # Every instance hears this at commit and closes the user's open WebSockets.
+        await session.execute(
+            text("SELECT pg_notify(:channel, :u)"), {"channel": PRINCIPALS_CHANNEL, "u": username}
+        )
+    return user
+
+
+async def login(session: AsyncSession, username: str, password: str, ip: str) -> User:
+    """Check a password under the throttle. Failures are committed here, so that they count
+    even though the caller answers with an error."""
+    await throttle.check(session, username, ip)
     user = await session.scalar(select(User).where(User.username == username))
     ok = verify_password(password, user.password_hash if user else None)
     if not ok or user is None or user.disabled:
+        locked = await throttle.failed(session, username, ip)
+        await audit.record(
+            session,
+            AuditKind.login_failure,
+            subject=username,
+            ip=ip,
+            detail={"reason": "disabled" if ok and user else "credentials"},
+        )
+        if locked:
+            await audit.record(session, AuditKind.lockout, subject=username, ip=ip)
+        await session.commit()
         raise unauthorized("wrong username or password, or the account is disabled")
+    await throttle.succeeded(session, username)
+    await audit.record(session, AuditKind.login_success, subject=username, ip=ip)
     return user
 
 
@@ -62,6 +166,8 @@ async def create_api_key(
     *,
     actor: str,
     expires_at: datetime | None = None,
+    entities: list[str] | None = None,
+    source: str | None = None,
     key: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; the plain key is returned once and only its hash is stored.
@@ -72,24 +178,50 @@ async def create_api_key(
         raise ProblemError(
             409, "API key exists", f"an API key named {name!r} exists", type_="conflict"
         )
+    known = {e.value for e in Entity}
+    wanted = entities or ["incident"]
+    unknown = [e for e in wanted if e not in known]
+    if unknown:
+        raise validation_problem(
+            [{"loc": ["body", "entities"], "msg": f"unknown entity {unknown[0]!r}"}]
+        )
     key = key or new_api_key()
     row = ApiKey(
         name=name,
         role=role.value,
         prefix=key[:12],
         key_hash=digest(key),
+        entities=wanted,
+        source=source or name,
         created_at=datetime.now(UTC),
         created_by=actor,
         expires_at=expires_at,
     )
     session.add(row)
     await session.flush()
+    await audit.record(
+        session,
+        AuditKind.key_created,
+        subject=f"key:{name}",
+        actor=actor,
+        detail={"role": role.value, "entities": wanted, "source": row.source},
+    )
     return row, key
 
 
-async def revoke_api_key(session: AsyncSession, name: str) -> ApiKey:
+async def revoke_api_key(session: AsyncSession, name: str, *, actor: str = "cli") -> ApiKey:
     row = await session.scalar(select(ApiKey).where(ApiKey.name == name))
     if row is None:
         raise ProblemError(404, "Not found", f"no API key named {name!r}", type_="not-found")
     row.revoked_at = row.revoked_at or datetime.now(UTC)
+    await audit.record(session, AuditKind.key_revoked, subject=f"key:{name}", actor=actor)
     return row
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> User:
+    """Check a password without the throttle (for internal callers such as the CLI)."""
+    user = await session.scalar(select(User).where(User.username == username))
+    ok = verify_password(password, user.password_hash if user else None)
+    if not ok or user is None or user.disabled:
+        raise unauthorized("wrong username or password, or the account is disabled")
+    return user

@@ -126,4 +126,11 @@ async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
         session.info["key_used"] = True
-    return Principal("apikey", row.id, row.name, Role(row.role))
+    return Principal(
+        "apikey",
+        row.id,
+        row.name,
+        Role(row.role),
+        entities=frozenset(row.entities),
+        source=row.source,
+    )

@@ -105,6 +105,7 @@ SPEC = EntitySpec(
         }
     },
     initial={"status": frozenset({ActivationStatus.open})},
+    closing=frozenset({ActivationStatus.closed}),
     window=("opened_at", "closed_at"),
     check=_check,
     derive=_derive,

@@ -33,6 +33,8 @@ class OperationalObject:
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     visibility: Mapped[Visibility] = mapped_column(String(16), default=Visibility.internal)
+    # Organisations (codes) an internal object is shared with, beyond `visibility: shared`.
+    shared_with: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     exercise: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str | None] = mapped_column(String(128))

@@ -78,6 +78,7 @@ SPEC = EntitySpec(
     initial={
         "status": frozenset({EventStatus.planned, EventStatus.confirmed, EventStatus.ongoing})
     },
+    closing=frozenset({EventStatus.ended, EventStatus.cancelled}),
     window=("starts_at", "ends_at"),
     text_fields=("organiser",),
     check=check_window,

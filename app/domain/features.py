@@ -17,6 +17,7 @@ from app.geo.crs import WGS84, transform
 COMMON_BEFORE = ("ref", "version", "title", "description")
 COMMON_AFTER = (
     "visibility",
+    "shared_with",
     "exercise",
     "source",
     "external_id",

@@ -92,6 +92,7 @@ SPEC = EntitySpec(
     kind_enum=IncidentCategory,
     transitions={"status": TRANSITIONS},
     initial={"status": frozenset({S.reported, S.confirmed, S.ongoing})},
+    closing=frozenset({S.closed, S.false_alarm}),
     window=("reported_at", "closed_at"),
     text_fields=("place",),
     check=_check,

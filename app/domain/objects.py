@@ -25,7 +25,15 @@ from app.geo.reference import areas_for
 from app.geo.validation import ParsedGeometry
 
 # Common columns a client may set; the rest of the mixin is managed here.
-CLIENT_COMMON = ("title", "description", "visibility", "exercise", "source", "external_id")
+CLIENT_COMMON = (
+    "title",
+    "description",
+    "visibility",
+    "shared_with",
+    "exercise",
+    "source",
+    "external_id",
+)
 
 
 @dataclass
@@ -103,6 +111,20 @@ async def _prepare(
                 [{"loc": ["body", "properties", f], "msg": m} for f, m in problems]
             )
     await _check_links(session, spec, values)
+    await _check_organisations(session, values.get("shared_with") or [])
+
+
+async def _check_organisations(session: AsyncSession, codes: list[str]) -> None:
+    if not codes:
+        return
+    from app.auth.organisations import Organisation
+
+    known = set(
+        (await session.scalars(select(Organisation.code).where(Organisation.code.in_(codes)))).all()
+    )
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise _field_problem("shared_with", f"unknown organisation {unknown[0]!r}")
 
 
 def _columns(spec: EntitySpec) -> tuple[str, ...]:
@@ -131,7 +153,7 @@ async def create(
     """Create an object, or return the first one for a repeated (source, external_id) or key."""
     values = props.model_dump()
     if principal.kind == "apikey" and not values.get("source"):
-        values["source"] = principal.name
+        values["source"] = principal.source or principal.name
     _check_initial(spec, values)
     if geometry is None and spec.geometry_required:
         raise validation_problem(

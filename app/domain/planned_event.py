@@ -91,6 +91,7 @@ SPEC = EntitySpec(
     kind_enum=EventKind,
     transitions={"status": EVENT_TRANSITIONS},
     initial={"status": frozenset({E.planned, E.confirmed, E.ongoing})},
+    closing=frozenset({E.ended, E.cancelled}),
     window=("starts_at", "ends_at"),
     text_fields=("venue", "organiser"),
     check=check_window,

@@ -15,6 +15,7 @@ Short = Annotated[str, Field(min_length=1, max_length=300)]
 Source = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 ExternalId = Annotated[str, Field(min_length=1, max_length=128)]
 Time = AwareDatetime
+OrgCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
 
 
 class Props(BaseModel):
@@ -27,6 +28,7 @@ class CommonProps(Props):
     title: Title
     description: Text | None = None
     visibility: Visibility = Visibility.internal
+    shared_with: Annotated[list[OrgCode], Field(max_length=50)] = []
     exercise: bool = False
     source: Source | None = None
     external_id: ExternalId | None = None

@@ -32,6 +32,7 @@ class EntitySpec:
     kind_enum: type[StrEnum] | None = None
     transitions: dict[str, Transitions] = field(default_factory=dict)  # field -> from -> allowed
     initial: dict[str, frozenset[str]] = field(default_factory=dict)  # field -> allowed at creation
+    closing: frozenset[str] = frozenset()  # statuses that end the object (the `close` action)
     window: tuple[str, str | None] | None = None  # (start column, end column) for start/end filters
     text_fields: tuple[str, ...] = ()
     # Checks the merged state (e.g. end after start); returns [(field, message)] problems.

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, cast, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.permissions import Scope
 from app.domain.changes import Change
 from app.domain.objects import ListFilter, like_pattern
 from app.domain.spec import EntitySpec
@@ -25,9 +26,7 @@ def _latest_states(spec: EntitySpec, at: datetime) -> Any:
     )
 
 
-def _clauses(
-    spec: EntitySpec, s: Any, f: ListFilter, scope: dict[str, str]
-) -> list[ColumnElement[bool]]:
+def _clauses(spec: EntitySpec, s: Any, f: ListFilter, scope: Scope) -> list[ColumnElement[bool]]:
     props = s.c.feature["properties"]
 
     def text_of(name: str) -> Any:
@@ -37,7 +36,9 @@ def _clauses(
         return cast(text_of(name), TIMESTAMP(timezone=True))
 
     clauses: list[ColumnElement[bool]] = [s.c.op != "deleted"]
-    clauses += [text_of(k) == v for k, v in scope.items()]
+    visible = scope.json_clause(props)
+    if visible is not None:
+        clauses.append(visible)
     if f.bbox is not None:
         geom = func.ST_SetSRID(func.ST_GeomFromGeoJSON(s.c.feature["geometry"].astext), 4326)
         clauses.append(s.c.feature["geometry"].astext.isnot(None))
@@ -71,7 +72,7 @@ async def page_at(
     spec: EntitySpec,
     at: datetime,
     f: ListFilter,
-    scope: dict[str, str],
+    scope: Scope,
     limit: int,
     after: uuid.UUID | None,
 ) -> tuple[list[dict[str, Any]], bool]:
@@ -91,7 +92,7 @@ async def feature_at(
     spec: EntitySpec,
     object_id: uuid.UUID,
     at: datetime,
-    scope: dict[str, str],
+    scope: Scope,
 ) -> dict[str, Any] | None:
     row = (
         await session.execute(
@@ -106,7 +107,6 @@ async def feature_at(
     if row is None or row.op == "deleted":
         return None
     feature: dict[str, Any] = row.feature
-    props = feature["properties"]
-    if any(props.get(k) != v for k, v in scope.items()):
+    if not scope.sees(feature["properties"]):
         return None
     return feature

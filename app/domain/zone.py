@@ -94,6 +94,7 @@ SPEC = EntitySpec(
             ZoneStatus.lifted: frozenset({ZoneStatus.active}),
         }
     },
+    closing=frozenset({ZoneStatus.lifted}),
     window=("valid_from", "valid_to"),
     check=_check,
     links={"parent_id": "parent_entity"},

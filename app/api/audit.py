@@ -1,0 +1,56 @@
+"""The security audit trail over HTTP (admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from app.api.deps import Session, parse_list, parse_time, require
+from app.api.responses import json_response
+from app.auth import audit
+from app.auth.principal import Principal
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+@router.get("", summary="Authentication events and permission refusals, newest first")
+async def list_events(
+    session: Session,
+    _: Annotated[Principal, Depends(require("audit:read"))],
+    kind: str | None = None,
+    subject: Annotated[str | None, Query(max_length=128)] = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[
+        int | None, Query(ge=1, description="id cursor: events older than it")
+    ] = None,
+) -> Response:
+    rows = await audit.events(
+        session,
+        kind=parse_list(kind, "kind", {k.value for k in audit.AuditKind}),
+        subject=subject,
+        since=parse_time(since, "since"),
+        until=parse_time(until, "until"),
+        limit=limit,
+        before_id=before,
+    )
+    return json_response(
+        {
+            "events": [
+                {
+                    "id": r.id,
+                    "at": r.at.isoformat(),
+                    "kind": r.kind,
+                    "subject": r.subject,
+                    "actor": r.actor,
+                    "ip": r.ip,
+                    "detail": r.detail,
+                }
+                for r in rows
+            ],
+            "next_before": rows[-1].id if len(rows) == limit else None,
+        }
+    )
