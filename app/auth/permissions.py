@@ -126,5 +126,18 @@ def scope_conditions(principal: Principal) -> dict[str, str]:
     return {}
 
 
+def as_markdown() -> str:
+    """The table as docs/security.md shows it (a test keeps the two the same)."""
+    roles = list(Role)
+    lines = [
+        "| action | " + " | ".join(r.value for r in roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for action in sorted(all_actions()):
+        marks = " | ".join("✓" if action in PERMISSIONS[r] else "" for r in roles)
+        lines.append(f"| `{action}` | {marks} |")
+    return "\n".join(lines)
+
+
 def as_table() -> dict[str, list[str]]:
     return {role.value: sorted(actions) for role, actions in PERMISSIONS.items()}

@@ -98,3 +98,10 @@ def test_route_by_role_matrix(
             if r.status_code >= 500:
                 wrong.append((method, path, action, r.status_code))
     assert wrong == []
+
+
+def test_security_doc_shows_the_table_in_force() -> None:
+    from app.auth.permissions import as_markdown
+    from app.settings import PROJECT_ROOT
+
+    assert as_markdown() in (PROJECT_ROOT / "docs" / "security.md").read_text()
