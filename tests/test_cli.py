@@ -12,11 +12,20 @@ from tests.conftest import REFERENCE_DIR, Server
 
 
 def sitcen(settings, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SITCEN_DATABASE_URL": settings.database_url, "SITCEN_SECRET_KEY": settings.secret_key}
+    env = {
+        **os.environ,
+        "SITCEN_DATABASE_URL": settings.database_url,
+        "SITCEN_SECRET_KEY": settings.secret_key,
+    }
     if password:
         env["SITCEN_PASSWORD"] = password
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_reference_load_is_idempotent(settings, sessions) -> None:
@@ -30,16 +39,29 @@ def test_reference_load_is_idempotent(settings, sessions) -> None:
 
 def test_reference_load_refuses_an_unknown_file(settings, sessions, tmp_path) -> None:
     bad = tmp_path / "x.geojson"
-    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"a": 1},'
-                   ' "geometry": {"type": "Point", "coordinates": [4, 50]}}]}')
+    bad.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"a": 1},'
+        ' "geometry": {"type": "Point", "coordinates": [4, 50]}}]}'
+    )
     out = sitcen(settings, "reference", "load", str(bad))
     assert out.returncode != 0 and "cannot tell which reference layer" in out.stderr
 
 
 def test_user_created_by_cli_can_log_in(settings, server: Server) -> None:
-    out = sitcen(settings, "user", "create", "cli-agent", "--role", "operator", password="a long cli passphrase")
+    out = sitcen(
+        settings,
+        "user",
+        "create",
+        "cli-agent",
+        "--role",
+        "operator",
+        password="a long cli passphrase",
+    )
     assert out.returncode == 0, out.stderr
-    r = httpx.post(server.url + "/api/auth/token", data={"username": "cli-agent", "password": "a long cli passphrase"})
+    r = httpx.post(
+        server.url + "/api/auth/token",
+        data={"username": "cli-agent", "password": "a long cli passphrase"},
+    )
     assert r.status_code == 200
 
 

@@ -50,48 +50,24 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
-def _row(
-    kind: AuditKind,
-    subject: str | None,
-    actor: str | None,
-    ip: str | None,
-    detail: dict[str, Any] | None,
-) -> dict[str, Any]:
-    return {
-        "at": datetime.now(UTC),
-        "kind": kind.value,
-        "subject": subject,
-        "actor": actor,
-        "ip": ip,
-        "detail": detail or {},
-    }
+def _insert(kind: AuditKind, fields: dict[str, Any]) -> Any:
+    allowed = {"subject", "actor", "ip", "detail"}
+    assert set(fields) <= allowed, set(fields) - allowed
+    return insert(AuditEvent).values(
+        at=datetime.now(UTC), kind=kind.value, detail=fields.pop("detail", None) or {}, **fields
+    )
 
 
-async def record(
-    session: AsyncSession,
-    kind: AuditKind,
-    *,
-    subject: str | None = None,
-    actor: str | None = None,
-    ip: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Record within the caller's transaction (kept only if it commits)."""
-    await session.execute(insert(AuditEvent).values(**_row(kind, subject, actor, ip, detail)))
+async def record(session: AsyncSession, kind: AuditKind, **fields: Any) -> None:
+    """Record within the caller's transaction (kept only if it commits). Fields: subject (who
+    it is about), actor (who did it, when not the subject), ip, detail (a dict)."""
+    await session.execute(_insert(kind, fields))
 
 
-async def record_now(
-    engine: AsyncEngine,
-    kind: AuditKind,
-    *,
-    subject: str | None = None,
-    actor: str | None = None,
-    ip: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
+async def record_now(engine: AsyncEngine, kind: AuditKind, **fields: Any) -> None:
     """Record in a transaction of its own: for refusals, whose request transaction rolls back."""
     async with engine.begin() as conn:
-        await conn.execute(insert(AuditEvent).values(**_row(kind, subject, actor, ip, detail)))
+        await conn.execute(_insert(kind, fields))
 
 
 async def events(

@@ -8,35 +8,19 @@ import uuid
 import httpx
 import pytest
 
-from app.main import create_app
 from tests.conftest import PASSWORD, Identities, Server
+from tests.routes import api_routes
 from tests.samples import SAMPLES
 
 OPEN = {("GET", "/api/health"), ("POST", "/api/auth/token")}
 
 
-def _routes(settings) -> list[tuple[str, str]]:
-    app = create_app(settings)
-    found = []
-    for route in app.routes:
-        methods = getattr(route, "methods", None) or set()
-        path = getattr(route, "path", "")
-        if (
-            not path.startswith("/api/")
-            or path.startswith("/api/docs")
-            or path == "/api/openapi.json"
-        ):
-            continue
-        for m in sorted(methods - {"HEAD", "OPTIONS"}):
-            found.append((m, re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)))
-    return found
-
-
 def test_every_route_but_health_and_login_requires_authentication(server: Server, settings) -> None:
     refused = []
-    for method, path in _routes(settings):
-        if (method, path) in OPEN:
+    for method, template, _ in api_routes(settings):
+        if (method, template) in OPEN:
             continue
+        path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), template)
         r = httpx.request(method, server.url + path, json={})
         if r.status_code != 401 or r.headers["content-type"] != "application/problem+json":
             refused.append((method, path, r.status_code))

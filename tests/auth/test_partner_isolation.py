@@ -34,9 +34,10 @@ async def partner_b(server: Server) -> httpx.AsyncClient:
             },
         )
         assert r.status_code == 201, r.text
-    token = httpx.post(
-        server.url + "/api/auth/token", data={"username": "spoc-5340", "password": PASSWORD}
-    ).json()["access_token"]
+        r = await admin.post(
+            "/api/auth/token", data={"username": "spoc-5340", "password": PASSWORD}
+        )
+        token = r.json()["access_token"]
     return httpx.AsyncClient(base_url=server.url, headers={"Authorization": f"Bearer {token}"})
 
 

@@ -15,8 +15,8 @@ import pytest
 
 from app.auth.permissions import PERMISSIONS, all_actions, allowed
 from app.domain.enums import Role
-from app.main import create_app
 from tests.conftest import Identities, Server
+from tests.routes import api_routes
 
 # Routes open to anyone, and routes any authenticated caller may use (about themselves).
 OPEN = {("GET", "/api/health"), ("POST", "/api/auth/token")}
@@ -31,34 +31,13 @@ CALLERS = {
 }
 
 
-def _action_of(dependant: Any) -> str | None:
-    for dep in dependant.dependencies:
-        action = getattr(dep.call, "action", None) or _action_of(dep)
-        if action:
-            return str(action)
-    return None
-
-
-def _routes(settings: Any) -> list[tuple[str, str, str | None]]:
-    found = []
-    for route in create_app(settings).routes:
-        path = getattr(route, "path", "")
-        if (
-            not path.startswith("/api/")
-            or path.startswith("/api/docs")
-            or path == "/api/openapi.json"
-        ):
-            continue
-        for method in sorted((getattr(route, "methods", None) or set()) - {"HEAD", "OPTIONS"}):
-            found.append((method, path, _action_of(route.dependant)))
-    return found
-
-
 def test_every_route_declares_an_action_the_table_knows(settings: Any) -> None:
-    missing = [(m, p) for m, p, a in _routes(settings) if a is None and (m, p) not in OPEN | SELF]
+    missing = [
+        (m, p) for m, p, a in api_routes(settings) if a is None and (m, p) not in OPEN | SELF
+    ]
     assert missing == [], "routes without an entry in the permission table"
     known = all_actions()
-    unknown = [(m, p, a) for m, p, a in _routes(settings) if a is not None and a not in known]
+    unknown = [(m, p, a) for m, p, a in api_routes(settings) if a is not None and a not in known]
     assert unknown == [], "actions no role has: typo or missing table entry"
 
 
@@ -81,7 +60,7 @@ def test_route_by_role_matrix(
     with httpx.Client(
         base_url=server.url, headers=_headers(server, identities, who), timeout=30
     ) as client:
-        for method, path, action in _routes(settings):
+        for method, path, action in api_routes(settings):
             if action is None:
                 continue
             url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
