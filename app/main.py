@@ -20,6 +20,7 @@ from app.api.responses import json_response
 from app.db import make_engine, make_sessionmaker
 from app.domain.registry import SPECS
 from app.middleware import BodyLimit, SecurityHeaders
+from app.realtime import ws as realtime
 from app.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -31,9 +32,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings)
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    # realtime (issue 4): this instance's change-feed listener and hub
+    await realtime.start(app)
     try:
         yield
     finally:
+        await realtime.stop(app)
         await engine.dispose()
 
 
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reference.router)
     for admin_router in (users.router, apikeys.router, organisations.router, audit.router):
         app.include_router(admin_router)
+    app.include_router(realtime.router)  # realtime (issue 4): /ws and its metrics
 
     @app.get("/api/health", tags=["health"], summary="Liveness and database reachability")
     async def health() -> Response:

@@ -1,0 +1,304 @@
+"""The /ws endpoint (DESIGN §4, docs/realtime.md), the hub's metrics route, and the start and
+stop of this instance's listener and hub."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.responses import Response
+from starlette.types import Message
+from starlette.websockets import WebSocketDisconnect
+
+from app.api.deps import require
+from app.api.responses import json_response
+from app.auth.permissions import allowed, scope_conditions
+from app.auth.principal import Principal
+from app.auth.tokens import (
+    API_KEY_PREFIX,
+    decode_access_token,
+    principal_from_api_key,
+    principal_from_token,
+)
+from app.domain.changes import head, oldest_kept
+from app.errors import ProblemError
+from app.realtime import protocol
+from app.realtime.feed import PAGE, read_after, replay_start
+from app.realtime.hub import CONTROL_SLACK, Hub, Outbox, Subscriber
+from app.realtime.listener import DB_ERRORS, FeedListener
+from app.realtime.protocol import (
+    Ack,
+    ClientMessage,
+    CloseCode,
+    Hello,
+    Ping,
+    Pong,
+    ProtocolError,
+    Subscribe,
+)
+from app.realtime.selector import Selector
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+async def start(app: FastAPI) -> None:
+    """Open this instance's hub and start its listener (from the lifespan)."""
+    settings: Settings = app.state.settings
+    app.state.hub = Hub(settings.ws_queue_size)
+    app.state.feed_listener = FeedListener(settings, app.state.sessions, app.state.hub)
+    await app.state.feed_listener.start()
+
+
+async def stop(app: FastAPI) -> None:
+    await app.state.feed_listener.stop()
+
+
+@router.websocket("/ws")
+async def stream(websocket: WebSocket) -> None:
+    state = websocket.app.state
+    await Connection(websocket, state.hub, state.sessions, state.settings).run()
+
+
+@router.get("/api/realtime/metrics", tags=["realtime"], summary="Counters of this instance's hub")
+async def metrics(
+    request: Request, _: Annotated[Principal, Depends(require("audit:read"))]
+) -> Response:
+    state = request.app.state
+    body = {**state.hub.metrics().as_dict(), "listener": asdict(state.feed_listener.status())}
+    return json_response(body)
+
+
+class Refused(Exception):
+    """The hello cannot be accepted: the socket is closed with `code` and nothing else is sent."""
+
+    def __init__(self, code: CloseCode, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class Gone(Exception):
+    """The client went away before saying hello."""
+
+
+class Connection:
+    """One client socket: hello, then four tasks (sender, receiver, heartbeat, replay) until
+    one of them, or the hub, ends it."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        hub: Hub,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+    ) -> None:
+        self.ws = websocket
+        self.hub = hub
+        self.sessions = sessions
+        self.settings = settings
+        self.scope: dict[str, str] = {}
+        self.principal: Principal | None = None  # alerts hook (issue 7)
+        self.expires_at: float | None = None  # time.time() when the access token expires
+        self.heard_at = 0.0
+        self.pinged_at: float | None = None
+
+    async def run(self) -> None:
+        await self.ws.accept()
+        try:
+            hello = await self._hello()
+            principal = await self._authenticate(hello.token)
+        except Refused as refused:
+            await self._close(refused.code, refused.detail)
+            return
+        except Gone:
+            return
+        except DB_ERRORS:
+            log.exception("realtime: authentication failed on a database error")
+            await self._close(CloseCode.FEED_UNAVAILABLE)
+            return
+        self.scope = scope_conditions(principal)
+        self.principal = principal  # alerts hook (issue 7)
+        await self._serve(hello)
+
+    async def _hello(self) -> Hello:
+        timeout = self.settings.ws_hello_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                message = await self.ws.receive()
+        except TimeoutError:
+            raise Refused(CloseCode.HELLO_TIMEOUT, f"send a hello within {timeout:g} s") from None
+        if message["type"] == "websocket.disconnect":
+            raise Gone
+        try:
+            parsed = protocol.parse(_frame(message))
+        except ProtocolError as e:
+            if e.field == "token":
+                raise Refused(CloseCode.UNAUTHENTICATED, "hello.token is missing") from None
+            raise Refused(CloseCode.BAD_HELLO, e.message) from None
+        if not isinstance(parsed, Hello):
+            raise Refused(
+                CloseCode.BAD_HELLO, f"the first message must be a hello, not {parsed.type}"
+            )
+        return parsed
+
+    async def _authenticate(self, token: str) -> Principal:
+        async with self.sessions() as session, session.begin():
+            try:
+                if token.startswith(API_KEY_PREFIX):
+                    principal = await principal_from_api_key(session, token)
+                else:
+                    principal = await principal_from_token(session, token, self.settings)
+                    self.expires_at = float(decode_access_token(token, self.settings)["exp"])
+            except ProblemError as e:
+                raise Refused(CloseCode.UNAUTHENTICATED, e.detail) from None
+        # The same permission table as GET /api/changes.
+        if not allowed(principal.role, "changes:read"):
+            raise Refused(CloseCode.FORBIDDEN, f"role {principal.role.value}")
+        return principal
+
+    async def _serve(self, hello: Hello) -> None:
+        async with self.sessions() as session:
+            db_head = await head(session)
+            oldest = await oldest_kept(session)
+        start, why = replay_start(hello.since, db_head, oldest)
+        outbox = Outbox(self.settings.ws_queue_size)
+        subscriber = Subscriber(Selector(hello.filter, self.scope), outbox, start, self.principal)
+        outbox.offer(protocol.welcome(db_head, hello.filter, self.settings.ws_ping_seconds))
+        if why:
+            outbox.offer(protocol.reset(db_head, why))
+        self.heard_at = time.monotonic()
+        self.hub.attach(subscriber)
+        tasks = [
+            self._spawn(self._send(subscriber), subscriber),
+            self._spawn(self._receive(subscriber), subscriber),
+            self._spawn(self._heartbeat(subscriber), subscriber),
+            self._spawn(self._replay(subscriber), subscriber),
+        ]
+        try:
+            await subscriber.ended.wait()
+        finally:
+            self.hub.detach(subscriber)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if subscriber.end_code is not None:
+            await self._close(subscriber.end_code, subscriber.end_detail)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], subscriber: Subscriber) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+
+        def done(t: asyncio.Task[None]) -> None:
+            if not t.cancelled() and t.exception() is not None:
+                log.error("realtime: connection task failed", exc_info=t.exception())
+                subscriber.end(CloseCode.FEED_UNAVAILABLE)
+
+        task.add_done_callback(done)
+        return task
+
+    async def _send(self, subscriber: Subscriber) -> None:
+        outbox, websocket, hub = subscriber.outbox, self.ws, self.hub
+        try:
+            while True:
+                frame, count = await outbox.take()
+                await websocket.send_text(frame)
+                hub.sent += count
+                hub.frames += 1
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            subscriber.end()
+
+    async def _receive(self, subscriber: Subscriber) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                subscriber.end()
+                return
+            # Any message proves the client is alive, not only a pong.
+            self.heard_at = time.monotonic()
+            try:
+                parsed = protocol.parse(_frame(message))
+            except ProtocolError as e:
+                self._reply(subscriber, protocol.error(e.code, e.message, e.field))
+                continue
+            # alerts hook (issue 7): acknowledgements are answered by app.alerts when it runs.
+            ack = self.hub.ack_handler
+            if isinstance(parsed, protocol.Ack) and ack and self.principal is not None:
+                self._reply(subscriber, await ack(self.principal, parsed.alert))
+                continue
+            self._answer(subscriber, parsed)
+
+    def _answer(self, subscriber: Subscriber, message: ClientMessage) -> None:
+        match message:
+            case Ping():
+                self._reply(subscriber, protocol.PONG)
+            case Subscribe():
+                subscriber.selector = Selector(message.filter, self.scope)
+                self._reply(subscriber, protocol.subscribed(message.filter, subscriber.cursor))
+            case Hello():
+                self._reply(
+                    subscriber,
+                    protocol.error(
+                        "invalid", "already said hello; send subscribe to change the filter"
+                    ),
+                )
+            case Ack():
+                self._reply(
+                    subscriber,
+                    protocol.error(
+                        "not_available", "alert acknowledgements over /ws are not available yet"
+                    ),
+                )
+            case Pong():
+                pass  # receiving it was the point
+
+    def _reply(self, subscriber: Subscriber, frame: str) -> None:
+        if not subscriber.outbox.offer(frame, CONTROL_SLACK):
+            self.hub.drop_slow(subscriber)
+
+    async def _heartbeat(self, subscriber: Subscriber) -> None:
+        interval = self.settings.ws_ping_seconds
+        while True:
+            await asyncio.sleep(interval)
+            if self.expires_at is not None and time.time() >= self.expires_at:
+                subscriber.end(CloseCode.UNAUTHENTICATED, "token expired; reconnect with a new one")
+                return
+            if self.pinged_at is not None and self.heard_at < self.pinged_at:
+                self.hub.dropped_ping += 1
+                subscriber.end(CloseCode.NO_PONG)
+                return
+            self.pinged_at = time.monotonic()
+            self._reply(subscriber, protocol.ping(subscriber.cursor))
+
+    async def _replay(self, subscriber: Subscriber) -> None:
+        """Bring the client from its start seq up to the hub, then hand it over to the hub."""
+        try:
+            while not self.hub.go_live(subscriber):
+                async with self.sessions() as session:
+                    items = await read_after(session, subscriber.cursor, PAGE)
+                for item in items:
+                    if subscriber.selector.accepts(item):
+                        await subscriber.outbox.put(item.text)
+                    subscriber.cursor = item.seq
+        except DB_ERRORS:
+            log.warning("realtime: replay failed on a database error", exc_info=True)
+            subscriber.end(CloseCode.FEED_UNAVAILABLE)
+            return
+        self._reply(subscriber, protocol.live(subscriber.cursor))
+
+    async def _close(self, code: CloseCode, detail: str | None = None) -> None:
+        # The client may be gone already; there is nobody left to tell.
+        with contextlib.suppress(Exception):
+            await self.ws.close(code, protocol.close_reason(code, detail))
+
+
+def _frame(message: Message) -> str | bytes | None:
+    text: str | None = message.get("text")
+    return text if text is not None else message.get("bytes")
