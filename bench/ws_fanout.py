@@ -149,10 +149,23 @@ async def client_process(url: str, token: str, count: int, bare: bool) -> None:
 
     await asyncio.gather(*(start(i) for i in range(count)))
     print(json.dumps({"ready": sum(r.close_code is None for r in records)}), flush=True)
-    line = await asyncio.to_thread(sys.stdin.readline)
-    ranges = [tuple(r) for r in json.loads(line)["report"]]
+    while True:
+        command = json.loads(await asyncio.to_thread(sys.stdin.readline))
+        if "wait" in command:
+            reached = await _drain(records, command["wait"])
+            print(json.dumps({"reached": reached}), flush=True)
+            continue
+        ranges = [tuple(r) for r in command["report"]]
+        await _drain(records, max(r[2] for r in ranges))
+        print(json.dumps(_report(records, ranges)), flush=True)  # type: ignore[arg-type]
+        os._exit(0)  # the connections' close handshakes do not matter here
+
+
+async def _drain(records: list[ClientRecord], seq: int) -> int:
+    """Wait until every client has seq (or is closed), DRAIN_TIMEOUT at most; how many have."""
     for record in records:
-        record.target = max(r[2] for r in ranges)
+        record.target = seq
+        record.done.clear()
         if record.reached():
             record.done.set()
     try:
@@ -160,8 +173,7 @@ async def client_process(url: str, token: str, count: int, bare: bool) -> None:
             await asyncio.gather(*(r.done.wait() for r in records))
     except TimeoutError:
         pass  # what has not arrived by now counts as lost
-    print(json.dumps(_report(records, ranges)), flush=True)  # type: ignore[arg-type]
-    os._exit(0)  # the connections' close handshakes do not matter here
+    return sum(r.reached() for r in records)
 
 
 # ---------------------------------------------------------------- bare broadcast server
@@ -373,6 +385,15 @@ class Bench:
             raise RuntimeError(f"only {sum(ready)} of {self.args.clients} clients connected")
         return procs
 
+    async def drained(self, procs: list[asyncio.subprocess.Process], seq: int) -> int:
+        """Let the clients catch up to seq before the next phase; how many did."""
+        request = (json.dumps({"wait": seq}) + "\n").encode()
+        for p in procs:
+            p.stdin.write(request)  # type: ignore[union-attr]
+            await p.stdin.drain()  # type: ignore[union-attr]
+        answers = [json.loads(await p.stdout.readline()) for p in procs]  # type: ignore[union-attr]
+        return sum(int(a["reached"]) for a in answers)
+
     async def collect(
         self, procs: list[asyncio.subprocess.Process], ranges: list[tuple[str, int, int]]
     ) -> dict[str, Any]:
@@ -463,34 +484,30 @@ class Bench:
             "durations": durations,
         }
 
-    async def inject_burst(self, count: int) -> None:
-        """Saturation: changes appended straight into the feed as fast as the database takes
-        them, so the server spends its time on fan-out only, as the bare server does."""
+    async def inject_burst(self, count: int) -> float:
+        """Saturation: `count` changes committed at once, straight into the feed, so that the
+        server's work is the fan-out only, as the bare server's is; when they committed."""
         from app.db import make_engine, make_sessionmaker, transaction
         from app.domain.changes import append_change
         from app.domain.enums import ChangeOp, Entity
         from app.settings import Settings
 
         engine = make_engine(Settings(database_url=self.database_url, secret_key=self.secret))
-        sessions = make_sessionmaker(engine)
         feature = await self.sample_feature()
-        todo = iter(range(count))
-
-        async def appender() -> None:
-            for _ in todo:
-                async with transaction(sessions) as session:
-                    await append_change(
-                        session,
-                        entity=Entity.incident,
-                        entity_id=uuid.uuid4(),
-                        op=ChangeOp.created,
-                        version=1,
-                        actor="bench",
-                        feature=feature,
-                    )
-
-        await asyncio.gather(*(appender() for _ in range(4)))
+        async with transaction(make_sessionmaker(engine)) as session:
+            for _ in range(count):
+                await append_change(
+                    session,
+                    entity=Entity.incident,
+                    entity_id=uuid.uuid4(),
+                    op=ChangeOp.created,
+                    version=1,
+                    actor="bench",
+                    feature=feature,
+                )
+        committed = time.time()
         await engine.dispose()
+        return committed
 
     async def sample_feature(self) -> dict[str, Any]:
         async with httpx.AsyncClient(base_url=self.http_url, headers=self.auth, timeout=30) as h:
@@ -545,8 +562,9 @@ class Bench:
         messages = await self.recorded_changes(first, args.rate * args.bare_seconds)
         hub = await self.hub_metrics()
 
-        burst_start, burst_cpu = time.time(), cpu_seconds(self.server.pid)
-        await self.inject_burst(args.burst)
+        await self.drained(procs, last)
+        burst_cpu = cpu_seconds(self.server.pid)
+        burst_start = await self.inject_burst(args.burst)
         burst_last = await self.head()
         sitcen = await self.collect(procs, [("rate", first, last), ("burst", last + 1, burst_last)])
         sitcen["burst"]["cpu"] = cpu_seconds(self.server.pid) - burst_cpu
@@ -572,9 +590,9 @@ class Bench:
             f"msg/s (lost {bare['burst']['lost']}, {theirs:.1f} ms CPU per 1,000)"
         )
         self.say(
-            f"sitcen/bare: delivered rate {sitcen_rate / max(bare_rate, 1e-9):.2f}x; messages "
-            f"per server CPU-second {theirs / max(ours, 1e-9):.2f}x (the fairer figure when "
-            f"other work competes for the CPU)"
+            f"sitcen/bare: delivered rate {ratio(sitcen_rate, bare_rate)}; messages per server "
+            f"CPU-second {ratio(theirs, ours)} (the fairer figure when other work competes for "
+            f"the CPU)"
         )
         shares = delivered_share(sitcen["rate"]), delivered_share(bare["rate"])
         self.say(
@@ -678,13 +696,15 @@ class Bench:
                     if delay > 0:
                         await asyncio.sleep(delay)
                     await publisher.send(stamped(message, i + 1))
+                rate_cpu = cpu_seconds(server.pid) - rate_cpu
+                await self.drained(procs, count)
                 burst_start, burst_cpu = time.time(), cpu_seconds(server.pid)
                 for i in range(burst):
                     await publisher.send(stamped(messages[i % count], count + i + 1))
             result = await self.collect(
                 procs, [("rate", 1, count), ("burst", count + 1, count + burst)]
             )
-            result["rate"]["cpu"] = burst_cpu - rate_cpu
+            result["rate"]["cpu"] = rate_cpu
             result["burst"]["cpu"] = cpu_seconds(server.pid) - burst_cpu
         finally:
             server.terminate()
@@ -700,6 +720,10 @@ class Bench:
         )
         result["burst_start"] = burst_start
         return result
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if a > 0 and b > 0 else "n/a (one side delivered nothing in time)"
 
 
 def cpu_per_thousand(figures: dict[str, Any]) -> float:
