@@ -196,6 +196,15 @@ class Hub:
                 self.drop_slow(subscriber)
         return sent
 
+    def end_where(self, wanted: Callable[[Principal], bool], code: CloseCode, detail: str) -> int:
+        """Close the sockets of matching principals (a user disabled or given another role)."""
+        ended = 0
+        for subscriber in (*self._live, *self._replaying):
+            if subscriber.principal is not None and wanted(subscriber.principal):
+                subscriber.end(code, detail)
+                ended += 1
+        return ended
+
     def drop_slow(self, subscriber: Subscriber) -> None:
         if subscriber.ended.is_set():
             return

@@ -18,9 +18,11 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.service import PRINCIPALS_CHANNEL
 from app.domain.changes import NOTIFY_CHANNEL, head
 from app.realtime.feed import PAGE, read_after
 from app.realtime.hub import Hub
+from app.realtime.protocol import CloseCode
 from app.realtime.retry import backoff
 from app.settings import Settings, plain_url
 
@@ -110,11 +112,20 @@ class FeedListener:
             log.warning("change feed: LISTEN connection lost; reconnecting")
             await asyncio.sleep(next(delays))
 
+    def _principal_changed(self, _c: object, _pid: int, _channel: str, username: str) -> None:
+        """A user was disabled or changed role: their sockets must log in again."""
+        self._hub.end_where(
+            lambda p: p.kind == "user" and p.name == username,
+            CloseCode.UNAUTHENTICATED,
+            "account changed: log in again",
+        )
+
     async def _listen(self, connection: asyncpg.Connection) -> None:
         """Listen until the connection is lost or stops answering."""
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
         await connection.add_listener(NOTIFY_CHANNEL, self._notified)
+        await connection.add_listener(PRINCIPALS_CHANNEL, self._principal_changed)
         self.listening = True
         # Whatever was written while nobody listened is read now.
         self._wake.set()

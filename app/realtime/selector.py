@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shapely import box, prepare
 
+from app.auth.permissions import Scope
 from app.realtime.feed import Facts, FeedItem
 from app.realtime.protocol import Filter
 
@@ -26,9 +27,9 @@ class Selector:
         "filter",
     )
 
-    def __init__(self, flt: Filter, scope: dict[str, str]) -> None:
+    def __init__(self, flt: Filter, scope: Scope) -> None:
         self.filter = flt
-        self._scope = tuple(scope.items())
+        self._scope = None if scope.everything else scope
         self._entities = frozenset(e.value for e in flt.entities) if flt.entities else None
         self._categories = frozenset(flt.categories) if flt.categories else None
         self._min_severity = flt.min_severity.rank if flt.min_severity else None
@@ -41,10 +42,8 @@ class Selector:
         self.everything = flt == Filter()
 
     def accepts(self, item: FeedItem) -> bool:
-        props = item.properties
-        for name, value in self._scope:
-            if props.get(name) != value:
-                return False
+        if self._scope is not None and not self._scope.sees(item.properties):
+            return False
         if self.everything:
             return True
         return self._matches(item.after) or (item.before is not None and self._matches(item.before))

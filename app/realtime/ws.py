@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.api.deps import require
 from app.api.responses import json_response
-from app.auth.permissions import allowed, scope_conditions
+from app.auth.permissions import Scope, allowed, scope_of
 from app.auth.principal import Principal
 from app.auth.tokens import (
     API_KEY_PREFIX,
@@ -105,7 +105,7 @@ class Connection:
         self.hub = hub
         self.sessions = sessions
         self.settings = settings
-        self.scope: dict[str, str] = {}
+        self.scope = Scope()
         self.principal: Principal | None = None  # alerts hook (issue 7)
         self.expires_at: float | None = None  # time.time() when the access token expires
         self.heard_at = 0.0
@@ -125,7 +125,7 @@ class Connection:
             log.exception("realtime: authentication failed on a database error")
             await self._close(CloseCode.FEED_UNAVAILABLE)
             return
-        self.scope = scope_conditions(principal)
+        self.scope = scope_of(principal)
         self.principal = principal  # alerts hook (issue 7)
         await self._serve(hello)
 
