@@ -29,11 +29,18 @@ async def list_changes(
     head = await changes.head(session)
     records = await changes.changes_after(session, since, limit, entities)
     scope = scope_of(principal)
-    visible = [c for c in records if scope.sees(c.feature["properties"])]
+    visible = []
+    for c in records:
+        if scope.sees(c.feature["properties"]):
+            visible.append(changes.change_message(c))
+        elif not scope.everything and c.op != "created":
+            before = await changes.previous_feature(session, c)
+            if before is not None and scope.sees(before["properties"]):
+                visible.append(changes.removed_message(c))
     body = {
         "head": head,
         "oldest": await changes.oldest_kept(session),
-        "changes": [changes.change_message(c) for c in visible],
+        "changes": visible,
         # Where the next call should start, even when every record of this page was filtered out.
         "next_since": records[-1].seq if len(records) == limit else head,
     }

@@ -122,6 +122,30 @@ async def history(session: AsyncSession, entity: Entity, entity_id: uuid.UUID) -
     return list((await session.scalars(query)).all())
 
 
+def removed_message(change: Change) -> dict[str, Any]:
+    """What a reader gets when an object it could see leaves its scope (e.g. unshared): that it
+    is gone, and nothing of its new state."""
+    return {
+        "seq": change.seq,
+        "entity": change.entity,
+        "op": "removed",
+        "id": str(change.entity_id),
+        "at": change.at.isoformat(),
+        "feature": None,
+    }
+
+
+async def previous_feature(session: AsyncSession, change: Change) -> dict[str, Any] | None:
+    query = (
+        select(Change.feature)
+        .where(Change.entity_id == change.entity_id, Change.seq < change.seq)
+        .order_by(Change.seq.desc())
+        .limit(1)
+    )
+    feature: dict[str, Any] | None = (await session.execute(query)).scalar()
+    return feature
+
+
 def change_message(change: Change) -> dict[str, Any]:
     """The wire form of a change, shared by GET /api/changes and the WebSocket stream."""
     return {

@@ -12,7 +12,7 @@ from sqlalchemy import case, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.domain.changes import Change, change_message
+from app.domain.changes import Change, change_message, removed_message
 from app.domain.enums import SEVERITY_ORDER
 from app.domain.registry import BY_ENTITY
 from app.realtime.protocol import encode
@@ -74,6 +74,16 @@ class FeedItem:
     before: Facts | None
     properties: dict[str, Any]  # after the change; the partner scope is checked on these
     at: float = 0.0  # commit time, epoch seconds
+    before_properties: dict[str, Any] | None = None
+    removed: dict[str, Any] | None = None
+    _removed_text: str | None = None
+
+    @property
+    def removed_text(self) -> str:
+        """The frame for a client that could see the object and no longer may (unshared)."""
+        if self._removed_text is None:
+            self._removed_text = encode({"type": "change", **(self.removed or {})})
+        return self._removed_text
 
 
 def item_of(change: Change, previous: dict[str, Any] | None) -> FeedItem:
@@ -85,6 +95,8 @@ def item_of(change: Change, previous: dict[str, Any] | None) -> FeedItem:
         before=Facts.of(change.entity, previous) if previous else None,
         properties=change.feature.get("properties") or {},
         at=change.at.timestamp(),
+        before_properties=(previous.get("properties") or {}) if previous else None,
+        removed=removed_message(change) if previous else None,
     )
 
 

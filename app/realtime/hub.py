@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from app.auth.principal import Principal
@@ -107,7 +107,8 @@ class Subscriber:
         if item.seq <= self.cursor:
             return True  # already replayed from the database
         self.cursor = item.seq
-        return not self.selector.accepts(item) or self.outbox.offer(item.text)
+        text = self.selector.frame(item)
+        return text is None or self.outbox.offer(text)
 
 
 @dataclass
@@ -183,17 +184,19 @@ class Hub:
                 self.drop_slow(subscriber)
             slow.clear()
 
-    def send_where(self, wanted: Callable[[Principal], bool], text: str) -> int:
-        """Alerts hook (issue 7): queue one pre-serialised message for every connected client
-        whose principal `wanted` accepts, live or replaying, without waiting; how many got it."""
+    def send_each(self, frames_for: Callable[[Principal], Sequence[str]]) -> int:
+        """Alerts hook (issue 7): in one pass over the connected clients (live or replaying),
+        queue for each the pre-serialised frames `frames_for` its principal, without waiting;
+        how many were queued."""
         sent = 0
         for subscriber in (*self._live, *self._replaying):
-            if subscriber.principal is None or not wanted(subscriber.principal):
+            if subscriber.principal is None:
                 continue
-            if subscriber.outbox.offer(text, CONTROL_SLACK):
+            for frame in frames_for(subscriber.principal):
+                if not subscriber.outbox.offer(frame, CONTROL_SLACK):
+                    self.drop_slow(subscriber)
+                    break
                 sent += 1
-            else:
-                self.drop_slow(subscriber)
         return sent
 
     def end_where(self, wanted: Callable[[Principal], bool], code: CloseCode, detail: str) -> int:

@@ -41,6 +41,14 @@ class Selector:
             prepare(self._box)
         self.everything = flt == Filter()
 
+    def frame(self, item: FeedItem) -> str | None:
+        """The text to send this client for a change, or None. A client whose scope saw the
+        object before the change but not after (it was unshared) gets a `removed` change."""
+        if self._scope is not None and not self._scope.sees(item.properties):
+            before = item.before_properties
+            return item.removed_text if before is not None and self._scope.sees(before) else None
+        return item.text if self.accepts(item) else None
+
     def accepts(self, item: FeedItem) -> bool:
         if self._scope is not None and not self._scope.sees(item.properties):
             return False

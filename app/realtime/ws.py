@@ -284,8 +284,9 @@ class Connection:
                 async with self.sessions() as session:
                     items = await read_after(session, subscriber.cursor, PAGE)
                 for item in items:
-                    if subscriber.selector.accepts(item):
-                        await subscriber.outbox.put(item.text)
+                    text = subscriber.selector.frame(item)
+                    if text is not None:
+                        await subscriber.outbox.put(text)
                     subscriber.cursor = item.seq
         except DB_ERRORS:
             log.warning("realtime: replay failed on a database error", exc_info=True)

@@ -37,3 +37,37 @@ async def test_disabling_a_user_closes_their_open_socket(server: Server) -> None
         assert (await c.patch(f"/api/users/{name}", json={"disabled": True})).status_code == 200
         code, reason = await close_of(feed)
     assert code == 4001 and reason and "log in again" in reason
+
+
+async def test_an_unshared_object_is_removed_from_the_partners_that_had_it(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    shared = await write(client, visibility="shared")
+    feed = await open_feed(server, "part", since=None)
+    r = await client.patch(
+        f"/api/incidents/{shared['id']}",
+        headers={"If-Match": '"1"'},
+        json={"type": "Feature", "properties": {"visibility": "internal", "title": "secret now"}},
+    )
+    assert r.status_code == 200
+    change = await feed.next()
+    while change["type"] != "change":
+        change = await feed.next()
+    assert change["op"] == "removed" and change["id"] == shared["id"]
+    assert change["feature"] is None and "secret now" not in str(change)
+    await feed.close()
+
+
+async def test_the_rest_feed_also_tells_a_partner_of_the_removal(
+    server: Server, client: httpx.AsyncClient, client_for
+) -> None:
+    shared = await write(client, visibility="shared")
+    since = (await client.get("/api/changes", params={"limit": 1})).json()["head"]
+    await client.patch(
+        f"/api/incidents/{shared['id']}",
+        headers={"If-Match": '"1"'},
+        json={"type": "Feature", "properties": {"visibility": "internal"}},
+    )
+    page = (await client_for("part").get("/api/changes", params={"since": since})).json()
+    mine = [c for c in page["changes"] if c["id"] == shared["id"]]
+    assert [(c["op"], c["feature"]) for c in mine] == [("removed", None)]

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.auth.permissions import Scope
 from app.realtime.feed import MAX_REPLAY, Facts, FeedItem, replay_start
 from app.realtime.hub import Hub, Outbox, Subscriber
 from app.realtime.protocol import CloseCode, Filter, ProtocolError, close_reason, parse
@@ -42,21 +43,22 @@ def _item(
     )
 
 
-def _accepts(flt: dict[str, Any], item: FeedItem, scope: dict[str, str] | None = None) -> bool:
-    return Selector(Filter.model_validate(flt), scope or {}).accepts(item)
+PARTNER = Scope(partner=True)  # sees what is shared with all partners
+
+
+def _accepts(flt: dict[str, Any], item: FeedItem, scope: Scope | None = None) -> bool:
+    return Selector(Filter.model_validate(flt), scope or Scope()).accepts(item)
 
 
 def test_empty_filter_accepts_everything_in_scope() -> None:
     assert _accepts({}, _item())
-    assert not _accepts({}, _item(visibility="internal"), {"visibility": "shared"})
-    assert _accepts({}, _item(visibility="shared"), {"visibility": "shared"})
+    assert not _accepts({}, _item(visibility="internal"), PARTNER)
+    assert _accepts({}, _item(visibility="shared"), PARTNER)
 
 
 def test_scope_is_judged_on_the_state_after_the_change() -> None:
     was_shared = _feature(visibility="shared")
-    assert not _accepts(
-        {}, _item(before=was_shared, visibility="internal"), {"visibility": "shared"}
-    )
+    assert not _accepts({}, _item(before=was_shared, visibility="internal"), PARTNER)
 
 
 def test_each_criterion_excludes_what_it_names() -> None:
@@ -165,7 +167,7 @@ def test_where_a_stream_starts(
 
 async def test_hub_drops_a_full_client_and_still_delivers_to_the_others() -> None:
     hub = Hub(queue_size=2)
-    everything = Selector(Filter(), {})
+    everything = Selector(Filter(), Scope())
     stuck, reading = Subscriber(everything, Outbox(2), 0), Subscriber(everything, Outbox(2), 0)
     for subscriber in (stuck, reading):
         hub.attach(subscriber)
@@ -180,7 +182,7 @@ async def test_hub_drops_a_full_client_and_still_delivers_to_the_others() -> Non
 
 async def test_live_delivery_skips_what_the_replay_already_sent() -> None:
     hub = Hub(queue_size=10)
-    subscriber = Subscriber(Selector(Filter(), {}), Outbox(10), cursor=5)
+    subscriber = Subscriber(Selector(Filter(), Scope()), Outbox(10), cursor=5)
     hub.head = 4
     hub.attach(subscriber)
     assert hub.go_live(subscriber)
@@ -192,7 +194,7 @@ async def test_live_delivery_skips_what_the_replay_already_sent() -> None:
 def test_replaying_client_goes_live_only_once_it_has_caught_up_with_the_hub() -> None:
     hub = Hub(queue_size=10)
     hub.head = 7
-    subscriber = Subscriber(Selector(Filter(), {}), Outbox(10), cursor=5)
+    subscriber = Subscriber(Selector(Filter(), Scope()), Outbox(10), cursor=5)
     hub.attach(subscriber)
     assert not hub.go_live(subscriber)
     subscriber.cursor = 7
