@@ -1,0 +1,193 @@
+// The REST client: bearer token kept in this tab's sessionStorage only, one refresh with the
+// refresh token on a 401, problem+json errors turned into ApiError with their detail and errors.
+
+const SESSION_KEY = 'sitcen.session';
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const detail = body?.detail || body?.title || `HTTP ${status}`;
+    super(detail);
+    this.status = status;
+    this.title = body?.title || '';
+    this.detail = detail;
+    this.errors = Array.isArray(body?.errors) ? body.errors : [];
+    this.body = body;
+  }
+
+  /** The field an error names (last part of its loc), for showing it beside a form input. */
+  fieldErrors() {
+    return this.errors.map((e) => ({ field: String((e.loc || []).at(-1) ?? ''), msg: e.msg }));
+  }
+}
+
+export class Api {
+  constructor({ base = '', storage = globalThis.sessionStorage, fetchImpl = globalThis.fetch?.bind(globalThis) } = {}) {
+    this.base = base;
+    this.storage = storage;
+    this.fetch = fetchImpl;
+    this.session = this._load();
+    this.refreshing = null;
+    this.onExpired = () => {};
+    this.onSession = () => {};
+    this._timer = null;
+  }
+
+  _load() {
+    try {
+      return JSON.parse(this.storage?.getItem(SESSION_KEY) || 'null');
+    } catch {
+      return null;
+    }
+  }
+
+  _save(session) {
+    this.session = session;
+    if (session) this.storage?.setItem(SESSION_KEY, JSON.stringify(session));
+    else this.storage?.removeItem(SESSION_KEY);
+    this._schedule();
+    this.onSession(session);
+  }
+
+  get token() {
+    return this.session?.access_token || null;
+  }
+
+  get user() {
+    return this.session?.user || null;
+  }
+
+  _fromAnswer(data) {
+    return {
+      access_token: data.access_token,
+      refresh_token: data.refresh_token,
+      expires_at: Date.now() + (data.expires_in || 900) * 1000,
+      user: data.user,
+    };
+  }
+
+  // Refresh a minute before the access token expires, so the stream and a wall screen never
+  // meet an expired token.
+  _schedule() {
+    clearTimeout(this._timer);
+    if (!this.session || typeof window === 'undefined') return;
+    const wait = Math.max(5000, this.session.expires_at - Date.now() - 60000);
+    this._timer = setTimeout(() => this.refresh().catch(() => {}), wait);
+  }
+
+  resume() {
+    this._schedule();
+  }
+
+  async login(username, password) {
+    const form = new URLSearchParams({ username, password });
+    const data = await this._send('POST', '/api/auth/token', { form, auth: false });
+    this._save(this._fromAnswer(data));
+    return this.session;
+  }
+
+  async logout() {
+    const session = this.session;
+    this._save(null);
+    if (!session) return;
+    try {
+      const form = new URLSearchParams({ refresh_token: session.refresh_token });
+      await this._send('POST', '/api/auth/logout', { form, token: session.access_token });
+    } catch {
+      // The session is gone from this tab whatever the server says.
+    }
+  }
+
+  /** One refresh at a time: concurrent 401s wait for the same one. */
+  refresh() {
+    if (!this.session?.refresh_token) return Promise.reject(new ApiError(401, { detail: 'no session' }));
+    if (!this.refreshing) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.session.refresh_token });
+      this.refreshing = this._send('POST', '/api/auth/token', { form, auth: false })
+        .then((data) => {
+          const user = { ...this.session?.user, ...data.user };
+          this._save({ ...this._fromAnswer(data), user });
+          return this.session;
+        })
+        .catch((error) => {
+          if (error.status === 401 || error.status === 422 || error.status === 400) {
+            this._save(null);
+            this.onExpired(error);
+          }
+          throw error;
+        })
+        .finally(() => {
+          this.refreshing = null;
+        });
+    }
+    return this.refreshing;
+  }
+
+  async _send(method, path, { body, form, headers = {}, auth = true, token } = {}) {
+    const h = { Accept: 'application/json, application/geo+json, application/problem+json', ...headers };
+    const bearer = token || (auth ? this.token : null);
+    if (bearer) h.Authorization = `Bearer ${bearer}`;
+    let payload;
+    if (form) {
+      payload = form;
+      h['Content-Type'] = 'application/x-www-form-urlencoded';
+    } else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      h['Content-Type'] = 'application/json';
+    }
+    const response = await this.fetch(this.base + path, { method, headers: h, body: payload });
+    const text = await response.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = { detail: text.slice(0, 300) };
+      }
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  /** A request as the signed-in user; on 401 the token is refreshed once and the request repeated. */
+  async request(method, path, options = {}) {
+    const headers = { ...(options.headers || {}) };
+    if (options.ifMatch != null) headers['If-Match'] = `"${options.ifMatch}"`;
+    const go = () => this._send(method, path, { ...options, headers });
+    try {
+      return await go();
+    } catch (error) {
+      if (error.status !== 401 || !this.session?.refresh_token) throw error;
+      await this.refresh();
+      return go();
+    }
+  }
+
+  get(path) {
+    return this.request('GET', path);
+  }
+
+  /** Every page of a list, following `links` rel=next; answers {features, head} (the lowest head). */
+  async getAll(path, { onPage } = {}) {
+    const features = [];
+    let head = Infinity;
+    let next = path;
+    while (next) {
+      const page = await this.get(next);
+      features.push(...page.features);
+      head = Math.min(head, page.head ?? Infinity);
+      if (onPage) onPage(page.features);
+      const link = (page.links || []).find((l) => l.rel === 'next');
+      next = link ? relative(link.href) : null;
+    }
+    return { features, head: head === Infinity ? 0 : head };
+  }
+}
+
+function relative(href) {
+  try {
+    const url = new URL(href, 'http://localhost');
+    return url.pathname + url.search;
+  } catch {
+    return href;
+  }
+}

@@ -1,0 +1,393 @@
+// The watch's dashboard (and the wall view): loads the snapshot, follows /ws from its head,
+// and wires the store to the map and the panels.
+import { ApiError } from './api.js';
+import { Store } from './store.js';
+import { LiveClient, streamUrl } from './live.js';
+import { MapView } from './map.js';
+import { ENTITIES, SEVERITY_RANK } from './model.js';
+import { label, language, onLanguage, rememberLanguage, setLanguage, t, translate, LANGUAGES } from './i18n.js';
+import { timeWindow } from './mapdata.js';
+import { formatTime, fromLocalInput } from './time.js';
+import { applyTheme, onTheme, resolvedTheme, themeChoice, THEME_CHOICES } from './theme.js';
+import { beep, setSound, soundOn } from './sound.js';
+import { h, fill, $ } from './dom.js';
+import { Legend } from './panels/legend.js';
+import { Feed } from './panels/feed.js';
+import { Detail } from './panels/detail.js';
+import { Logbook } from './panels/logbook.js';
+import { Editor } from './panels/editor.js';
+import { Search } from './panels/search.js';
+import { Wall } from './panels/wall.js';
+
+const FEED_SEED = 100;
+const TOAST_LIMIT = 5;
+const NOW_TICK_MS = 60000;
+
+export class App {
+  constructor({ api, root, wall = false }) {
+    this.api = api;
+    this.root = root;
+    this.wall = wall;
+    this.store = new Store();
+    this.permissions = new Set();
+    this.me = null;
+    this.unread = 0;
+    this.reloading = null;
+    this.buffer = [];
+    this.timeMode = 'now';
+    this.custom = {};
+    this.hideOutside = false;
+    this.metrics = { firstPicture: null, snapshotLoaded: null, counts: {}, marks: {} };
+    this.cleanups = [];
+  }
+
+  can(action) {
+    return this.permissions.has(action);
+  }
+
+  readable(entity) {
+    return this.can(`${entity}:read`);
+  }
+
+  mark(name) {
+    this.metrics.marks[name] = Math.round(performance.now());
+  }
+
+  async start() {
+    this.mark('start');
+    this.me = await this.api.get('/api/auth/me');
+    this.mark('me');
+    this.permissions = new Set(this.me.permissions);
+    this.user = this.api.user || { username: this.me.name, role: this.me.role };
+    const template = document.getElementById(this.wall ? 'tpl-wall' : 'tpl-app');
+    fill(this.root, template.content.cloneNode(true));
+    document.body.classList.toggle('wall-mode', this.wall);
+    translate(this.root);
+    this._header();
+
+    // The lists are read while the map starts: the store does not need the map, and the map
+    // draws whatever the store holds when it is ready.
+    const snapshot = this.loadSnapshot();
+    const reference = this._reference();
+    // Awaited below; until then a failure must not count as unhandled.
+    snapshot.catch(() => {});
+    this.mapView = new MapView({
+      container: $('#map', this.root),
+      store: this.store,
+      theme: resolvedTheme(),
+      language: language(),
+      interactive: true,
+      controls: !this.wall,
+      basemapUrl: await this._basemapUrl(),
+    });
+    await this.mapView.init();
+    this.mark('map');
+    this.mapView.on('select', (entity, id) => this.openDetail(entity, id, { fly: false }));
+    this.cleanups.push(onTheme((theme) => this.mapView.setTheme(theme)));
+    this.cleanups.push(onLanguage((lang) => {
+      this.mapView.setLanguage(lang);
+      this._renderStatus();
+    }));
+
+    if (this.wall) {
+      this.panels = { wall: new Wall(this) };
+    } else {
+      this.panels = {
+        legend: new Legend(this),
+        feed: new Feed(this),
+        detail: new Detail(this),
+        logbook: new Logbook(this),
+        editor: new Editor(this),
+        search: new Search(this),
+      };
+      this._tabs();
+      this._timeFilter();
+    }
+    this.store.subscribe((event) => this._watchSevere(event));
+
+    const [layers] = await Promise.all([reference, snapshot]);
+    this.mark('lists');
+    this.referenceLayers = layers;
+    this.mapView.setReference(layers);
+    for (const panel of Object.values(this.panels)) panel.reference?.(layers);
+    await this._seedFeed();
+    this.mark('feed');
+    this._startLive();
+    await this.mapView.settled();
+    this.metrics.firstPicture = performance.now();
+    document.body.dataset.ready = 'true';
+  }
+
+  async _basemapUrl() {
+    // SITCEN_BASEMAP_STYLE_URL, when the server publishes it; off (offline map) otherwise.
+    try {
+      const config = await this.api.get('/api/config');
+      return config?.basemap_style_url || null;
+    } catch {
+      return null;
+    }
+  }
+
+  async _reference() {
+    if (!this.can('reference:read')) return {};
+    const names = ['region', 'municipality', 'police_zone'];
+    const layers = await Promise.all(names.map((n) => this.api.get(`/api/reference/${n}`).catch(() => null)));
+    return Object.fromEntries(names.map((n, i) => [n, layers[i]]));
+  }
+
+  /** Read every readable collection (all pages) and replace the store's picture with it. */
+  async loadSnapshot() {
+    this.reloading = true;
+    this.buffer = [];
+    const entities = Object.keys(ENTITIES).filter((e) => this.readable(e));
+    this.mark('lists_start');
+    const results = await Promise.all(
+      entities.map((entity) => this.api.getAll(`/api/${ENTITIES[entity].path}?limit=1000`)),
+    );
+    const snapshot = {};
+    let head = Infinity;
+    entities.forEach((entity, i) => {
+      snapshot[entity] = results[i].features;
+      head = Math.min(head, results[i].head);
+    });
+    this.store.loadSnapshot(snapshot, head === Infinity ? 0 : head);
+    this.reloading = false;
+    const buffered = this.buffer;
+    this.buffer = [];
+    for (const change of buffered) this.store.applyChange(change);
+    this.metrics.snapshotLoaded = performance.now();
+  }
+
+  async _seedFeed() {
+    if (!this.can('changes:read')) return;
+    const since = Math.max(0, this.store.seq - FEED_SEED);
+    try {
+      const page = await this.api.get(`/api/changes?since=${since}&limit=${FEED_SEED}`);
+      this.store.seedFeed(page.changes.filter((c) => c.seq <= this.store.seq && this.readable(c.entity)));
+    } catch (error) {
+      this.toast(t('alert.error', { detail: error.detail || error.message }), 'error');
+    }
+  }
+
+  _startLive() {
+    if (!this.can('changes:read')) return;
+    this.live = new LiveClient({
+      url: streamUrl(),
+      getToken: () => this.api.token,
+      getSince: () => this.store.seq,
+      onChange: (message) => this._onLiveChange(message),
+      onReset: () => this._onReset(),
+      onStatus: (status) => {
+        this.connection = status;
+        this._renderStatus();
+      },
+      onAuthFailure: () => this.api.refresh(),
+    });
+    this.live.start();
+    const online = () => this.live.reconnectNow();
+    window.addEventListener('online', online);
+    this.cleanups.push(() => window.removeEventListener('online', online));
+  }
+
+  _onLiveChange(message) {
+    if (!this.readable(message.entity)) return;
+    const change = { ...message, arrivedAt: performance.now() };
+    if (this.reloading) this.buffer.push(change);
+    else this.store.applyChange(change);
+  }
+
+  async _onReset() {
+    if (this.reloading) return;
+    this.toast(t('alert.reloading'), 'info');
+    try {
+      await this.loadSnapshot();
+      this.toast(t('alert.reloaded'), 'info');
+    } catch (error) {
+      this.reloading = false;
+      this.toast(t('alert.error', { detail: error.detail || error.message }), 'error');
+    }
+  }
+
+  _renderStatus() {
+    const el = $('#conn', this.root);
+    if (!el || !this.connection) return;
+    const { status, offlineSince, error } = this.connection;
+    el.dataset.status = status;
+    const since = offlineSince && status !== 'live' ? ` ${t('status.since', { time: formatTime(offlineSince) })}` : '';
+    fill($('.conn-text', el), t(`status.${status}`) + since);
+    el.title = error || t('status.label');
+  }
+
+  // A new severe or extreme incident, or one raised to that grade, rings on the map, shows a
+  // toast and counts as unread until the agent looks.
+  _watchSevere(event) {
+    if (event.type !== 'change' || event.entity !== 'incident' || event.outcome !== 'applied') return;
+    if (!event.entry?.arrivedAt || !event.feature) return;
+    const rank = SEVERITY_RANK[event.feature.properties.severity] ?? 0;
+    const before = event.previous ? SEVERITY_RANK[event.previous.properties.severity] ?? 0 : -1;
+    if (rank < 2 || before >= 2) return;
+    this.mapView.flash(event.feature);
+    if (this.wall) return;
+    this.unread += 1;
+    this._renderUnread();
+    beep(rank === 3);
+    const p = event.feature.properties;
+    this.toast(t('alert.severe', { severity: label('severity', p.severity), title: p.title }), `severe sev-${p.severity}`, {
+      action: () => this.openDetail('incident', event.feature.id),
+    });
+  }
+
+  _renderUnread() {
+    const button = $('#unread', this.root);
+    if (!button) return;
+    button.hidden = this.unread === 0;
+    fill(button, String(this.unread));
+    button.setAttribute('aria-label', t('header.unread', { n: this.unread }));
+    button.title = t('header.unread', { n: this.unread });
+  }
+
+  toast(text, kind = 'info', { action = null, timeout = 12000 } = {}) {
+    const box = $('#toasts', this.root);
+    if (!box) return;
+    const item = h(
+      'div',
+      { class: ['toast', ...kind.split(' ').map((k) => `toast-${k}`)], role: kind.startsWith('error') ? 'alert' : 'status' },
+      action ? h('button', { class: 'toast-text', onclick: () => { action(); item.remove(); } }, text) : h('span', { class: 'toast-text' }, text),
+      h('button', { class: 'toast-close', 'aria-label': t('alert.dismiss'), onclick: () => item.remove() }, '×'),
+    );
+    box.prepend(item);
+    while (box.children.length > TOAST_LIMIT) box.lastChild.remove();
+    setTimeout(() => item.remove(), timeout);
+  }
+
+  /** Show an API error: its detail, and the fields it names. */
+  apiError(error) {
+    const detail = error instanceof ApiError ? error.detail : String(error.message || error);
+    this.toast(t('alert.error', { detail }), 'error');
+  }
+
+  openDetail(entity, id, { fly = true } = {}) {
+    if (this.wall || !this.panels.detail) return;
+    this.showTab('detail');
+    this.panels.detail.open(entity, id);
+    this.mapView.select(entity, id, { fly });
+  }
+
+  showTab(name) {
+    for (const tab of this.root.querySelectorAll('[role="tab"]')) {
+      const on = tab.dataset.tab === name;
+      tab.setAttribute('aria-selected', String(on));
+      tab.tabIndex = on ? 0 : -1;
+      $(`#panel-${tab.dataset.tab}`, this.root).hidden = !on;
+    }
+  }
+
+  _tabs() {
+    // A partner does not read the logbook: its tab is not offered.
+    $('#tab-logbook', this.root).hidden = !this.readable('logbook_entry');
+    const tabs = [...this.root.querySelectorAll('[role="tab"]')].filter((tab) => !tab.hidden);
+    for (const tab of tabs) {
+      tab.addEventListener('click', () => this.showTab(tab.dataset.tab));
+      tab.addEventListener('keydown', (e) => {
+        if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+        const i = tabs.indexOf(tab) + (e.key === 'ArrowRight' ? 1 : -1);
+        const next = tabs[(i + tabs.length) % tabs.length];
+        this.showTab(next.dataset.tab);
+        next.focus();
+      });
+    }
+    this.showTab('feed');
+  }
+
+  _header() {
+    const user = this.user;
+    const who = $('#whoami', this.root);
+    const renderWho = () => who && fill(who, t('header.user', { name: user.full_name || user.username, role: label('role', this.me.role) }));
+    renderWho();
+    this.cleanups.push(onLanguage(renderWho));
+
+    const lang = $('#lang', this.root);
+    if (lang) {
+      fill(lang, LANGUAGES.map((l) => h('option', { value: l, lang: l }, CATALOGUE_NAMES[l])));
+      lang.value = language();
+      lang.addEventListener('change', () => {
+        setLanguage(lang.value);
+        rememberLanguage(lang.value, user.username);
+      });
+    }
+    const theme = $('#theme', this.root);
+    if (theme) {
+      const render = () => {
+        fill(theme, THEME_CHOICES.map((c) => h('option', { value: c }, t(`theme.${c}`))));
+        theme.value = themeChoice();
+      };
+      render();
+      this.cleanups.push(onLanguage(render));
+      theme.addEventListener('change', () => applyTheme(theme.value));
+    }
+    const sound = $('#sound', this.root);
+    if (sound) {
+      sound.checked = soundOn();
+      sound.addEventListener('change', () => {
+        setSound(sound.checked);
+        if (sound.checked) beep();
+      });
+    }
+    $('#logout', this.root)?.addEventListener('click', () => this.logout());
+    const wallLink = $('#wall-link', this.root);
+    if (wallLink) wallLink.href = '?mode=wall';
+    const unread = $('#unread', this.root);
+    unread?.addEventListener('click', () => {
+      this.unread = 0;
+      this._renderUnread();
+      this.showTab('feed');
+      this.panels.feed?.showSevere();
+    });
+  }
+
+  _timeFilter() {
+    const mode = $('#time-mode', this.root);
+    const custom = $('#time-custom', this.root);
+    const from = $('#time-from', this.root);
+    const to = $('#time-to', this.root);
+    const hide = $('#time-hide', this.root);
+    const apply = () => {
+      this.timeMode = mode.value;
+      custom.hidden = mode.value !== 'custom';
+      this.custom = { from: from.value ? fromLocalInput(from.value) : null, to: to.value ? fromLocalInput(to.value) : null };
+      this.hideOutside = hide.checked;
+      this.applyWindow();
+    };
+    mode.addEventListener('change', apply);
+    from.addEventListener('change', apply);
+    to.addEventListener('change', apply);
+    hide.addEventListener('change', apply);
+    // "Now" moves: the window is recomputed every minute.
+    const tick = setInterval(() => {
+      if (this.timeMode === 'now' || this.timeMode === 'next24') this.applyWindow();
+    }, NOW_TICK_MS);
+    this.cleanups.push(() => clearInterval(tick));
+    this.applyWindow();
+  }
+
+  applyWindow() {
+    this.mapView.setWindow(timeWindow(this.timeMode, this.custom), this.hideOutside);
+  }
+
+  async logout() {
+    this.stop();
+    await this.api.logout();
+    location.replace(location.pathname + location.search);
+  }
+
+  stop() {
+    this.live?.stop();
+    this.mapView?.destroy();
+    this.mapView = null;
+    for (const cleanup of this.cleanups) cleanup();
+    this.cleanups = [];
+  }
+}
+
+// Each language's name in itself, as a language menu shows them.
+const CATALOGUE_NAMES = { fr: 'Français', nl: 'Nederlands', en: 'English' };

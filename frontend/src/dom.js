@@ -1,0 +1,34 @@
+// A small element builder: h('button', {class: 'x', onclick}, 'text'). Text goes in as text
+// nodes, never as HTML, so nothing an object holds is ever parsed as markup.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value == null || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') el.addEventListener(name.slice(2), value);
+    else if (name === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
+    else if (name === 'dataset') Object.assign(el.dataset, value);
+    else if (name in el && typeof value !== 'string') el[name] = value;
+    else el.setAttribute(name, value === true ? '' : value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child == null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replace an element's children. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}

@@ -1,0 +1,95 @@
+// One FR/NL/EN catalogue. French is the default; a user's choice is remembered per user in
+// localStorage (a preference, not a secret). Enum labels are looked up by the API's own values.
+import fr from './locales/fr.js';
+import nl from './locales/nl.js';
+import en from './locales/en.js';
+
+export const CATALOGUES = { fr, nl, en };
+export const LANGUAGES = ['fr', 'nl', 'en'];
+export const DEFAULT_LANGUAGE = 'fr';
+// Locale of dates and numbers for each language (Belgian French and Dutch; British English).
+export const LOCALES = { fr: 'fr-BE', nl: 'nl-BE', en: 'en-GB' };
+
+let current = DEFAULT_LANGUAGE;
+const listeners = new Set();
+
+function lookup(catalogue, key) {
+  let node = catalogue;
+  for (const part of key.split('.')) {
+    if (node == null || typeof node !== 'object') return undefined;
+    node = node[part];
+  }
+  return typeof node === 'string' ? node : undefined;
+}
+
+function format(text, params) {
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => {
+    const value = params[name];
+    if (value == null) return whole;
+    return Array.isArray(value) ? value.join(', ') : String(value);
+  });
+}
+
+/** The text of `key` in the current language (English, then the key itself, if missing). */
+export function t(key, params) {
+  const text = lookup(CATALOGUES[current], key) ?? lookup(CATALOGUES.en, key) ?? key;
+  return format(text, params);
+}
+
+/** The label of an API enum value, e.g. label('category', 'fire'). */
+export function label(group, value) {
+  if (value == null || value === '') return '';
+  return lookup(CATALOGUES[current], `enums.${group}.${value}`) ?? String(value).replaceAll('_', ' ');
+}
+
+export function language() {
+  return current;
+}
+
+export function locale() {
+  return LOCALES[current];
+}
+
+export function setLanguage(lang) {
+  if (!LANGUAGES.includes(lang) || lang === current) return;
+  current = lang;
+  if (typeof document !== 'undefined') {
+    document.documentElement.lang = lang;
+    translate(document);
+  }
+  for (const listener of listeners) listener(lang);
+}
+
+export function onLanguage(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+const PREFERENCE = 'sitcen.lang';
+
+/** The language to start in: the user's remembered choice, their account's, or French. */
+export function preferredLanguage(username, accountLanguage, storage = globalThis.localStorage) {
+  const remembered = storage?.getItem(username ? `${PREFERENCE}.${username}` : PREFERENCE);
+  for (const lang of [remembered, accountLanguage]) if (LANGUAGES.includes(lang)) return lang;
+  return DEFAULT_LANGUAGE;
+}
+
+export function rememberLanguage(lang, username, storage = globalThis.localStorage) {
+  storage?.setItem(PREFERENCE, lang);
+  if (username) storage?.setItem(`${PREFERENCE}.${username}`, lang);
+}
+
+/**
+ * Fill the static text of a DOM tree: `data-i18n="key"` sets the text, and
+ * `data-i18n-attr="placeholder:key;aria-label:key"` sets attributes.
+ */
+export function translate(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-attr]')) {
+    for (const pair of el.dataset.i18nAttr.split(';')) {
+      const [attr, key] = pair.split(':');
+      if (attr && key) el.setAttribute(attr.trim(), t(key.trim()));
+    }
+  }
+}

@@ -1,0 +1,56 @@
+// Boot: the login page, the dashboard, or (?mode=wall) the wall view.
+import './styles.css';
+import { Api } from './api.js';
+import { App } from './app.js';
+import { showLogin } from './panels/login.js';
+import { preferredLanguage, setLanguage, t, translate } from './i18n.js';
+import { applyTheme } from './theme.js';
+
+const root = document.getElementById('root');
+const wall = new URLSearchParams(location.search).get('mode') === 'wall';
+const api = new Api();
+
+applyTheme();
+setLanguage(preferredLanguage(null, null));
+translate(document);
+
+function signIn() {
+  showLogin({ root, api, onSignedIn: (session) => start(session) });
+}
+
+async function start(session) {
+  setLanguage(preferredLanguage(session.user?.username, session.user?.language));
+  const app = new App({ api, root, wall });
+  // Tests and the benchmark read the state through this handle.
+  window.sitcen = app;
+  // The session could not be refreshed: start afresh on the login page.
+  api.onExpired = () => {
+    app.stop();
+    location.replace(location.pathname + location.search);
+  };
+  try {
+    await app.start();
+  } catch (error) {
+    if (error.status === 401) {
+      app.stop();
+      await api.logout();
+      signIn();
+      return;
+    }
+    // Before the dashboard is laid out there is no toast area: say it in the page itself.
+    app.stop();
+    const message = document.createElement('p');
+    message.className = 'error boot-error';
+    message.setAttribute('role', 'alert');
+    message.textContent = t('alert.error', { detail: error.detail || error.message });
+    root.replaceChildren(message);
+    throw error;
+  }
+}
+
+if (api.session) {
+  api.resume();
+  start(api.session);
+} else {
+  signIn();
+}

@@ -1,0 +1,459 @@
+// The map: MapLibre GL JS on an offline base built from the server's reference geography, and
+// the operational layers fed from the store. Source updates are batched per animation frame and
+// a source gets its next batch only once the previous one is drawn, so a burst of changes costs
+// one worker update per frame at most, never one per message.
+import maplibregl from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import { buildLayers, GROUPS, INTERACTIVE } from './layers.js';
+import { addImages } from './icons.js';
+import { ENUMS, MAP_ENTITIES } from './model.js';
+import { boundsOf, labelPoint, mapFeatures, representativePoint } from './mapdata.js';
+
+const SOURCES_OF = {
+  incident: ['incident', 'incident-shape'],
+  planned_event: ['planned_event'],
+  demonstration: ['demonstration'],
+  zone: ['zone'],
+  activation: ['activation'],
+};
+const OBJECT_SOURCES = Object.values(SOURCES_OF).flat();
+// Activations without geometry are drawn at their subject: a change of a subject moves them.
+const SUBJECTS = new Set(['incident', 'planned_event', 'demonstration']);
+export const BRUSSELS = { center: [4.3572, 50.8427], bounds: [[4.2438, 50.7637], [4.4823, 50.9139]] };
+const LATENCY_RING = 4000;
+// New severe incidents ringed at once; beyond this the oldest ring goes first.
+const FLASH_LIMIT = 25;
+const DRAW_TIMEOUT_MS = 3000;
+const empty = () => ({ type: 'FeatureCollection', features: [] });
+
+export class MapView {
+  constructor({ container, store, theme = 'light', language = 'fr', interactive = true, controls = true, basemapUrl = null }) {
+    this.container = container;
+    this.store = store;
+    this.theme = theme;
+    this.language = language;
+    this.interactive = interactive;
+    this.controls = controls;
+    this.basemapUrl = basemapUrl;
+    this.basemapOn = false;
+    this.win = null;
+    this.hideOutside = false;
+    this.hidden = new Set();
+    this.derived = new Map(OBJECT_SOURCES.map((s) => [s, new Map()]));
+    this.dirty = new Set();
+    // Per source: null = send everything again (setData); a Map = only these features changed
+    // (updateData; a null value removes the feature).
+    this.diffs = new Map();
+    this.inflight = new Set();
+    this.arrivals = new Map();
+    this.raf = null;
+    this.flashes = new Map();
+    this.selection = null;
+    this.listeners = { select: () => {}, counts: () => {}, drawn: () => {} };
+    this.metrics = { latencies: [], batches: 0, firstDrawn: null };
+    this.picking = null;
+  }
+
+  on(name, fn) {
+    this.listeners[name] = fn;
+  }
+
+  async init() {
+    this.map = new maplibregl.Map({
+      container: this.container,
+      style: { version: 8, sources: {}, layers: [] },
+      center: BRUSSELS.center,
+      zoom: 11,
+      minZoom: 8,
+      maxZoom: 19,
+      attributionControl: false,
+      interactive: this.interactive,
+      // No tile or glyph server: labels are drawn with the system's fonts.
+      localIdeographFontFamily: 'sans-serif',
+      cancelPendingTileRequestsWhileZooming: false,
+      fadeDuration: 0,
+    });
+    this.map.getCanvas().setAttribute('aria-label', 'map');
+    if (this.controls) this.map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
+    this.map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+    this.map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: 'Brussels UrbIS®© – Distribution & Copyright Paradigm' }));
+    await new Promise((resolve) => this.map.once('load', resolve));
+    this._addSources();
+    addImages(this.map, ENUMS.category, ENUMS.zone_kind);
+    this._addLayers();
+    this.map.fitBounds(BRUSSELS.bounds, { padding: 20, duration: 0 });
+    this._wire();
+    this.unsubscribe = this.store.subscribe((event) => this._onStore(event));
+    for (const entity of MAP_ENTITIES) this.rebuild(entity);
+  }
+
+  _addSources() {
+    const add = (id, extra = {}) => this.map.addSource(id, { type: 'geojson', data: empty(), ...extra });
+    add('ref-region');
+    add('ref-municipality');
+    add('ref-police-zone');
+    add('ref-label');
+    add('incident', {
+      cluster: true,
+      clusterRadius: 45,
+      clusterMaxZoom: 14,
+      clusterProperties: {
+        maxsev: ['max', ['get', 'sev']],
+        active: ['+', ['case', ['boolean', ['get', 'out'], false], 0, 1]],
+      },
+    });
+    for (const id of ['incident-shape', 'planned_event', 'demonstration', 'zone', 'activation', 'flash', 'selection']) add(id);
+  }
+
+  _addLayers() {
+    const before = this.map.getStyle().layers.find((l) => l.id.startsWith('td-'))?.id;
+    for (const layer of buildLayers(this.theme)) {
+      if (this.basemapOn && (layer.id === 'background' || layer.id === 'ref-region-fill')) continue;
+      if (this.map.getLayer(layer.id)) this.map.removeLayer(layer.id);
+      const group = layer.metadata?.group;
+      const visible = !group || !this.hidden.has(group);
+      this.map.addLayer({ ...layer, layout: { ...(layer.layout || {}), visibility: visible ? 'visible' : 'none' } }, before);
+    }
+    this._applyLanguage();
+  }
+
+  _wire() {
+    const map = this.map;
+    const layers = () => INTERACTIVE.filter((id) => map.getLayer(id));
+    map.on('click', (e) => {
+      if (this.picking) {
+        const resolve = this.picking;
+        this.picking = null;
+        map.getCanvas().classList.remove('picking');
+        resolve([e.lngLat.lng, e.lngLat.lat]);
+        return;
+      }
+      if (this.drawing) return;
+      const box = [[e.point.x - 4, e.point.y - 4], [e.point.x + 4, e.point.y + 4]];
+      const hits = map.queryRenderedFeatures(box, { layers: layers() });
+      if (!hits.length) return;
+      const hit = hits[0];
+      if (hit.properties.cluster_id != null) {
+        map.getSource('incident').getClusterExpansionZoom(hit.properties.cluster_id).then((zoom) => {
+          map.easeTo({ center: hit.geometry.coordinates, zoom: Math.min(zoom + 0.5, 18) });
+        });
+        return;
+      }
+      this.listeners.select(hit.properties.entity, hit.properties.oid);
+    });
+    map.on('mousemove', (e) => {
+      if (this.picking || this.drawing) return;
+      const hits = map.queryRenderedFeatures(e.point, { layers: layers() });
+      map.getCanvas().classList.toggle('pointer', hits.length > 0);
+    });
+  }
+
+  _onStore(event) {
+    if (event.type === 'snapshot') {
+      for (const entity of event.entities) if (SOURCES_OF[entity]) this.rebuild(entity);
+      this.rebuild('activation');
+      return;
+    }
+    if (event.type !== 'change' || event.outcome !== 'applied' || !SOURCES_OF[event.entity]) return;
+    this._update(event.entity, event.id, event.feature, event.entry?.arrivedAt);
+    if (SUBJECTS.has(event.entity)) this.rebuild('activation');
+    if (this.selection && this.selection.entity === event.entity && this.selection.id === event.id) {
+      this.select(event.entity, event.id, { fly: false });
+    }
+  }
+
+  _lookup = (entity, id) => this.store.get(entity, id);
+
+  _update(entity, id, feature, arrivedAt) {
+    const features = feature ? mapFeatures(entity, feature, this.win, this._lookup) : {};
+    for (const source of SOURCES_OF[entity]) {
+      const cache = this.derived.get(source);
+      const f = features[source];
+      if (f) cache.set(id, f);
+      else if (!cache.delete(id)) continue;
+      const diff = this.diffs.get(source);
+      if (diff !== null) {
+        const shown = f && !(this.hideOutside && f.properties.out) ? f : null;
+        if (diff) diff.set(id, shown);
+        else this.diffs.set(source, new Map([[id, shown]]));
+      }
+      this._markDirty(source, arrivedAt);
+    }
+  }
+
+  /** Recompute every map feature of an entity (after a snapshot or a time-window change). */
+  rebuild(entity) {
+    for (const source of SOURCES_OF[entity] || []) this.derived.get(source).clear();
+    for (const feature of this.store.all(entity)) {
+      const features = mapFeatures(entity, feature, this.win, this._lookup);
+      for (const [source, f] of Object.entries(features)) this.derived.get(source)?.set(feature.id, f);
+    }
+    for (const source of SOURCES_OF[entity] || []) {
+      this.diffs.set(source, null);
+      this._markDirty(source);
+    }
+  }
+
+  _markDirty(source, arrivedAt) {
+    this.dirty.add(source);
+    if (arrivedAt != null) {
+      let list = this.arrivals.get(source);
+      if (!list) this.arrivals.set(source, (list = []));
+      list.push(arrivedAt);
+    }
+    if (!this.raf) this.raf = requestAnimationFrame(() => this._flush());
+  }
+
+  _collection(source) {
+    const features = [];
+    for (const [id, f] of this.derived.get(source)) {
+      if (this.hideOutside && f.properties.out) continue;
+      // Every feature carries its object's id: later changes go to the worker as a diff.
+      features.push({ ...f, id });
+    }
+    return { type: 'FeatureCollection', features };
+  }
+
+  _flush() {
+    this.raf = null;
+    if (!this.map) return;
+    for (const source of [...this.dirty]) {
+      if (this.inflight.has(source)) continue;
+      this.dirty.delete(source);
+      const arrivals = this.arrivals.get(source) || [];
+      this.arrivals.delete(source);
+      this.inflight.add(source);
+      this.metrics.batches += 1;
+      const update = this._send(source);
+      Promise.resolve(update)
+        .then(() => this._whenDrawn(source))
+        .then(() => {
+          this.inflight.delete(source);
+          const now = performance.now();
+          for (const t of arrivals) this._record(now - t);
+          if (arrivals.length) this.listeners.drawn(source, arrivals.length);
+          if (this.dirty.has(source) && !this.raf) this.raf = requestAnimationFrame(() => this._flush());
+        });
+    }
+    this.listeners.counts(this.counts());
+  }
+
+  // The whole collection after a rebuild; otherwise only the changed features, so that a
+  // change costs the main thread a few features, not a copy of ten thousand for the worker.
+  _send(source) {
+    const target = this.map.getSource(source);
+    const diff = this.diffs.get(source);
+    this.diffs.delete(source);
+    if (!diff) return target.setData(this._collection(source), true);
+    const add = [];
+    const remove = [];
+    for (const [id, f] of diff) {
+      if (f) add.push({ ...f, id });
+      else remove.push(id);
+    }
+    return target.updateData({ add, remove }, true);
+  }
+
+  // Resolves at the first frame drawn with the source's new data (or after a bound, so that a
+  // hidden tab never leaves a source waiting).
+  _whenDrawn(source) {
+    return new Promise((resolve) => {
+      const map = this.map;
+      let timer = null;
+      const done = () => {
+        map.off('render', check);
+        map.off('idle', check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const check = () => {
+        if (map.isSourceLoaded(source)) done();
+      };
+      timer = setTimeout(done, DRAW_TIMEOUT_MS);
+      map.on('render', check);
+      map.on('idle', check);
+      map.triggerRepaint();
+    });
+  }
+
+  _record(ms) {
+    const ring = this.metrics.latencies;
+    ring.push(ms);
+    if (ring.length > LATENCY_RING) ring.splice(0, ring.length - LATENCY_RING);
+  }
+
+  /** Resolves once every source has drawn its pending data. */
+  async settled() {
+    for (;;) {
+      if (!this.raf && !this.dirty.size && !this.inflight.size) return;
+      await new Promise((r) => setTimeout(r, 16));
+    }
+  }
+
+  /** Counts per legend group: {group: {total, shown}} (shown: inside the time window). */
+  counts() {
+    const out = Object.fromEntries(GROUPS.map((g) => [g, { total: 0, shown: 0 }]));
+    const bump = (group, f) => {
+      const c = out[group];
+      if (!c) return;
+      c.total += 1;
+      if (!f.properties.out) c.shown += 1;
+    };
+    for (const f of this.derived.get('incident').values()) bump('incident', f);
+    for (const f of this.derived.get('planned_event').values()) bump('planned_event', f);
+    for (const f of this.derived.get('demonstration').values()) bump('demonstration', f);
+    for (const f of this.derived.get('activation').values()) bump('activation', f);
+    for (const f of this.derived.get('zone').values()) bump(`zone:${f.properties.kind}`, f);
+    return out;
+  }
+
+  setReference(layers) {
+    const labels = [];
+    for (const [name, source] of [['region', 'ref-region'], ['municipality', 'ref-municipality'], ['police_zone', 'ref-police-zone']]) {
+      const fc = layers[name];
+      if (!fc) continue;
+      this.map.getSource(source).setData(fc);
+      if (name === 'region') continue;
+      for (const f of fc.features) {
+        const p = f.properties;
+        const nl = p.name_nl || p.name_fr;
+        const both = p.name_fr === nl ? p.name_fr : `${p.name_fr} / ${nl}`;
+        const prefix = name === 'police_zone' ? `${p.code} ` : '';
+        labels.push({
+          type: 'Feature',
+          geometry: { type: 'Point', coordinates: labelPoint(f.geometry) },
+          properties: { layer: name, code: p.code, label_fr: prefix + p.name_fr, label_nl: prefix + nl, label_en: prefix + both },
+        });
+      }
+    }
+    this.map.getSource('ref-label').setData({ type: 'FeatureCollection', features: labels });
+  }
+
+  setWindow(win, hideOutside) {
+    this.win = win;
+    this.hideOutside = hideOutside;
+    for (const entity of MAP_ENTITIES) this.rebuild(entity);
+  }
+
+  setGroupVisible(group, visible) {
+    if (visible) this.hidden.delete(group);
+    else this.hidden.add(group);
+    for (const layer of this.map.getStyle().layers) {
+      if (layer.metadata?.group === group) this.map.setLayoutProperty(layer.id, 'visibility', visible ? 'visible' : 'none');
+    }
+  }
+
+  isGroupVisible(group) {
+    return !this.hidden.has(group);
+  }
+
+  setTheme(theme) {
+    if (theme === this.theme) return;
+    this.theme = theme;
+    if (this.map) this._addLayers();
+  }
+
+  setLanguage(lang) {
+    this.language = lang;
+    if (this.map) this._applyLanguage();
+  }
+
+  _applyLanguage() {
+    for (const id of ['ref-municipality-label', 'ref-police-zone-label']) {
+      if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'text-field', ['get', `label_${this.language}`]);
+    }
+  }
+
+  /** Switch the optional online base map (SITCEN_BASEMAP_STYLE_URL) on or off. */
+  setBasemap(on) {
+    if (!this.basemapUrl || on === this.basemapOn) return;
+    this.basemapOn = on;
+    const ours = (style) => ({
+      sources: Object.fromEntries(Object.entries(style.sources).filter(([id]) => OBJECT_SOURCES.includes(id) || id.startsWith('ref-') || id === 'flash' || id === 'selection')),
+    });
+    const current = this.map.getStyle();
+    const keep = ours(current).sources;
+    this.map.setStyle(on ? this.basemapUrl : { version: 8, sources: {}, layers: [] }, {
+      transformStyle: (_previous, next) => ({ ...next, sources: { ...next.sources, ...keep }, layers: next.layers }),
+    });
+    this.map.once('style.load', () => {
+      addImages(this.map, ENUMS.category, ENUMS.zone_kind);
+      this._addLayers();
+      for (const entity of MAP_ENTITIES) this.rebuild(entity);
+    });
+  }
+
+  flyTo(feature) {
+    const g = feature?.geometry;
+    if (!g) return;
+    if (g.type === 'Point') {
+      this.map.flyTo({ center: g.coordinates, zoom: Math.max(this.map.getZoom(), 15), speed: 1.6 });
+    } else {
+      const b = boundsOf(g);
+      if (b) this.map.fitBounds(b, { padding: 80, maxZoom: 16, duration: 900 });
+    }
+  }
+
+  /** Outline the selected object (or clear with null). */
+  select(entity, id, { fly = true } = {}) {
+    this.selection = entity ? { entity, id } : null;
+    let feature = entity ? this.store.get(entity, id) : null;
+    if (feature && !feature.geometry && entity === 'activation') {
+      const p = feature.properties;
+      const subject = p.subject_id ? this.store.get(p.subject_entity, p.subject_id) : null;
+      feature = subject ? { ...feature, geometry: subject.geometry } : feature;
+    }
+    const data = feature?.geometry ? { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: feature.geometry, properties: {} }] } : empty();
+    this.map.getSource('selection').setData(data);
+    if (fly && feature) this.flyTo(feature);
+  }
+
+  /** Ring a new severe incident for a while so that it catches the eye. */
+  flash(feature, ms = 30000) {
+    const point = representativePoint(feature?.geometry);
+    if (!point) return;
+    clearTimeout(this.flashes.get(feature.id)?.timer);
+    const timer = setTimeout(() => {
+      this.flashes.delete(feature.id);
+      this._drawFlashes();
+    }, ms);
+    this.flashes.delete(feature.id);
+    this.flashes.set(feature.id, { point, timer });
+    while (this.flashes.size > FLASH_LIMIT) {
+      const [oldest, flash] = this.flashes.entries().next().value;
+      clearTimeout(flash.timer);
+      this.flashes.delete(oldest);
+    }
+    this._drawFlashes();
+  }
+
+  _drawFlashes() {
+    const features = [...this.flashes.values()].map((f) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: f.point }, properties: {} }));
+    this.map.getSource('flash').setData({ type: 'FeatureCollection', features });
+  }
+
+  /** The next click's position on the map ([lng, lat]), or null if cancelled. */
+  pick() {
+    this.cancelPick();
+    this.map.getCanvas().classList.add('picking');
+    return new Promise((resolve) => {
+      this.picking = resolve;
+    });
+  }
+
+  cancelPick(value = null) {
+    if (!this.picking) return;
+    const resolve = this.picking;
+    this.picking = null;
+    this.map.getCanvas().classList.remove('picking');
+    resolve(value);
+  }
+
+  destroy() {
+    this.unsubscribe?.();
+    cancelAnimationFrame(this.raf);
+    for (const f of this.flashes.values()) clearTimeout(f.timer);
+    this.map?.remove();
+    this.map = null;
+  }
+}

@@ -1,0 +1,39 @@
+// The login page. The token is kept in this tab's sessionStorage only (Api): closing the tab
+// signs out; another tab signs in on its own.
+import { fill, $ } from '../dom.js';
+import { LANGUAGES, language, rememberLanguage, setLanguage, t, translate } from '../i18n.js';
+
+export function showLogin({ root, api, onSignedIn }) {
+  fill(root, document.getElementById('tpl-login').content.cloneNode(true));
+  translate(root);
+  const form = $('#login-form', root);
+  const error = $('#login-error', root);
+  const submit = form.querySelector('button[type="submit"]');
+  for (const button of root.querySelectorAll('[data-lang]')) {
+    button.setAttribute('aria-pressed', String(button.dataset.lang === language()));
+    button.addEventListener('click', () => {
+      setLanguage(button.dataset.lang);
+      rememberLanguage(button.dataset.lang);
+      for (const b of root.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === language()));
+    });
+  }
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    submit.disabled = true;
+    submit.textContent = t('login.busy');
+    try {
+      const username = form.elements.namedItem('username').value.trim();
+      const session = await api.login(username, form.elements.namedItem('password').value);
+      onSignedIn(session);
+    } catch (e) {
+      error.textContent = t('login.failed', { detail: e.detail || e.message });
+      error.hidden = false;
+      submit.disabled = false;
+      submit.textContent = t('login.submit');
+      form.elements.namedItem('password').select();
+    }
+  });
+  form.elements.namedItem('username').focus();
+  return LANGUAGES;
+}

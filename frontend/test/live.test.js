@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { LiveClient } from '../src/live.js';
+
+// A scripted WebSocket and timers, so the client's protocol can be played step by step.
+class FakeSocket {
+  static all = [];
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    FakeSocket.all.push(this);
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen?.();
+  }
+  send(text) {
+    this.sent.push(JSON.parse(text));
+  }
+  receive(...messages) {
+    this.onmessage?.({ data: messages.map((m) => JSON.stringify(m)).join('\n') });
+  }
+  close(code = 1006, reason = '') {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+}
+
+class Timers {
+  constructor() {
+    this.queue = [];
+    this.id = 0;
+  }
+  setTimeout(fn, ms) {
+    this.id += 1;
+    this.queue.push({ id: this.id, fn, ms });
+    return this.id;
+  }
+  clearTimeout(id) {
+    this.queue = this.queue.filter((t) => t.id !== id);
+  }
+  runNext(kind = () => true) {
+    const next = this.queue.filter(kind).sort((a, b) => a.ms - b.ms)[0];
+    this.clearTimeout(next.id);
+    next.fn();
+    return next.ms;
+  }
+}
+
+function client(overrides = {}) {
+  FakeSocket.all = [];
+  const state = { seq: 10, changes: [], resets: 0, statuses: [] };
+  const timers = new Timers();
+  const live = new LiveClient({
+    url: 'ws://test/ws',
+    getToken: () => 'tok',
+    getSince: () => state.seq,
+    onChange: (m) => {
+      state.changes.push(m.seq);
+      state.seq = m.seq;
+    },
+    onReset: () => {
+      state.resets += 1;
+    },
+    onStatus: (s) => state.statuses.push(s.status),
+    WebSocketImpl: FakeSocket,
+    timers,
+    now: () => 1000,
+    jitter: () => 1,
+    ...overrides,
+  });
+  return { live, state, timers };
+}
+
+describe('live client', () => {
+  it('says hello with its token and the last seq, answers pings and applies changes', () => {
+    const { live, state } = client();
+    live.start();
+    const ws = FakeSocket.all[0];
+    ws.open();
+    expect(ws.sent[0]).toEqual({ type: 'hello', token: 'tok', since: 10, filter: {} });
+    ws.receive({ type: 'welcome', head: 12, ping_seconds: 20 });
+    expect(live.status).toBe('catching_up');
+    // A catching-up client gets several messages per frame, one per line.
+    ws.receive({ type: 'change', seq: 11 }, { type: 'change', seq: 12 }, { type: 'live', seq: 12 });
+    expect(live.status).toBe('live');
+    ws.receive({ type: 'ping', seq: 12 });
+    expect(ws.sent.at(-1)).toEqual({ type: 'pong' });
+    ws.receive({ type: 'alert', id: 'x' });
+    expect(state.changes).toEqual([11, 12]);
+  });
+
+  it("resumes from the stream's position when a filter kept changes out", () => {
+    const { live } = client();
+    live.start();
+    FakeSocket.all[0].open();
+    FakeSocket.all[0].receive({ type: 'welcome', head: 10 }, { type: 'live', seq: 10 });
+    FakeSocket.all[0].receive({ type: 'ping', seq: 57 });
+    FakeSocket.all[0].close(4009, 'no pong in time');
+    live.reconnectNow();
+    FakeSocket.all.at(-1).open();
+    expect(FakeSocket.all.at(-1).sent[0].since).toBe(57);
+  });
+
+  it('reconnects with back-off and resumes from the last seq it saw', () => {
+    const { live, state, timers } = client();
+    live.start();
+    FakeSocket.all[0].open();
+    FakeSocket.all[0].receive({ type: 'welcome', head: 10 });
+    FakeSocket.all[0].receive({ type: 'change', seq: 11 });
+    FakeSocket.all[0].close(1012, 'service restart');
+    expect(live.status).toBe('reconnecting');
+    expect(live.offlineSince).toBe(1000);
+    const delays = [timers.runNext()];
+    FakeSocket.all[1].close(1006);
+    delays.push(timers.runNext());
+    expect(delays[1]).toBeGreaterThan(delays[0]);
+    FakeSocket.all[2].open();
+    expect(FakeSocket.all[2].sent[0].since).toBe(11);
+    FakeSocket.all[2].receive({ type: 'welcome', head: 14 });
+    expect(live.status).toBe('catching_up');
+    expect(live.offlineSince).toBeNull();
+    expect(state.statuses).toContain('reconnecting');
+  });
+
+  it('reports offline after repeated failures and keeps trying', () => {
+    const { live, timers } = client();
+    live.start();
+    for (let i = 0; i < 5; i += 1) {
+      FakeSocket.all.at(-1).close(1006);
+      timers.runNext();
+    }
+    expect(live.status).toBe('offline');
+    expect(FakeSocket.all.length).toBe(6);
+  });
+
+  it('asks for a snapshot reload on reset', () => {
+    const { live, state } = client();
+    live.start();
+    FakeSocket.all[0].open();
+    FakeSocket.all[0].receive({ type: 'welcome', head: 99 });
+    FakeSocket.all[0].receive({ type: 'reset', head: 99, reason: 'no longer kept' });
+    expect(state.resets).toBe(1);
+  });
+
+  it('refreshes the token when the server says it expired, then reconnects', async () => {
+    let refreshed = 0;
+    const { live } = client({ onAuthFailure: async () => { refreshed += 1; } });
+    live.start();
+    FakeSocket.all[0].open();
+    FakeSocket.all[0].close(4001, 'unauthenticated: token expired');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(refreshed).toBe(1);
+    expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it('closes a silent socket after missed heartbeats', () => {
+    const { live, timers } = client();
+    live.start();
+    FakeSocket.all[0].open();
+    FakeSocket.all[0].receive({ type: 'welcome', head: 10, ping_seconds: 1 });
+    const ms = timers.runNext((t) => t.ms === 2500);
+    expect(ms).toBe(2500);
+    expect(live.status).toBe('reconnecting');
+  });
+});
