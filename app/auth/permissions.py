@@ -27,18 +27,28 @@ def _on(entities: tuple[str, ...], *verbs: str) -> frozenset[str]:
 
 _READ = _on(PICTURE, "read") | {"changes:read", "reference:read", "organisations:read"}
 _WRITE = _on(PICTURE, "create", "update", "close")
+# Alerting (issue 7). SITCEN staff follow every alert and may record an acknowledgement made by
+# phone; a partner reads and acknowledges its own alerts and keeps its own SPOCs, channels and
+# subscriptions (the routers keep a partner to its organisation).
+_ALERTS = frozenset({"alerts:read", "alerts:ack", "partners:read", "subscriptions:manage"})
+_ALERTS_STAFF = _ALERTS | {"campaigns:read"}
+_ALERTS_LEAD = _ALERTS_STAFF | {"alerts:send", "partners:manage", "campaigns:manage"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.operator: _READ | _WRITE,
-    Role.coordinator: _READ | _WRITE | {"alerts:send"},
-    Role.official: _READ | _WRITE | {"alerts:send"},
+    Role.operator: _READ | _WRITE | _ALERTS_STAFF,
+    Role.coordinator: _READ | _WRITE | _ALERTS_LEAD,
+    Role.official: _READ | _WRITE | _ALERTS_STAFF | {"alerts:send"},
     # A partner SPOC reads what is shared with it and its organisation; it writes nothing here.
-    Role.partner: _on(SHAREABLE, "read") | {"changes:read", "reference:read"},
+    Role.partner: _on(SHAREABLE, "read")
+    | {"changes:read", "reference:read"}
+    | _ALERTS
+    | {"partners:manage"},
     # A dispatch system ingests incidents and reads back its own; closing is SITCEN's call.
     Role.dispatch: _on(("incident",), "read", "create", "update") | {"reference:read"},
     Role.admin: _READ
     | _WRITE
     | _on(PICTURE, "delete")
+    | _ALERTS_LEAD
     | {
         "alerts:send",
         "users:manage",
@@ -66,12 +76,17 @@ class Scope:
     created_by: str | None = None  # dispatch: only what it created
     organisation: str | None = None  # partner: shared with all partners, or with its organisation
     partner: bool = False
+    # Entity types the role may read at all; None: every type. Change records carry every type,
+    # so the feed and the stream need this beside the per-object test.
+    entities: frozenset[str] | None = None
 
     @property
     def everything(self) -> bool:
-        return self.created_by is None and not self.partner
+        return self.created_by is None and not self.partner and self.entities is None
 
     def sees(self, props: Mapping[str, Any]) -> bool:
+        if self.entities is not None and props.get("entity") not in self.entities:
+            return False
         if self.created_by is not None and props.get("created_by") != self.created_by:
             return False
         if self.partner:
@@ -106,24 +121,17 @@ class Scope:
 
 
 def scope_of(principal: Principal) -> Scope:
+    readable = frozenset(e for e in PICTURE if allowed(principal.role, f"{e}:read"))
+    entities = None if readable == frozenset(PICTURE) else readable
     if principal.role == Role.partner:
-        return Scope(organisation=principal.organisation, partner=True)
+        return Scope(organisation=principal.organisation, partner=True, entities=entities)
     if principal.role == Role.dispatch:
-        return Scope(created_by=principal.actor)
-    return Scope()
+        return Scope(created_by=principal.actor, entities=entities)
+    return Scope(entities=entities)
 
 
 def read_scope(principal: Principal, model: type[OperationalObject]) -> ColumnElement[bool] | None:
     return scope_of(principal).clause(model)
-
-
-def scope_conditions(principal: Principal) -> dict[str, str]:
-    """Equality conditions of the scope (kept for the realtime selector until it takes Scope)."""
-    if principal.role == Role.partner:
-        return {"visibility": "shared"}
-    if principal.role == Role.dispatch:
-        return {"created_by": principal.actor}
-    return {}
 
 
 def as_markdown() -> str:

@@ -128,3 +128,17 @@ async def test_partner_cannot_write(client_for) -> None:
             "/api/logbook", json={"type": "Feature", "geometry": None, "properties": {"title": "x"}}
         )
     ).status_code == 403
+
+
+async def test_partner_gets_no_change_of_a_type_it_may_not_read(
+    client: httpx.AsyncClient, client_for
+) -> None:
+    since = (await client.get("/api/changes", params={"limit": 1})).json()["head"]
+    entry = {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {"title": "Note partagée", "visibility": "shared"},
+    }
+    assert (await client.post("/api/logbook", json=entry)).status_code == 201
+    page = (await client_for("part").get("/api/changes", params={"since": since})).json()
+    assert [c for c in page["changes"] if c["entity"] == "logbook_entry"] == []
