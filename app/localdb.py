@@ -21,6 +21,7 @@ import re
 import secrets
 import shlex
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -55,12 +56,14 @@ def ensure_cluster(local_dir: Path, port: int) -> str:
         if not (_data_dir(local_dir) / "PG_VERSION").exists():
             _initdb(bindir, local_dir)
         if not _is_running(bindir, local_dir):
+            if _port_taken(port):
+                # Another cluster (e.g. a second checkout's) has it: ours runs beside it.
+                free = _free_port()
+                log.warning("port %d is taken; the local cluster uses port %d", port, free)
+                port = free
             _start(bindir, local_dir, port)
-        elif (running_port := _running_port(local_dir)) != port:
-            raise RuntimeError(
-                f"the local cluster in {local_dir} already runs on port {running_port}, "
-                f"not {port}: stop it (`make clean-local` or pg_ctl stop) or use that port"
-            )
+        elif (running_port := _running_port(local_dir)) is not None:
+            port = running_port
         _wait_ready(bindir, local_dir, port)
     return f"postgresql://postgres@127.0.0.1:{port}"
 
@@ -161,11 +164,26 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def _port_taken(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def _prepare_dirs(local_dir: Path, port: int) -> None:
-    socket = _socket_dir(local_dir) / f".s.PGSQL.{port}"
-    if len(str(socket)) > SOCKET_PATH_MAX:
+    sock_path = _socket_dir(local_dir) / f".s.PGSQL.{port}"
+    if len(str(sock_path)) > SOCKET_PATH_MAX:
         raise RuntimeError(
-            f"socket path too long for the kernel ({socket}): use a shorter local dir"
+            f"socket path too long for the kernel ({sock_path}): use a shorter local dir"
         )
     pg = local_dir / "pg"
     pg.mkdir(mode=0o700, exist_ok=True)
