@@ -15,6 +15,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import HTMLResponse, Response
 
 from app import errors
+from app.alerts import workers as alerting
+from app.api import alerts as alerts_api
 from app.api import apikeys, audit, auth, changes, objects, organisations, reference, users
 from app.api.responses import json_response
 from app.db import make_engine, make_sessionmaker
@@ -34,9 +36,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessions = make_sessionmaker(engine)
     # realtime (issue 4): this instance's change-feed listener and hub
     await realtime.start(app)
+    await alerting.start(app)  # alerts (issue 7): evaluator, delivery, escalation, push
     try:
         yield
     finally:
+        await alerting.stop(app)
         await realtime.stop(app)
         await engine.dispose()
 
@@ -62,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for admin_router in (users.router, apikeys.router, organisations.router, audit.router):
         app.include_router(admin_router)
     app.include_router(realtime.router)  # realtime (issue 4): /ws and its metrics
+    for alerts_router in alerts_api.ROUTERS:  # alerts (issue 7), partners, CAP, alarm tests
+        app.include_router(alerts_router)
 
     @app.get("/api/health", tags=["health"], summary="Liveness and database reachability")
     async def health() -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.alerts import models as alert_models
 from app.auth import audit, organisations, throttle
 from app.auth import models as auth_models
 from app.db import Base
@@ -10,6 +11,7 @@ from app.geo import reference
 
 metadata = Base.metadata
 __all__ = [
+    "alert_models",
     "audit",
     "auth_models",
     "changes",

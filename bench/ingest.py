@@ -13,11 +13,9 @@ import multiprocessing
 import os
 import random
 import secrets
-import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import asyncpg
@@ -92,9 +90,9 @@ async def raw_floor(url: str, rows: int, concurrency: int) -> float:
     pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency)
     rng = random.Random(1)
     now = time.time()
-    sql = """INSERT INTO incidents (id, ref, version, title, visibility, exercise, source, external_id,
-             municipality_codes, police_zone_codes, areas, created_at, created_by, updated_at, updated_by,
-             geom, category, severity, status, reported_at)
+    sql = """INSERT INTO incidents (id, ref, version, title, visibility, exercise, source,
+             external_id, municipality_codes, police_zone_codes, areas, created_at, created_by,
+             updated_at, updated_by, geom, category, severity, status, reported_at)
              VALUES ($1, $2, 1, $3, 'internal', false, 'raw', $4, ARRAY['21004'], ARRAY['5339'],
                      '{}'::jsonb, now(), 'bench', now(), 'bench',
                      ST_SetSRID(ST_MakePoint($5, $6), 4326), $7, $8, 'reported', now())"""
@@ -204,7 +202,8 @@ def main() -> None:
         errors = sum(e for _, e in results)
         api_rate = len(latencies) / elapsed
         print(
-            f"API creates: {len(latencies)} in {elapsed:.1f} s = {api_rate:.0f}/s (target >= 400/s); "
+            f"API creates: {len(latencies)} in {elapsed:.1f} s = {api_rate:.0f}/s "
+            "(target >= 400/s); "
             f"errors {errors}; latency p50 {pct(latencies, 50) * 1000:.1f} ms, "
             f"p95 {pct(latencies, 95) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms"
         )
@@ -213,7 +212,8 @@ def main() -> None:
         plain = "postgresql://" + url.split("://", 1)[1]
         raw_rate, _ = asyncio.run(raw_floor(plain, fill or 5000, args.clients))
         print(
-            f"raw asyncpg INSERT floor: {raw_rate:.0f} rows/s ({fill or 5000} rows, {args.clients} connections); "
+            f"raw asyncpg INSERT floor: {raw_rate:.0f} rows/s "
+            f"({fill or 5000} rows, {args.clients} connections); "
             f"API/raw ratio {api_rate / raw_rate:.2f}"
         )
 
@@ -236,7 +236,8 @@ def main() -> None:
         total = asyncio.run(_count(plain))
         print(
             f"bbox list (limit 100) with {total} incidents: p50 {pct(timings, 50) * 1000:.1f} ms, "
-            f"p95 {pct(timings, 95) * 1000:.1f} ms (target <= 50 ms), max {max(timings) * 1000:.1f} ms "
+            f"p95 {pct(timings, 95) * 1000:.1f} ms (target <= 50 ms), "
+            f"max {max(timings) * 1000:.1f} ms "
             f"over {len(timings)} queries"
         )
         print(

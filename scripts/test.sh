@@ -22,7 +22,10 @@ step "ruff format --check"
 step "mypy app"
 .venv/bin/mypy app
 step "pytest"
-.venv/bin/pytest -q "$@"
+.venv/bin/pytest -q -m "not browser" "$@"
+step "pytest (browser)"
+# A process of its own, so a database of its own: these tests count what the demo draws.
+.venv/bin/pytest -q -m browser "$@"
 
 if [[ -f frontend/package.json ]] &&
     .venv/bin/python -c 'import json, sys; sys.exit("test" not in json.load(open(sys.argv[1])).get("scripts", {}))' frontend/package.json; then

@@ -1,0 +1,30 @@
+"""Which partner organisation a caller may act for: a partner only for its own; SITCEN staff
+for any. Another partner's things answer 404, as objects not shared with a partner do."""
+
+from __future__ import annotations
+
+from app.auth.principal import Principal
+from app.domain.enums import Role
+from app.errors import ProblemError, validation_problem
+
+
+def is_partner(principal: Principal) -> bool:
+    return principal.role == Role.partner
+
+
+def within(principal: Principal, organisation: str, what: str = "organisation") -> str:
+    if is_partner(principal) and principal.organisation != organisation:
+        raise ProblemError(404, "Not found", f"no {what} {organisation!r}", type_="not-found")
+    return organisation
+
+
+def acting_for(principal: Principal, requested: str | None, loc: str = "organisation") -> str:
+    """The organisation a write is for: the partner's own, or the one SITCEN staff name."""
+    if is_partner(principal):
+        assert principal.organisation is not None  # a partner user always has one
+        if requested is not None:
+            within(principal, requested)
+        return principal.organisation
+    if requested is None:
+        raise validation_problem([{"loc": ["body", loc], "msg": "name the partner organisation"}])
+    return requested

@@ -1,0 +1,154 @@
+"""What an alert says: the draft every origin fills in (rules, operators, alarm tests), and the
+FR/NL/EN wording of automatic alerts about an object of the picture."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from app.alerts.enums import (
+    CapCategory,
+    CapSeverity,
+    CapStatus,
+    Certainty,
+    Language,
+    MsgType,
+    Origin,
+    Urgency,
+)
+from app.alerts.labels import ENTITY, KIND, PREFIX, SEVERITY, STATUS, label
+from app.alerts.rules import Subject
+
+Texts = dict[str, dict[str, str]]  # language -> {"headline", "description", "instruction"}
+
+
+@dataclass
+class AlertDraft:
+    """An alert before it is stored: CAP fields, texts per language, area, provenance."""
+
+    status: CapStatus
+    msg_type: MsgType
+    severity: CapSeverity
+    urgency: Urgency
+    certainty: Certainty
+    categories: list[CapCategory]
+    event: str
+    texts: Texts
+    area_desc: str
+    area: dict[str, Any] | None = None
+    area_codes: list[str] = field(default_factory=list)
+    references_id: uuid.UUID | None = None
+    origin: Origin = Origin.manual
+    subscription_id: uuid.UUID | None = None
+    entity: str | None = None
+    entity_id: uuid.UUID | None = None
+    entity_ref: str | None = None
+    change_seq: int | None = None
+    campaign_id: uuid.UUID | None = None
+    expires_at: datetime | None = None
+
+
+CATEGORY = {
+    "public_order": CapCategory.Security,
+    "fire": CapCategory.Fire,
+    "explosion": CapCategory.CBRNE,
+    "shooting_stabbing": CapCategory.Security,
+    "traffic": CapCategory.Transport,
+    "hazmat": CapCategory.CBRNE,
+    "flooding_storm": CapCategory.Met,
+    "utility_outage": CapCategory.Infra,
+    "suspicious_package": CapCategory.Security,
+    "threat": CapCategory.Security,
+    "health": CapCategory.Health,
+    "transport_disruption": CapCategory.Transport,
+    "traffic_restriction": CapCategory.Transport,
+    "route": CapCategory.Transport,
+    "first_aid_post": CapCategory.Health,
+    "assembly_point": CapCategory.Safety,
+    "staging_area": CapCategory.Rescue,
+}
+ENTITY_CATEGORY = {
+    "zone": CapCategory.Security,
+    "demonstration": CapCategory.Security,
+    "planned_event": CapCategory.Safety,
+}
+
+
+def _certainty(status: str | None) -> Certainty:
+    # A report not yet checked by SITCEN is likely; anything confirmed since was observed.
+    return Certainty.Likely if status in (None, "reported") else Certainty.Observed
+
+
+def _urgency(entity: str, props: dict[str, Any], now: datetime) -> Urgency:
+    if entity == "incident":
+        return Urgency.Immediate
+    start = props.get("valid_from") or props.get("starts_at")
+    if start and datetime.fromisoformat(start) > now:
+        return Urgency.Future
+    return Urgency.Expected
+
+
+def _area_desc(props: dict[str, Any], language: str) -> str:
+    names = [
+        m.get("name_nl" if language == "nl" else "name_fr", m.get("code", ""))
+        for m in props.get("municipalities") or []
+    ]
+    return ", ".join(n for n in names if n) or "Région de Bruxelles-Capitale"
+
+
+def _texts(subject: Subject, msg_type: MsgType) -> Texts:
+    props = subject.properties
+    texts: Texts = {}
+    for language in Language:
+        lang = language.value
+        what = label(KIND, subject.kind, lang) or label(ENTITY, subject.entity, lang)
+        severity = label(SEVERITY, props.get("severity"), lang)
+        status = label(STATUS, "deleted" if subject.op == "deleted" else props.get("status"), lang)
+        head = f"{label(PREFIX, msg_type.value, lang)}{what}"
+        if severity:
+            head += f" ({severity})"
+        head += f" — {props.get('title', '')} — {_area_desc(props, lang)}"
+        facts = " · ".join(
+            x for x in (props.get("ref"), status, props.get("place") or props.get("venue")) if x
+        )
+        body = "\n".join(x for x in (facts, props.get("description")) if x)
+        texts[lang] = {"headline": head[:300], "description": body, "event": what}
+    return texts
+
+
+def from_change(
+    subject: Subject,
+    msg_type: MsgType,
+    *,
+    subscription_id: uuid.UUID,
+    references_id: uuid.UUID | None,
+    change_seq: int,
+    now: datetime,
+) -> AlertDraft:
+    """The automatic alert about one change of an object that matched a subscription."""
+    props = subject.properties
+    kind = subject.kind
+    category = CATEGORY.get(kind or "") or ENTITY_CATEGORY.get(subject.entity, CapCategory.Safety)
+    severity = props.get("severity") or "moderate"
+    return AlertDraft(
+        status=CapStatus.Exercise if props.get("exercise") else CapStatus.Actual,
+        msg_type=msg_type,
+        severity=CapSeverity.of(severity),
+        urgency=_urgency(subject.entity, props, now),
+        certainty=_certainty(props.get("status")),
+        categories=[category],
+        event=label(KIND, kind, "en") or label(ENTITY, subject.entity, "en"),
+        texts=_texts(subject, msg_type),
+        area_desc=_area_desc(props, "fr"),
+        area=subject.feature.get("geometry"),
+        area_codes=sorted(subject.codes("municipalities")),
+        references_id=references_id,
+        origin=Origin.rule,
+        subscription_id=subscription_id,
+        entity=subject.entity,
+        entity_id=subject.id,
+        entity_ref=props.get("ref"),
+        change_seq=change_seq,
+    )

@@ -1,0 +1,340 @@
+"""The delivery worker: claims due deliveries, sends them, records the outcome.
+
+A delivery is claimed by setting it `sending` with a lease (`claimed_until`) in a short
+transaction taken with `FOR UPDATE SKIP LOCKED`, so instances never take the same row. The send
+happens outside any transaction. If the sender dies mid-send, the lease runs out and the row is
+taken again: the receiver may then see the message twice, with the same `Idempotency-Key`
+(the delivery id), and keeps one. Failures are retried with exponential back-off and jitter;
+after `max_attempts` the delivery is dead-lettered and shown as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alerts import email, webhook
+from app.alerts.enums import ChannelKind, DeliveryStatus
+from app.alerts.http import WebhookClient
+from app.alerts.models import Alert, Channel, Delivery
+from app.alerts.service import alert_json, notify
+from app.alerts.settings import AlertSettings
+from app.alerts.tokens import AckClaim, sign
+from app.alerts.webhook import SendError
+from app.realtime.listener import DB_ERRORS
+from app.realtime.retry import backoff
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def retry_delay(attempts: int, settings: AlertSettings) -> float:
+    """Exponential in the attempts made, capped, with jitter so that a partner coming back
+    is not hit by every queued delivery at the same instant."""
+    delay = min(settings.retry_max_seconds, settings.retry_base_seconds * 2.0 ** (attempts - 1))
+    return float(delay * random.uniform(0.5, 1.0))
+
+
+def ack_url(settings: AlertSettings, secret_key: str, d: Delivery, alert: Alert) -> str:
+    expires = alert.sent_at + timedelta(hours=settings.ack_link_hours)
+    token = sign(secret_key, AckClaim(alert.id, d.organisation, d.contact_id, expires))
+    return f"{settings.public_url}/alerts/ack?token={token}"
+
+
+def cap_url(settings: AlertSettings, alert: Alert) -> str:
+    return f"{settings.public_url}/api/alerts/{alert.id}.cap"
+
+
+def webhook_body(settings: AlertSettings, secret_key: str, d: Delivery, alert: Alert) -> bytes:
+    """The same bytes on every attempt of a delivery (only the signature's time differs)."""
+    return orjson.dumps(
+        {
+            "type": "alert",
+            "delivery": str(d.id),
+            "organisation": d.organisation,
+            "alert": alert_json(alert),
+            "ack_url": ack_url(settings, secret_key, d, alert),
+            "cap_url": cap_url(settings, alert),
+        }
+    )
+
+
+@dataclass
+class Claimed:
+    delivery: Delivery
+    alert: Alert
+    channel: Channel | None
+
+
+async def claim(
+    session: AsyncSession, now: datetime, limit: int, lease: timedelta
+) -> list[Claimed]:
+    due = (
+        select(Delivery.id)
+        .where(
+            or_(
+                (Delivery.status == DeliveryStatus.pending) & (Delivery.next_attempt_at <= now),
+                (Delivery.status == DeliveryStatus.sending) & (Delivery.claimed_until < now),
+            )
+        )
+        .order_by(Delivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    taken = list(
+        (
+            await session.scalars(
+                update(Delivery)
+                .where(Delivery.id.in_(due.scalar_subquery()))
+                .values(
+                    status=DeliveryStatus.sending,
+                    claimed_until=now + lease,
+                    attempts=Delivery.attempts + 1,
+                )
+                .returning(Delivery)
+            )
+        ).all()
+    )
+    if not taken:
+        return []
+    alerts = {
+        a.id: a
+        for a in await session.scalars(
+            select(Alert).where(Alert.id.in_({d.alert_id for d in taken}))
+        )
+    }
+    channel_ids = {d.channel_id for d in taken if d.channel_id}
+    channels = {
+        c.id: c for c in await session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
+    }
+    return [
+        Claimed(d, alerts[d.alert_id], channels.get(d.channel_id) if d.channel_id else None)
+        for d in taken
+    ]
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.min(Delivery.next_attempt_at)).where(
+            Delivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sending])
+        )
+    )
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: AlertSettings,
+        secret_key: str,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._secret = secret_key
+        self._clock = clock
+        self._limit = asyncio.Semaphore(settings.send_concurrency)
+        self._http = WebhookClient(max_idle=settings.send_concurrency)
+        self.wake = asyncio.Event()
+        self.sent = 0
+        self.failed = 0
+        self._inflight: set[uuid.UUID] = set()
+        self._outcomes: list[tuple[Claimed, str | None]] = []
+        self._outcome = asyncio.Event()
+
+    async def close(self) -> None:
+        """After the run task is cancelled: hand back what was claimed and not recorded, so
+        that the next instance sends it at once rather than after the lease. A receiver that
+        did get it sees the same Idempotency-Key again."""
+        await self._http.aclose()
+        if not self._inflight:
+            return
+        with contextlib.suppress(*DB_ERRORS):
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.id.in_(self._inflight),
+                        Delivery.status == DeliveryStatus.sending,
+                    )
+                    .values(status=DeliveryStatus.pending, claimed_until=None)
+                )
+        self._inflight.clear()
+
+    async def run(self) -> None:
+        recorder = asyncio.create_task(self._record_loop(), name="alerts-record")
+        try:
+            await self._claim_loop()
+        finally:
+            recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recorder
+
+    async def _claim_loop(self) -> None:
+        delays = backoff()
+        while True:
+            try:
+                await self._drain()
+                wait = await self._until_next_due()
+                delays = backoff()
+            except DB_ERRORS as e:
+                log.warning("alerts: delivery loop failed (%s); retrying", e)
+                wait = next(delays)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), wait)
+            self.wake.clear()
+
+    async def _until_next_due(self) -> float:
+        async with self._sessions() as session:
+            due = await next_due(session)
+        poll = self._settings.poll_seconds
+        if due is None:
+            return poll
+        return max(0.0, min(poll, (due - self._clock()).total_seconds()))
+
+    async def _drain(self) -> None:
+        """Claim and send until nothing is due; sends run concurrently, bounded."""
+        batch = self._settings.send_concurrency * 2
+        lease = timedelta(seconds=self._settings.claim_seconds)
+        while True:
+            async with self._sessions() as session, session.begin():
+                claimed = await claim(session, self._clock(), batch, lease)
+            if not claimed:
+                return
+            self._inflight.update(c.delivery.id for c in claimed)
+            await asyncio.gather(*(self._deliver(c) for c in claimed))
+            if len(claimed) < batch:
+                return
+
+    async def _deliver(self, c: Claimed) -> None:
+        async with self._limit:
+            try:
+                await self._send(c)
+                error = None
+            except SendError as e:
+                error = str(e) or "failed"
+        self._outcomes.append((c, error))
+        self._outcome.set()
+
+    async def _record_loop(self) -> None:
+        """Records outcomes as they come, all that arrived meanwhile in one transaction: a
+        burst of a hundred sends costs a few transactions, not a hundred."""
+        while True:
+            await self._outcome.wait()
+            self._outcome.clear()
+            outcomes, self._outcomes = self._outcomes, []
+            try:
+                await self._record(outcomes)
+            except DB_ERRORS:
+                # The leases run out and the deliveries are sent again, with the same keys.
+                log.warning("alerts: could not record %d deliveries", len(outcomes), exc_info=True)
+            for c, _ in outcomes:
+                self._inflight.discard(c.delivery.id)
+
+    async def _send(self, c: Claimed) -> None:
+        d, alert = c.delivery, c.alert
+        if d.channel == ChannelKind.webhook:
+            if c.channel is None or not c.channel.secret:
+                raise SendError("webhook channel removed or without a secret")
+            body = webhook_body(self._settings, self._secret, d, alert)
+            seconds = self._settings.webhook_timeout_seconds
+            try:
+                async with asyncio.timeout(seconds):
+                    await webhook.post(
+                        self._http, d.address, c.channel.secret, body, str(d.id), time.time()
+                    )
+            except TimeoutError:
+                raise SendError(f"no answer within {seconds:g} s") from None
+        elif d.channel == ChannelKind.email:
+            msg = email.message(
+                alert,
+                to=d.address,
+                language=d.language,
+                delivery_id=str(d.id),
+                ack_url=ack_url(self._settings, self._secret, d, alert),
+                cap_url=cap_url(self._settings, alert),
+                settings=self._settings,
+            )
+            await email.send(self._settings, msg)
+        else:
+            raise SendError(f"unknown channel {d.channel!r}")
+
+    async def _record(self, outcomes: list[tuple[Claimed, str | None]]) -> None:
+        now = self._clock()
+        rows, channels = [], []
+        for c, error in outcomes:
+            d = c.delivery
+            row: dict[str, Any] = {
+                "b_id": d.id,
+                "b_attempts": d.attempts,
+                "b_delivered_at": now if error is None else None,
+                "b_last_error": error,
+                "b_status": DeliveryStatus.delivered,
+                "b_next": d.next_attempt_at,
+            }
+            if error is not None:
+                dead = d.attempts >= self._settings.max_attempts
+                row["b_status"] = DeliveryStatus.dead if dead else DeliveryStatus.pending
+                row["b_next"] = now + timedelta(seconds=retry_delay(d.attempts, self._settings))
+                log.info("alerts: delivery %s failed (attempt %d): %s", d.id, d.attempts, error)
+            rows.append(row)
+            if d.channel_id is not None:
+                channels.append(
+                    {
+                        "b_id": d.channel_id,
+                        "b_success": now if error is None else None,
+                        "b_error_at": None if error is None else now,
+                        "b_error": error,
+                    }
+                )
+        async with self._sessions() as session, session.begin():
+            await session.execute(_RECORD, rows)
+            if channels:
+                await session.execute(_CHANNEL_STATE, channels)
+            for alert_id in {c.delivery.alert_id for c, _ in outcomes}:
+                await notify(session, "delivery", alert_id)
+        self.sent += sum(1 for _, e in outcomes if e is None)
+        self.failed += sum(1 for _, e in outcomes if e is not None)
+
+
+# Core tables: an executemany UPDATE with a WHERE of our own is not an ORM bulk update.
+_deliveries = cast(Table, Delivery.__table__)
+_channels = cast(Table, Channel.__table__)
+# Only our own claim is recorded: a lease that ran out belongs to another sender now.
+_RECORD = (
+    update(_deliveries)
+    .where(
+        _deliveries.c.id == bindparam("b_id"),
+        _deliveries.c.status == DeliveryStatus.sending,
+        _deliveries.c.attempts == bindparam("b_attempts"),
+    )
+    .values(
+        status=bindparam("b_status"),
+        delivered_at=bindparam("b_delivered_at"),
+        last_error=bindparam("b_last_error"),
+        next_attempt_at=bindparam("b_next"),
+        claimed_until=None,
+    )
+)
+# A success leaves the last error as it was, for the record; `healthy` compares the two times.
+_CHANNEL_STATE = (
+    update(_channels)
+    .where(_channels.c.id == bindparam("b_id"))
+    .values(
+        last_success_at=func.coalesce(bindparam("b_success"), _channels.c.last_success_at),
+        last_error_at=func.coalesce(bindparam("b_error_at"), _channels.c.last_error_at),
+        last_error=func.coalesce(bindparam("b_error"), _channels.c.last_error),
+    )
+)

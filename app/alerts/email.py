@@ -1,0 +1,65 @@
+"""E-mail to SPOCs over SMTP (aiosmtplib), in the SPOC's language, with a signed ack link."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+
+from app.alerts.labels import ACK, label
+from app.alerts.models import Alert
+from app.alerts.service import identifier, text_in
+from app.alerts.settings import AlertSettings
+from app.alerts.webhook import SendError
+
+
+def message(
+    alert: Alert,
+    *,
+    to: str,
+    language: str,
+    delivery_id: str,
+    ack_url: str,
+    cap_url: str,
+    settings: AlertSettings,
+) -> EmailMessage:
+    texts = text_in(alert, language)
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    tag = "" if alert.status == "Actual" else f"[{alert.status.upper()}] "
+    msg["Subject"] = f"[SITCEN {alert.ref}] {tag}{texts['headline']}"
+    msg["Date"] = formatdate(alert.sent_at.timestamp(), localtime=False)
+    # The same id on every attempt: a resend after a crash is recognisable as the same message.
+    msg["Message-ID"] = f"<{delivery_id}@sitcen.safe.brussels>"
+    msg["X-Sitcen-Alert"] = identifier(alert)
+    lines = [
+        texts["headline"],
+        "",
+        texts.get("description", ""),
+        texts.get("instruction", ""),
+        "",
+        f"{alert.severity} · {alert.urgency} · {alert.certainty} · {alert.area_desc}",
+        "",
+        f"{label(ACK, 'link', language)}: {ack_url}",
+        f"CAP: {cap_url}",
+    ]
+    msg.set_content("\n".join(lines))
+    msg["Content-Language"] = language  # after set_content, which resets Content-* headers
+    return msg
+
+
+async def send(settings: AlertSettings, msg: EmailMessage) -> None:
+    try:
+        await aiosmtplib.send(
+            msg,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            start_tls=settings.smtp_starttls,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    except (aiosmtplib.SMTPException, OSError) as e:
+        raise SendError(f"SMTP: {e}"[:500]) from None

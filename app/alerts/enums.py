@@ -1,0 +1,103 @@
+"""Enumerations of alerting: CAP 1.2's exact spellings, and delivery states."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.domain.enums import Severity
+
+
+class CapStatus(StrEnum):
+    Actual = "Actual"
+    Exercise = "Exercise"
+    Test = "Test"
+
+
+class MsgType(StrEnum):
+    Alert = "Alert"
+    Update = "Update"
+    Cancel = "Cancel"
+
+
+class CapSeverity(StrEnum):
+    Extreme = "Extreme"
+    Severe = "Severe"
+    Moderate = "Moderate"
+    Minor = "Minor"
+
+    @classmethod
+    def of(cls, severity: Severity | str) -> CapSeverity:
+        """The picture's severity (minor..extreme) in CAP's spelling."""
+        return cls(str(severity).capitalize())
+
+    @property
+    def picture(self) -> Severity:
+        return Severity(self.value.lower())
+
+
+class Urgency(StrEnum):
+    Immediate = "Immediate"
+    Expected = "Expected"
+    Future = "Future"
+    Past = "Past"
+
+
+class Certainty(StrEnum):
+    Observed = "Observed"
+    Likely = "Likely"
+    Possible = "Possible"
+    Unlikely = "Unlikely"
+
+
+class CapCategory(StrEnum):
+    Geo = "Geo"
+    Met = "Met"
+    Safety = "Safety"
+    Security = "Security"
+    Rescue = "Rescue"
+    Fire = "Fire"
+    Health = "Health"
+    Env = "Env"
+    Transport = "Transport"
+    Infra = "Infra"
+    CBRNE = "CBRNE"
+    Other = "Other"
+
+
+class Language(StrEnum):
+    fr = "fr"
+    nl = "nl"
+    en = "en"
+
+
+# CAP <language> of each text (RFC 3066 tags).
+CAP_LANGUAGE = {Language.fr: "fr-BE", Language.nl: "nl-BE", Language.en: "en"}
+# Which text a reader gets when theirs is missing: the Region's two languages first.
+FALLBACK = (Language.fr, Language.nl, Language.en)
+
+
+class Origin(StrEnum):
+    """Why an alert exists."""
+
+    rule = "rule"  # a change matched a subscription
+    manual = "manual"  # composed by SITCEN
+    campaign = "campaign"  # an alarm test
+
+
+class ChannelKind(StrEnum):
+    webhook = "webhook"
+    email = "email"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # due at next_attempt_at
+    sending = "sending"  # claimed by a worker until claimed_until
+    delivered = "delivered"
+    dead = "dead"  # gave up after the last attempt: shown as dead-letter
+
+
+class AckVia(StrEnum):
+    rest = "rest"
+    websocket = "websocket"
+    email_link = "email_link"
+    on_behalf = "on_behalf"  # recorded by SITCEN, e.g. after a phone call

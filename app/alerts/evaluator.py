@@ -1,0 +1,296 @@
+"""The rule evaluator: a durable consumer of the change feed.
+
+It reads `changes WHERE seq > cursor ORDER BY seq`, raises the alerts (with their recipients
+and deliveries) and advances its persisted cursor in ONE transaction: a crash before the
+commit leaves nothing and the batch is read again; after it, the batch is never read again.
+So no change is missed or alerted twice across restarts. With several instances, a
+transaction-level advisory lock lets one evaluate while the others skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.alerts import compose, service
+from app.alerts.enums import MsgType
+from app.alerts.models import AlertCursor, Channel, RuleMatch, Subscription
+from app.alerts.rules import AreaKind, Context, Previous, Rule, Subject, ZoneArea, decide
+from app.alerts.settings import AlertSettings
+from app.domain.changes import Change
+from app.domain.zone import Zone
+from app.realtime.listener import DB_ERRORS
+from app.realtime.retry import backoff
+
+log = logging.getLogger(__name__)
+
+# pg_try_advisory_xact_lock key: "alerts" in ASCII, so it is recognisable in pg_locks.
+EVALUATOR_LOCK = 0x616C65727473
+ACTOR = "system:alerts"
+_LOCK_AND_CURSOR = text(
+    "SELECT pg_try_advisory_xact_lock(:key), (SELECT seq FROM alert_cursor WHERE id = 1)"
+)
+
+Clock = Callable[[], datetime]
+
+
+def rule_of(s: Subscription) -> Rule:
+    return Rule.build(
+        id=s.id,
+        organisation=s.organisation,
+        entities=s.entities,
+        area_kind=s.area_kind,
+        categories=s.categories,
+        min_severity=s.min_severity,
+        parent_entities=s.parent_entities,
+        zone_id=s.zone_id,
+        zone_kinds=s.zone_kinds,
+        codes=s.codes,
+        polygon=s.polygon,
+    )
+
+
+async def load_rules(session: AsyncSession) -> list[Rule]:
+    rows = await session.scalars(select(Subscription).where(Subscription.active.is_(True)))
+    return [rule_of(s) for s in rows]
+
+
+class PartnerCache:
+    """The compiled rules and the enabled channels, read again only when subscriptions or
+    channels changed: every API write stamps `updated_at` and a removal changes the count
+    (delivery outcomes do not touch `updated_at`)."""
+
+    _KEY = text(
+        "SELECT (SELECT count(*) FROM subscriptions), (SELECT max(updated_at) FROM subscriptions),"
+        " (SELECT count(*) FROM partner_channels), (SELECT max(updated_at) FROM partner_channels)"
+    )
+
+    def __init__(self) -> None:
+        self._key: tuple[object, ...] | None = None
+        self.rules: list[Rule] = []
+        self.channels: dict[str, list[Channel]] = {}
+
+    async def refresh(self, session: AsyncSession) -> None:
+        key = tuple((await session.execute(self._KEY)).one())
+        if key != self._key:
+            self.rules = await load_rules(session)
+            self.channels = await service.all_channels(session)
+            self._key = key
+
+
+async def load_context(session: AsyncSession, rules: Sequence[Rule], now: datetime) -> Context:
+    """The zones the rules refer to: named zones whatever their state, and the active zones of
+    the kinds some rule asks for."""
+    ids = {r.zone_id for r in rules if r.area_kind == AreaKind.zone and r.zone_id}
+    kinds = set().union(*(r.zone_kinds for r in rules if r.area_kind == AreaKind.zone_kinds))
+    if not ids and not kinds:
+        return Context()
+    active = (
+        (Zone.status == "active")
+        & or_(Zone.valid_from.is_(None), Zone.valid_from <= now)
+        & or_(Zone.valid_to.is_(None), Zone.valid_to >= now)
+    )
+    query = select(
+        Zone.id, Zone.kind, active.label("active"), func.ST_AsGeoJSON(Zone.geom).label("g")
+    ).where(Zone.geom.is_not(None), or_(Zone.id.in_(ids), Zone.kind.in_(kinds) & active))
+    zones = {
+        row.id: ZoneArea.of(row.id, row.kind, bool(row.active), orjson.loads(row.g))
+        for row in (await session.execute(query)).all()
+    }
+    return Context(zones)
+
+
+@dataclass
+class Group:
+    """The rules that decided the same thing about one change: one alert for all their
+    partners."""
+
+    decision_type: MsgType
+    references: uuid.UUID | None
+    organisations: set[str] = field(default_factory=set)
+    matches: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # (rule id, fingerprint)
+
+
+async def evaluate(
+    session: AsyncSession,
+    changes: Sequence[Change],
+    cache: PartnerCache,
+    settings: AlertSettings,
+    now: datetime,
+) -> list[service.NewAlert]:
+    """Raise the alerts a batch of changes calls for."""
+    rules = cache.rules
+    wanted = set().union(*(r.entities for r in rules)) if rules else set()
+    relevant = [c for c in changes if c.entity in wanted]
+    if not relevant:
+        return []
+    context = await load_context(session, rules, now)
+    previous = await _previous(session, rules, {c.entity_id for c in relevant})
+    raised: list[service.NewAlert] = []
+    for change in relevant:
+        subject = Subject(change.entity, change.entity_id, change.op, change.feature)
+        groups: dict[tuple[MsgType, uuid.UUID | None], Group] = {}
+        for rule in rules:
+            decision = decide(rule, subject, context, previous.get((rule.id, change.entity_id)))
+            if decision is None:
+                continue
+            key = (decision.msg_type, decision.references)
+            group = groups.setdefault(key, Group(decision.msg_type, decision.references))
+            group.organisations.add(rule.organisation)
+            group.matches.append((rule.id, decision.fingerprint))
+        for group in groups.values():
+            new = await _raise(session, subject, change, group, settings, now, cache.channels)
+            for rule_id, fingerprint in group.matches:
+                previous[(rule_id, change.entity_id)] = Previous(new.alert.id, fingerprint)
+            await _remember(session, change.entity_id, group, new.alert.id)
+            raised.append(new)
+    return raised
+
+
+async def _previous(
+    session: AsyncSession, rules: Sequence[Rule], entity_ids: set[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID], Previous]:
+    rows = await session.scalars(
+        select(RuleMatch).where(
+            RuleMatch.subscription_id.in_([r.id for r in rules]),
+            RuleMatch.entity_id.in_(entity_ids),
+        )
+    )
+    return {(m.subscription_id, m.entity_id): Previous(m.alert_id, m.fingerprint) for m in rows}
+
+
+async def _raise(
+    session: AsyncSession,
+    subject: Subject,
+    change: Change,
+    group: Group,
+    settings: AlertSettings,
+    now: datetime,
+    channels: dict[str, list[Channel]],
+) -> service.NewAlert:
+    draft = compose.from_change(
+        subject,
+        group.decision_type,
+        subscription_id=group.matches[0][0],
+        references_id=group.references,
+        change_seq=change.seq,
+        now=now,
+    )
+    return await service.create_alert(
+        session,
+        draft,
+        sorted(group.organisations),
+        actor=ACTOR,
+        settings=settings,
+        now=now,
+        channels=channels,
+    )
+
+
+async def _remember(
+    session: AsyncSession, entity_id: uuid.UUID, group: Group, alert_id: uuid.UUID
+) -> None:
+    rows = [
+        {"subscription_id": r, "entity_id": entity_id, "fingerprint": f, "alert_id": alert_id}
+        for r, f in group.matches
+    ]
+    statement = pg_insert(RuleMatch).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["subscription_id", "entity_id"],
+            set_={"fingerprint": statement.excluded.fingerprint, "alert_id": alert_id},
+        )
+    )
+
+
+Raised = Callable[[list[service.NewAlert]], None]
+
+
+class Evaluator:
+    """The worker: woken by the change feed's NOTIFY, with a periodic poll as a safety net.
+
+    `before_commit` and `after_commit` see the alerts a batch raised: the live push uses them
+    to send this instance's clients the alert at once, from memory, without waiting for the
+    NOTIFY and reading it back (the other instances do that)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: AlertSettings,
+        clock: Clock,
+        before_commit: Raised | None = None,
+        after_commit: Raised | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._clock = clock
+        self._before_commit = before_commit
+        self._after_commit = after_commit
+        self.wake = asyncio.Event()
+        self.batches = 0
+        self._cache = PartnerCache()
+
+    async def step(self) -> bool:
+        """Evaluate one batch; True when a full batch was read (more may wait)."""
+        settings = self._settings
+        async with self._sessions() as session, session.begin():
+            # Only the holder of the lock moves the cursor, so reading it needs no row lock.
+            locked, cursor = (
+                await session.execute(_LOCK_AND_CURSOR, {"key": EVALUATOR_LOCK})
+            ).one()
+            if not locked:
+                return False  # another instance is evaluating; its NOTIFY-driven loop covers us
+            changes = list(
+                (
+                    await session.scalars(
+                        select(Change)
+                        .where(Change.seq > cursor)
+                        .order_by(Change.seq)
+                        .limit(settings.evaluate_batch)
+                    )
+                ).all()
+            )
+            if not changes:
+                return False
+            await self._cache.refresh(session)
+            raised = await evaluate(session, changes, self._cache, settings, self._clock())
+            await session.execute(
+                update(AlertCursor).where(AlertCursor.id == 1).values(seq=changes[-1].seq)
+            )
+            if raised and self._before_commit:
+                self._before_commit(raised)
+        if raised and self._after_commit:
+            self._after_commit(raised)
+        return len(changes) == settings.evaluate_batch
+
+    async def run(self) -> None:
+        delays = backoff()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self._settings.poll_seconds)
+            self.wake.clear()
+            try:
+                while await self.step():
+                    self.batches += 1
+                self.batches += 1
+                delays = backoff()
+            except DB_ERRORS as e:
+                log.warning("alerts: evaluation failed (%s); retrying", e)
+                await asyncio.sleep(next(delays))
+                self.wake.set()
+            except Exception:
+                # A change the rules cannot handle stops the cursor rather than being skipped
+                # silently: it is logged loudly and retried, and shows in /api/alerts/health.
+                log.exception("alerts: evaluation failed; retrying")
+                await asyncio.sleep(next(delays))
+                self.wake.set()

@@ -1,0 +1,234 @@
+"""Tables of alerting: partner SPOCs and channels, subscriptions, alerts with their recipients,
+deliveries and acknowledgements, the evaluator's cursor, and alarm-test campaigns."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.domain.base import uuid7
+
+ORG_FK = "organisations.code"
+
+
+class Audited:
+    """Who made a row and who changed it last: every write is attributable."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(128))
+
+
+class Contact(Audited, Base):
+    """A partner's SPOC. Escalation goes through an organisation's on-duty SPOCs by rank."""
+
+    __tablename__ = "partner_contacts"
+    __table_args__ = (Index("ix_partner_contacts_org_rank", "organisation", "rank"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    organisation: Mapped[str] = mapped_column(ForeignKey(ORG_FK, ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2))
+    email: Mapped[str | None] = mapped_column(String(254))
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+    # Local (Europe/Brussels) time of day; both None: always on duty. from > to wraps midnight.
+    on_duty_from: Mapped[time | None] = mapped_column(Time)
+    on_duty_to: Mapped[time | None] = mapped_column(Time)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Channel(Audited, Base):
+    """A way to reach a partner besides the live push: a signed webhook or e-mail to its SPOCs."""
+
+    __tablename__ = "partner_channels"
+    __table_args__ = (Index("ix_partner_channels_org", "organisation"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    organisation: Mapped[str] = mapped_column(ForeignKey(ORG_FK, ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    # Kept in clear because signing needs it; shown to the partner once, at creation/rotation.
+    secret: Mapped[str | None] = mapped_column(String(128))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Subscription(Audited, Base):
+    """What a partner wants to hear about: an area, object types, categories, a minimum
+    severity. The rules themselves are in app.alerts.rules."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_org", "organisation"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    organisation: Mapped[str] = mapped_column(ForeignKey(ORG_FK, ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    entities: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    categories: Mapped[list[str] | None] = mapped_column(ARRAY(String(32)))
+    min_severity: Mapped[str | None] = mapped_column(String(16))
+    parent_entities: Mapped[list[str] | None] = mapped_column(ARRAY(String(32)))
+    area_kind: Mapped[str] = mapped_column(String(16))
+    zone_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    zone_kinds: Mapped[list[str] | None] = mapped_column(ARRAY(String(32)))
+    codes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
+    polygon: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # GeoJSON, WGS 84
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Alert(Base):
+    """A message to partners with CAP 1.2's fields; texts per language in `texts`."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_sent_at", "sent_at"),
+        Index("ix_alerts_entity", "entity_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    msg_type: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[str] = mapped_column(String(16))
+    certainty: Mapped[str] = mapped_column(String(16))
+    categories: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    event: Mapped[str] = mapped_column(String(200))
+    # {"fr": {"headline", "description", "instruction"}, "nl": {...}, "en": {...}}
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSONB)
+    area_desc: Mapped[str] = mapped_column(String(500))
+    area: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # GeoJSON geometry, WGS 84
+    area_codes: Mapped[list[str]] = mapped_column(ARRAY(String(16)), default=list)
+    references_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="SET NULL")
+    )
+    origin: Mapped[str] = mapped_column(String(16))
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL")
+    )
+    entity: Mapped[str | None] = mapped_column(String(32))
+    entity_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    entity_ref: Mapped[str | None] = mapped_column(String(32))
+    change_seq: Mapped[int | None] = mapped_column(BigInteger)
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class Recipient(Base):
+    """One partner organisation an alert is addressed to: its acknowledgement and escalation."""
+
+    __tablename__ = "alert_recipients"
+    __table_args__ = (
+        # The escalation worker's question: which unacknowledged alerts are overdue?
+        Index(
+            "ix_alert_recipients_due",
+            "deadline_at",
+            postgresql_where="acknowledged_at IS NULL AND flagged_at IS NULL",
+        ),
+        Index("ix_alert_recipients_org", "organisation"),
+    )
+
+    alert_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation: Mapped[str] = mapped_column(ForeignKey(ORG_FK), primary_key=True)
+    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    level: Mapped[int] = mapped_column(Integer, default=0)  # escalation steps taken
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    ack_via: Mapped[str | None] = mapped_column(String(16))
+
+
+class Delivery(Base):
+    """One message to send on one channel. Its id is the idempotency key a receiver sees."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        Index(
+            "ix_alert_deliveries_due",
+            "next_attempt_at",
+            postgresql_where="status IN ('pending', 'sending')",
+        ),
+        Index("ix_alert_deliveries_alert", "alert_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    organisation: Mapped[str] = mapped_column(ForeignKey(ORG_FK))
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("partner_channels.id", ondelete="SET NULL")
+    )
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("partner_contacts.id", ondelete="SET NULL")
+    )
+    address: Mapped[str] = mapped_column(String(2000))
+    language: Mapped[str] = mapped_column(String(2))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertCursor(Base):
+    """The last change-feed seq the rule evaluator has fully handled (one row)."""
+
+    __tablename__ = "alert_cursor"
+    __table_args__ = (CheckConstraint("id = 1", name="alert_cursor_single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class RuleMatch(Base):
+    """The last alert a rule raised for an object, and the object's material state then:
+    the same state does not raise another."""
+
+    __tablename__ = "alert_rule_matches"
+
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    entity_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+
+
+class Campaign(Base):
+    """An alarm test: a Test alert to a set of partners, reported by time to acknowledge."""
+
+    __tablename__ = "alarm_campaigns"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    name: Mapped[str] = mapped_column(String(200))
+    alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(128))

@@ -1,0 +1,53 @@
+"""Settings of alerting, read once at start from the environment (prefix ``SITCEN_ALERTS_``).
+
+They live apart from app.settings so that alerting can be tuned without touching the core; the
+table of them is in docs/alerts.md.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AlertSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SITCEN_ALERTS_", frozen=True)
+
+    enabled: bool = Field(default=True, description="Run the alert workers in this instance.")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "sitcen@safe.brussels"
+    cap_sender: str = "sitcen@safe.brussels"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL of this service as partners reach it (acknowledgement links).",
+    )
+    # Seconds a partner has to acknowledge, per severity, before the next SPOC is alerted.
+    ack_deadline_seconds: dict[str, int] = Field(
+        default_factory=lambda: {"extreme": 120, "severe": 300, "moderate": 900, "minor": 1800}
+    )
+    ack_link_hours: int = Field(default=72, ge=1, description="Lifetime of an e-mail ack link.")
+    max_attempts: int = Field(default=8, ge=1, description="Sends before dead-letter.")
+    retry_base_seconds: float = Field(default=5.0, gt=0)
+    retry_max_seconds: float = Field(default=600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A claimed delivery not finished within this is taken again (its sender died).
+    claim_seconds: float = Field(default=60.0, gt=0)
+    send_concurrency: int = Field(default=32, ge=1)
+    poll_seconds: float = Field(default=2.0, gt=0, description="Safety-net poll of the workers.")
+    escalation_poll_seconds: float = Field(default=5.0, gt=0)
+    evaluate_batch: int = Field(default=200, ge=1)
+
+    def deadline_for(self, severity: str) -> int:
+        return int(self.ack_deadline_seconds.get(severity.lower(), 900))
+
+
+@lru_cache(maxsize=1)
+def get_alert_settings() -> AlertSettings:
+    return AlertSettings()

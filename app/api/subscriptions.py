@@ -1,0 +1,73 @@
+"""Subscriptions: what a partner wants to be alerted about (area, object types, categories,
+minimum severity). A partner manages its own; SITCEN staff any."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from app.alerts import partners
+from app.alerts.access import acting_for, is_partner, within
+from app.alerts.models import Subscription
+from app.alerts.schemas import SubscriptionIn, SubscriptionPatch
+from app.alerts.service import utcnow
+from app.api.deps import Session, parse_uuid, require
+from app.api.responses import json_response
+from app.auth.principal import Principal
+
+router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"])
+Manager = Annotated[Principal, Depends(require("subscriptions:manage"))]
+
+
+async def _owned(session: Session, principal: Principal, sub_id: str) -> Subscription:
+    sub = await partners.get_subscription(session, parse_uuid(sub_id))
+    within(principal, sub.organisation, "subscription")
+    return sub
+
+
+@router.get("", summary="Subscriptions (a partner sees its own)")
+async def list_subscriptions(
+    session: Session, principal: Manager, organisation: str | None = None
+) -> Response:
+    org = principal.organisation if is_partner(principal) else organisation
+    rows = await partners.subscriptions(session, org)
+    return json_response({"subscriptions": [partners.subscription_json(s) for s in rows]})
+
+
+@router.post("", status_code=201, summary="Subscribe a partner to an area and kinds of objects")
+async def add_subscription(session: Session, body: SubscriptionIn, principal: Manager) -> Response:
+    org = acting_for(principal, body.organisation)
+    sub = await partners.add_subscription(session, org, body, principal.actor, utcnow())
+    await session.commit()
+    return json_response(
+        partners.subscription_json(sub), 201, {"Location": f"/api/subscriptions/{sub.id}"}
+    )
+
+
+@router.get("/{subscription_id}", summary="A subscription")
+async def read_subscription(session: Session, subscription_id: str, principal: Manager) -> Response:
+    return json_response(
+        partners.subscription_json(await _owned(session, principal, subscription_id))
+    )
+
+
+@router.patch("/{subscription_id}", summary="Rename, pause or retune a subscription")
+async def change_subscription(
+    session: Session, subscription_id: str, body: SubscriptionPatch, principal: Manager
+) -> Response:
+    sub = await _owned(session, principal, subscription_id)
+    sub = await partners.change_subscription(session, sub, body, principal.actor, utcnow())
+    await session.commit()
+    return json_response(partners.subscription_json(sub))
+
+
+@router.delete("/{subscription_id}", status_code=204, summary="Remove a subscription")
+async def remove_subscription(
+    session: Session, subscription_id: str, principal: Manager
+) -> Response:
+    sub = await _owned(session, principal, subscription_id)
+    await session.delete(sub)
+    await session.commit()
+    return Response(status_code=204)
