@@ -35,7 +35,8 @@ _ALERTS_STAFF = _ALERTS | {"campaigns:read"}
 _ALERTS_LEAD = _ALERTS_STAFF | {"alerts:send", "partners:manage", "campaigns:manage"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.operator: _READ | _WRITE | _ALERTS_STAFF,
+    # The watch composes and sends alerts to partners (issue 7).
+    Role.operator: _READ | _WRITE | _ALERTS_STAFF | {"alerts:send"},
     Role.coordinator: _READ | _WRITE | _ALERTS_LEAD,
     Role.official: _READ | _WRITE | _ALERTS_STAFF | {"alerts:send"},
     # A partner SPOC reads what is shared with it and its organisation; it writes nothing here.
