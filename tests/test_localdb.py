@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -14,8 +15,14 @@ import pytest
 
 from app import localdb
 
-# Away from the dev cluster's default port, so a running `sitcen serve` is not disturbed.
-PORT = 54399
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+PORT = _free_port()  # not a fixed one: a left-over cluster may hold it
 
 
 @pytest.fixture
@@ -59,10 +66,22 @@ def test_local_cluster_serves_a_postgis_database_and_stops(local_dir: Path) -> N
     assert not (local_dir / "pg" / "data" / "postmaster.pid").exists()
 
 
-def test_a_cluster_running_on_another_port_is_reported(local_dir: Path) -> None:
-    localdb.ensure_cluster(local_dir, PORT)
-    with pytest.raises(RuntimeError, match=f"already runs on port {PORT}"):
-        localdb.ensure_cluster(local_dir, PORT + 1)
+def test_a_running_cluster_is_used_on_the_port_it_runs_on(local_dir: Path) -> None:
+    first = localdb.ensure_cluster(local_dir, PORT)
+    assert localdb.ensure_cluster(local_dir, PORT + 1) == first
+
+
+def test_a_port_held_by_another_server_is_avoided(local_dir: Path) -> None:
+    # E.g. a second checkout (CI's fresh clone) beside a developer's running cluster.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        url = localdb.ensure_cluster(local_dir, taken)
+    assert not url.endswith(f":{taken}")
+    db = localdb.ensure_database(url, "port_check")
+    localdb.drop_database(url, "port_check")
+    assert db.startswith(url)
 
 
 def test_secret_key_is_generated_once_and_private(local_dir: Path) -> None:
