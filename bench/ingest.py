@@ -152,6 +152,14 @@ def main() -> None:
         text=True,
     )
     key = key_out.stdout.strip().splitlines()[-1]
+    # bbox reads as an operator: a dispatch key would only see its own rows.
+    password = secrets.token_urlsafe(16)
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "user", "create", "bench-op", "--role", "operator"],
+        env={**env, "SITCEN_PASSWORD": password},
+        check=True,
+        capture_output=True,
+    )
     port = 18000 + os.getpid() % 1000
     server = subprocess.Popen(
         [
@@ -220,9 +228,10 @@ def main() -> None:
         asyncio.run(_analyze(plain))
         rng = random.Random(3)
         timings = []
-        with httpx.Client(base_url=api, headers={"X-API-Key": key}) as client:
-            # Dispatch reads back its own: use an operator-equivalent scope by reading as the key
-            # that wrote the API rows, plus whole-table reads below.
+        token = httpx.post(
+            api + "/api/auth/token", data={"username": "bench-op", "password": password}
+        ).json()["access_token"]
+        with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {token}"}) as client:
             for _ in range(args.queries):
                 size = rng.choice([0.005, 0.01, 0.02, 0.05])
                 x, y = rng.uniform(BBOX[0], BBOX[2] - size), rng.uniform(BBOX[1], BBOX[3] - size)
