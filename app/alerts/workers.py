@@ -22,8 +22,7 @@ from app.alerts.service import NOTIFY_CHANNEL, NewAlert, utcnow
 from app.alerts.settings import AlertSettings, get_alert_settings
 from app.domain.changes import NOTIFY_CHANNEL as CHANGES_CHANNEL
 from app.realtime.hub import Hub
-from app.realtime.listener import CONNECT_TIMEOUT_SECONDS, DB_ERRORS, HEALTH_TIMEOUT_SECONDS
-from app.realtime.retry import backoff
+from app.realtime.listener import DB_ERRORS, HEALTH_TIMEOUT_SECONDS, keep_listening
 from app.settings import Settings, plain_url
 
 log = logging.getLogger(__name__)
@@ -126,27 +125,10 @@ class Alerting:
                 log.exception("alerts: push of %d notifications failed", len(payloads))
 
     async def _keep_listening(self) -> None:
-        delays = backoff()
-        while True:
-            try:
-                connection = await asyncpg.connect(
-                    self._dsn,
-                    timeout=CONNECT_TIMEOUT_SECONDS,
-                    server_settings={"application_name": APPLICATION_NAME},
-                )
-            except DB_ERRORS as e:
-                log.warning("alerts: cannot LISTEN (%s); retrying", e)
-                await asyncio.sleep(next(delays))
-                continue
-            try:
-                await self._listen(connection)
-                delays = backoff()
-            except DB_ERRORS as e:
-                log.warning("alerts: LISTEN connection failed (%s)", e)
-            finally:
-                self.listening = False
-                connection.terminate()
-            await asyncio.sleep(next(delays))
+        await keep_listening(self._dsn, APPLICATION_NAME, self._listen, "alerts", self._lost)
+
+    def _lost(self) -> None:
+        self.listening = False
 
     async def _listen(self, connection: asyncpg.Connection) -> None:
         lost = asyncio.Event()

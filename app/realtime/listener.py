@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,41 @@ class ListenerStatus:
     reads: int
 
 
+async def keep_listening(
+    dsn: str,
+    application_name: str,
+    listen: Callable[[asyncpg.Connection], Awaitable[None]],
+    label: str,
+    on_lost: Callable[[], None],
+) -> None:
+    """Keep one LISTEN connection for ever: connect, run `listen` until the connection is lost,
+    call `on_lost`, reconnect with back-off. A database restart or a killed backend is survived;
+    `listen` catches up on whatever was written meanwhile."""
+    delays = backoff()
+    while True:
+        try:
+            connection = await asyncpg.connect(
+                dsn,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                server_settings={"application_name": application_name},
+            )
+        except DB_ERRORS as e:
+            log.warning("%s: cannot LISTEN (%s); retrying", label, e)
+            await asyncio.sleep(next(delays))
+            continue
+        try:
+            await listen(connection)
+            delays = backoff()
+        except DB_ERRORS as e:
+            log.warning("%s: LISTEN connection failed (%s)", label, e)
+        except Exception:
+            log.exception("%s: LISTEN failed", label)
+        finally:
+            on_lost()
+            connection.terminate()
+        await asyncio.sleep(next(delays))
+
+
 class FeedListener:
     def __init__(
         self, settings: Settings, sessions: async_sessionmaker[AsyncSession], hub: Hub
@@ -86,31 +122,12 @@ class FeedListener:
         return ListenerStatus(self.listening, self.reconnects, self.reads)
 
     async def _keep_listening(self) -> None:
-        delays = backoff()
-        while True:
-            try:
-                connection = await asyncpg.connect(
-                    self._dsn,
-                    timeout=CONNECT_TIMEOUT_SECONDS,
-                    server_settings={"application_name": APPLICATION_NAME},
-                )
-            except DB_ERRORS as e:
-                log.warning("change feed: cannot LISTEN (%s); retrying", e)
-                await asyncio.sleep(next(delays))
-                continue
-            try:
-                await self._listen(connection)
-                delays = backoff()
-            except DB_ERRORS as e:
-                log.warning("change feed: LISTEN connection failed (%s)", e)
-            except Exception:
-                log.exception("change feed: LISTEN failed")
-            finally:
-                self.listening = False
-                connection.terminate()
-            self.reconnects += 1
-            log.warning("change feed: LISTEN connection lost; reconnecting")
-            await asyncio.sleep(next(delays))
+        await keep_listening(self._dsn, APPLICATION_NAME, self._listen, "change feed", self._lost)
+
+    def _lost(self) -> None:
+        self.listening = False
+        self.reconnects += 1
+        log.warning("change feed: LISTEN connection lost; reconnecting")
 
     def _principal_changed(self, _c: object, _pid: int, _channel: str, username: str) -> None:
         """A user was disabled or changed role: their sockets must log in again."""
