@@ -41,7 +41,8 @@ async def test_operator_sees_the_papal_visit_and_incidents_and_toggles_layers(
     incidents = op.page.locator('input[data-group="incident"]')
     await incidents.uncheck()
     assert await op.js(VISIBILITY, "incident-point") == "none"
-    assert await op.js(RENDERED, ["incident-point", "incident-cluster"]) == 0
+    # Hidden on the next drawn frame, which software WebGL may take a while to draw.
+    await op.wait_for(f"() => ({RENDERED})(['incident-point', 'incident-cluster']) === 0")
     await incidents.check()
     assert await op.js(VISIBILITY, "incident-point") == "visible"
     await op.page.locator('input[data-group="zone:hotspot"]').uncheck()
