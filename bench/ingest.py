@@ -80,6 +80,12 @@ def client_process(
     asyncio.run(run())
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
@@ -199,6 +205,7 @@ def main() -> None:
             )
             for p in range(args.processes)
         ]
+        cpu_before = cpu_seconds(server.pid)
         t = time.perf_counter()
         for p in procs:
             p.start()
@@ -206,6 +213,7 @@ def main() -> None:
         for p in procs:
             p.join()
         elapsed = time.perf_counter() - t
+        server_cpu = cpu_seconds(server.pid) - cpu_before
         latencies = [x for lat, _ in results for x in lat]
         errors = sum(e for _, e in results)
         api_rate = len(latencies) / elapsed
@@ -214,6 +222,12 @@ def main() -> None:
             "(target >= 400/s); "
             f"errors {errors}; latency p50 {pct(latencies, 50) * 1000:.1f} ms, "
             f"p95 {pct(latencies, 95) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms"
+        )
+        # CPU per create is the figure that survives a busy machine; the rate does not.
+        print(
+            f"server CPU: {server_cpu * 1000 / max(1, len(latencies)):.2f} ms per create "
+            f"({server_cpu / elapsed:.0%} of one core); load average "
+            f"{os.getloadavg()[0]:.2f} at the end"
         )
 
         fill = max(0, args.total - args.creates)
