@@ -49,7 +49,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     page_limit_default: int = 100
     page_limit_max: int = 1000
-    db_pool_size: int = 10
+    # Connections kept open per worker. Beyond it, as many again are opened on demand and
+    # closed on return; each costs a backend start and re-preparing every statement, so a
+    # pool smaller than the worker's usual concurrency churns connections under load.
+    db_pool_size: int = Field(default=20, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
     basemap_style_url: str | None = None
     feed_poll_seconds: float = Field(
