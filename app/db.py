@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import asyncpg
+import orjson
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,12 +33,30 @@ def make_engine(settings: Settings) -> AsyncEngine:
         # No pre-ping: it costs a round trip per request. A connection broken by a database
         # restart fails one request and is discarded; clients retry safely (idempotent creates).
         pool_recycle=3600,
+        json_serializer=lambda value: orjson.dumps(value).decode(),
+        json_deserializer=orjson.loads,
         connect_args={"server_settings": {"application_name": "sitcen", "timezone": "UTC"}},
     )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def driver(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside the session's transaction.
+
+    For the few statements on the hot path (authentication, create, change record): through
+    SQLAlchemy each costs several times its own work in Python. SQLAlchemy's asyncpg adapter
+    begins its transaction lazily, at its first statement; when none ran yet, it is begun here
+    the same way, so that SQLAlchemy commits or rolls back what runs on the driver
+    (tests/test_db.py holds the adapter to that)."""
+    connection = await session.connection()
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+    raw: asyncpg.Connection = adapted.driver_connection
+    if not raw.is_in_transaction():
+        await adapted._start_transaction()
+    return raw
 
 
 @asynccontextmanager

@@ -29,7 +29,6 @@ from app.domain import (
     planned_event,
     zone,
 )
-from app.domain.base import OperationalObject
 from app.domain.enums import Role
 from app.domain.registry import SPECS
 from app.domain.schema import Props
@@ -731,15 +730,17 @@ class _Loader:
         )
         if written.created:
             self.created[spec.entity.value] += 1
-            await self.advance(spec, written.row, item.then)
+            await self.advance(spec, written, item.then)
         return written
 
     async def advance(
-        self, spec: EntitySpec, row: OperationalObject, changes: tuple[dict[str, Any], ...]
+        self, spec: EntitySpec, written: objects.Written, changes: tuple[dict[str, Any], ...]
     ) -> None:
         for change in changes:
             patch = _props(spec.update_schema, change)
-            await objects.update(self.session, spec, row.id, patch, None, row.version, DEMO_ACTOR)
+            written = await objects.update(
+                self.session, spec, written.id, patch, None, written.version, DEMO_ACTOR
+            )
 
     async def put_zone(self, row: ZoneRow, parent: Item, parent_id: uuid.UUID) -> None:
         props = {
@@ -794,16 +795,16 @@ async def load_scenario(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         load = _Loader(session)
         visit = await load.put(planned_event.SPEC, PAPAL_VISIT)
         for z in PAPAL_ZONES:
-            await load.put_zone(z, PAPAL_VISIT, visit.row.id)
+            await load.put_zone(z, PAPAL_VISIT, visit.id)
         sports = await load.put(planned_event.SPEC, MATCH)
-        await load.put_zone(MATCH_ZONE, MATCH, sports.row.id)
+        await load.put_zone(MATCH_ZONE, MATCH, sports.id)
         for item in DEMONSTRATIONS:
             await load.put(demonstration.SPEC, item)
         for row in INCIDENTS:
             await load.put_incident(row)
 
         gcc = await load.put(
-            activation.SPEC, ACTIVATION, subject_entity="planned_event", subject_id=visit.row.id
+            activation.SPEC, ACTIVATION, subject_entity="planned_event", subject_id=visit.id
         )
         for key, kind, occurred, title, text in LOGBOOK:
             entry = {"title": title, "description": text, "kind": kind, "occurred_at": occurred}
@@ -811,10 +812,10 @@ async def load_scenario(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
                 logbook_entry.SPEC,
                 Item(f"{ACTIVATION.key}:log:{key}", entry),
                 subject_entity="activation",
-                subject_id=gcc.row.id,
+                subject_id=gcc.id,
             )
         if gcc.created:
-            await load.advance(activation.SPEC, gcc.row, (ACTIVATION_CLOSED,))
+            await load.advance(activation.SPEC, gcc, (ACTIVATION_CLOSED,))
 
         for key, name, lon, lat in HOTSPOTS:
             await load.put_hotspot(key, name, lon, lat)

@@ -55,6 +55,6 @@ async def ingest_cap(
     return feature_response(
         written.feature,
         201 if written.created else 200,
-        location=f"/api/{path}/{written.row.id}",
+        location=f"/api/{path}/{written.id}",
         notes=written.notes,
     )

@@ -124,7 +124,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             fingerprint=fingerprint,
         )
         await session.commit()
-        location = f"/api/{spec.path}/{written.row.id}"
+        location = f"/api/{spec.path}/{written.id}"
         return feature_response(
             _reproject(written.feature, crs),
             201 if written.created else 200,

@@ -12,8 +12,9 @@ import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import ApiKey, RefreshToken, User
+from app.auth.models import RefreshToken, User
 from app.auth.principal import Principal
+from app.db import driver
 from app.domain.enums import Role
 from app.errors import ProblemError
 from app.settings import Settings
@@ -65,11 +66,15 @@ def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
 
 async def principal_from_token(session: AsyncSession, token: str, settings: Settings) -> Principal:
     claims = decode_access_token(token, settings)
-    user = await session.get(User, uuid.UUID(claims["sub"]))
-    # Checked on every request so that disabling a user takes effect at once.
-    if user is None or user.disabled:
+    # Read on every request so that disabling a user takes effect at once; on the driver,
+    # as every request pays for it (see app.db.driver).
+    user = await (await driver(session)).fetchrow(
+        "SELECT id, username, role, organisation FROM users WHERE id = $1 AND NOT disabled",
+        uuid.UUID(claims["sub"]),
+    )
+    if user is None:
         raise unauthorized("user is disabled or no longer exists")
-    return Principal("user", user.id, user.username, Role(user.role), user.organisation)
+    return Principal("user", user["id"], user["username"], Role(user["role"]), user["organisation"])
 
 
 async def issue_refresh_token(session: AsyncSession, user: User, settings: Settings) -> str:
@@ -117,20 +122,28 @@ async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
     if not key.startswith(API_KEY_PREFIX):
         raise unauthorized("invalid API key")
     # The lookup is by a hash of a high-entropy key, so its timing reveals nothing usable.
-    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(key)))
+    # On the driver, as every machine request pays for it (see app.db.driver).
+    connection = await driver(session)
+    row = await connection.fetchrow(
+        "SELECT id, name, role, entities, source, expires_at, revoked_at, last_used_at"
+        " FROM api_keys WHERE key_hash = $1",
+        digest(key),
+    )
     now = datetime.now(UTC)
-    if row is None or row.revoked_at is not None:
+    if row is None or row["revoked_at"] is not None:
         raise unauthorized("invalid or revoked API key")
-    if row.expires_at is not None and row.expires_at <= now:
+    if row["expires_at"] is not None and row["expires_at"] <= now:
         raise unauthorized("API key expired")
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        await session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+    if row["last_used_at"] is None or now - row["last_used_at"] > LAST_USED_RESOLUTION:
+        await connection.execute(
+            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1", row["id"], now
+        )
         session.info["key_used"] = True
     return Principal(
         "apikey",
-        row.id,
-        row.name,
-        Role(row.role),
-        entities=frozenset(row.entities),
-        source=row.source,
+        row["id"],
+        row["name"],
+        Role(row["role"]),
+        entities=frozenset(row["entities"]),
+        source=row["source"],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import (
@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, driver
 from app.domain.enums import ChangeOp, Entity
 
 NOTIFY_CHANNEL = "sitcen_changes"
@@ -62,12 +62,10 @@ class FeedCounter(Base):
 # The sequence number and time are assigned at commit by a deferred trigger that takes the
 # one-row counter lock (migration 0002): gap-free, in commit order, and the lock is held only
 # for the commit itself. The trigger also sends the NOTIFY.
-_APPEND = text(
-    """
+_APPEND = """
     INSERT INTO changes (entity, entity_id, op, version, actor, at, feature)
-    VALUES (:entity, :entity_id, :op, :version, :actor, clock_timestamp(), CAST(:feature AS jsonb))
-    """
-)
+    VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6::text::jsonb)
+"""
 
 
 async def append_change(
@@ -80,16 +78,9 @@ async def append_change(
     actor: str,
     feature: dict[str, Any],
 ) -> None:
-    await session.execute(
-        _APPEND,
-        {
-            "entity": entity.value,
-            "entity_id": entity_id,
-            "op": op.value,
-            "version": version,
-            "actor": actor,
-            "feature": orjson.dumps(feature).decode(),
-        },
+    # On the driver: this runs for every write (see app.db.driver).
+    await (await driver(session)).execute(
+        _APPEND, entity.value, entity_id, op.value, version, actor, orjson.dumps(feature).decode()
     )
 
 
@@ -122,7 +113,20 @@ async def history(session: AsyncSession, entity: Entity, entity_id: uuid.UUID) -
     return list((await session.scalars(query)).all())
 
 
-def removed_message(change: Change) -> dict[str, Any]:
+class ChangeFields(Protocol):
+    """What the wire form reads of a change: a `Change` row, or a record read on the driver."""
+
+    seq: int
+    entity: str
+    entity_id: uuid.UUID
+    op: str
+    version: int
+    actor: str
+    at: datetime
+    feature: dict[str, Any]
+
+
+def removed_message(change: ChangeFields) -> dict[str, Any]:
     """What a reader gets when an object it could see leaves its scope (e.g. unshared): that it
     is gone, and nothing of its new state."""
     return {
@@ -146,7 +150,7 @@ async def previous_feature(session: AsyncSession, change: Change) -> dict[str, A
     return feature
 
 
-def change_message(change: Change) -> dict[str, Any]:
+def change_message(change: ChangeFields) -> dict[str, Any]:
     """The wire form of a change, shared by GET /api/changes and the WebSocket stream."""
     return {
         "seq": change.seq,

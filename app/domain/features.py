@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -30,7 +31,8 @@ COMMON_AFTER = (
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        # UTC, as the database gives it back: a Feature reads the same however it was made.
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, Enum):
@@ -45,20 +47,29 @@ def geometry_of(row: OperationalObject, crs: str = WGS84) -> dict[str, Any] | No
     return dict(mapping(transform(geom, WGS84, crs)))
 
 
-def to_feature(spec: EntitySpec, row: OperationalObject, crs: str = WGS84) -> dict[str, Any]:
+def feature_of(
+    spec: EntitySpec,
+    object_id: uuid.UUID,
+    value: Callable[[str], Any],
+    areas: dict[str, Any] | None,
+    geometry: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The Feature of an object whose column values `value(name)` gives: from a row, or from
+    the values just written (a create need not read back what it wrote)."""
     props: dict[str, Any] = {"entity": spec.entity.value}
     for name in COMMON_BEFORE:
-        props[name] = _plain(getattr(row, name))
+        props[name] = _plain(value(name))
     for name in spec.fields:
-        props[name] = _plain(getattr(row, name))
-    areas = row.areas or {}
+        props[name] = _plain(value(name))
+    areas = areas or {}
     for key in ("municipality", "municipalities", "police_zone", "police_zones"):
         props[key] = areas.get(key, [] if key.endswith("s") else None)
     for name in COMMON_AFTER:
-        props[name] = _plain(getattr(row, name))
-    return {
-        "type": "Feature",
-        "id": str(row.id),
-        "geometry": geometry_of(row, crs),
-        "properties": props,
-    }
+        props[name] = _plain(value(name))
+    return {"type": "Feature", "id": str(object_id), "geometry": geometry, "properties": props}
+
+
+def to_feature(spec: EntitySpec, row: OperationalObject, crs: str = WGS84) -> dict[str, Any]:
+    return feature_of(
+        spec, row.id, lambda name: getattr(row, name), row.areas, geometry_of(row, crs)
+    )

@@ -7,21 +7,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from geoalchemy2.shape import from_shape
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from shapely.geometry import mapping
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.db import driver
 from app.domain.base import OperationalObject, uuid7
 from app.domain.changes import append_change
 from app.domain.enums import ChangeOp, Entity
-from app.domain.features import to_feature
+from app.domain.features import feature_of, to_feature
 from app.domain.idempotency import claim_key, record_key_target
 from app.domain.schema import Props
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, not_found, validation_problem
-from app.geo.reference import areas_for
+from app.geo.reference import AREAS_SQL, areas_for
 from app.geo.validation import ParsedGeometry
 
 # Common columns a client may set; the rest of the mixin is managed here.
@@ -38,7 +48,8 @@ CLIENT_COMMON = (
 
 @dataclass
 class Written:
-    row: OperationalObject
+    id: uuid.UUID
+    version: int
     feature: dict[str, Any]
     created: bool = True
     notes: list[str] = field(default_factory=list)
@@ -167,67 +178,86 @@ async def create(
         if earlier is not None:
             row = await session.get(spec.model, earlier)
             if row is not None:
-                return Written(row, to_feature(spec, row), created=False)
+                return Written(row.id, row.version, to_feature(spec, row), created=False)
 
     await _prepare(session, spec, values, values, geometry)
-    now = datetime.now(UTC)
-    row_values = {name: values.get(name) for name in _columns(spec)}
+    now, new_id = datetime.now(UTC), uuid7()
+    row_values: dict[str, Any] = {name: values.get(name) for name in _columns(spec)}
     row_values.update(
-        id=uuid7(),
+        id=new_id,
         version=1,
-        geom=from_shape(geometry.geometry, srid=4326) if geometry else None,
         created_at=now,
         created_by=principal.actor,
         updated_at=now,
         updated_by=principal.actor,
     )
-    areas = await areas_for(session, geometry.geometry if geometry else None)
-    row_values.update(_area_columns(areas))
-    row = (await session.scalars(_insert_statement(spec), [row_values])).one_or_none()
-    if row is None:
+    insert = _insert_statement(spec)
+    inserted = await (await driver(session)).fetchrow(
+        insert.sql,
+        *(row_values[c] for c in insert.columns),
+        geometry.geometry.wkb if geometry else None,
+    )
+    if inserted is None:
         row = await _by_external_id(session, spec, values["source"], values["external_id"])
         if idempotency_key is not None:
             await record_key_target(session, principal.actor, idempotency_key, row.id)
-        return Written(row, to_feature(spec, row), created=False)
+        return Written(row.id, row.version, to_feature(spec, row), created=False)
     if idempotency_key is not None:
-        await record_key_target(session, principal.actor, idempotency_key, row.id)
-    feature = to_feature(spec, row)
+        await record_key_target(session, principal.actor, idempotency_key, new_id)
+    row_values.update(ref=inserted["ref"])
+    feature = feature_of(
+        spec,
+        new_id,
+        row_values.__getitem__,
+        orjson.loads(inserted["areas"]),
+        dict(mapping(geometry.geometry)) if geometry else None,
+    )
     await append_change(
         session,
         entity=spec.entity,
-        entity_id=row.id,
+        entity_id=new_id,
         op=ChangeOp.created,
         version=1,
         actor=principal.actor,
         feature=feature,
     )
-    return Written(row, feature, notes=geometry.notes if geometry else [])
+    return Written(new_id, 1, feature, notes=geometry.notes if geometry else [])
 
 
-_INSERTS: dict[str, Any] = {}
+@dataclass(frozen=True)
+class _Insert:
+    sql: str
+    columns: tuple[str, ...]  # the values to pass, in parameter order; then the WKB
 
 
-def _insert_statement(spec: EntitySpec) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING, built once per table (building is costly).
+_INSERTS: dict[str, _Insert] = {}
 
-    The human reference (INC-2026-000042) comes from the table's sequence in the same statement.
-    A retried create with the same (source, external_id) waits for the first and then finds it.
-    """
-    model, name = spec.model, spec.entity.value
+
+def _insert_statement(spec: EntitySpec) -> _Insert:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING, written once per table: one round trip
+    derives the areas (AREAS_SQL), takes the human reference (INC-2026-000042) from the table's
+    sequence and stores the row. A retried create with the same (source, external_id) waits
+    for the first and then finds it (no row returned)."""
+    name = spec.entity.value
     if name not in _INSERTS:
-        ref = text(
-            f"'{spec.ref_prefix}-' || to_char(now() AT TIME ZONE 'Europe/Brussels', 'YYYY') || '-' "
-            f"|| lpad(nextval('{name}_ref_seq')::text, 6, '0')"
+        table = spec.model.__table__.name  # type: ignore[attr-defined]
+        given = (*_columns(spec), "id", "version", "created_at", "created_by")
+        given += ("updated_at", "updated_by")
+        ref = (
+            f"'{spec.ref_prefix}-' || to_char(now() AT TIME ZONE 'Europe/Brussels', 'YYYY') "
+            f"|| '-' || lpad(nextval('{name}_ref_seq')::text, 6, '0')"
         )
-        _INSERTS[name] = (
-            pg_insert(model)
-            .values(ref=ref)
-            .on_conflict_do_nothing(
-                index_elements=["source", "external_id"],
-                index_where=model.external_id.isnot(None),
-            )
-            .returning(model)
-        )
+        params = ", ".join(f"${i}" for i in range(1, len(given) + 1))
+        sql = f"""
+            WITH g AS (SELECT ST_GeomFromWKB(${len(given) + 1}::bytea, 4326) AS geom), {AREAS_SQL}
+            INSERT INTO {table} ({", ".join(given)},
+                                 geom, ref, areas, municipality_codes, police_zone_codes)
+            VALUES ({params}, (SELECT geom FROM g), {ref}, (SELECT areas FROM areas),
+                    (SELECT municipality_codes FROM areas), (SELECT police_zone_codes FROM areas))
+            ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING
+            RETURNING ref, areas::text
+            """
+        _INSERTS[name] = _Insert(sql, given)
     return _INSERTS[name]
 
 
@@ -293,7 +323,7 @@ async def update(
         if old:
             new_geom = None
     if not changed and new_geom is None:
-        return Written(row, to_feature(spec, row), created=False)
+        return Written(row.id, row.version, to_feature(spec, row), created=False)
     _check_transitions(spec, row, changed)
     values = {name: getattr(row, name) for name in _columns(spec)}
     values.update(changed)
@@ -320,7 +350,8 @@ async def update(
         actor=principal.actor,
         feature=feature,
     )
-    return Written(row, feature, created=False, notes=geometry.notes if geometry else [])
+    notes = geometry.notes if geometry else []
+    return Written(row.id, row.version, feature, created=False, notes=notes)
 
 
 async def remove(

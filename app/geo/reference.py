@@ -159,53 +159,55 @@ async def replace_layer(session: AsyncSession, layer: str, rows: list[AreaRow]) 
     return len(rows)
 
 
-async def areas_for(session: AsyncSession, geom: BaseGeometry | None) -> dict[str, Any]:
-    """Municipalities and police zones a geometry touches.
+# The municipalities and police zones a geometry touches, as one SQL fragment: CTEs over a CTE
+# `g` holding the geometry (column `geom`, possibly NULL), ending in `areas` with one row:
+# the JSON stored on each object (`areas`) and the code arrays the list filters use. The
+# primary area of each layer holds the geometry's representative point (ST_PointOnSurface),
+# or is the first touched one. Used alone (`areas_for`) and inside the create statement, so
+# that a create costs one round trip.
+AREAS_SQL = """
+    hits AS (
+        SELECT a.layer, a.code,
+               jsonb_build_object('code', a.code, 'name_fr', a.name_fr, 'name_nl', a.name_nl)
+                   AS item,
+               EXISTS (SELECT 1 FROM reference_area_parts p, g
+                       WHERE p.layer = a.layer AND p.code = a.code
+                         AND ST_Intersects(p.geom, ST_PointOnSurface(g.geom))) AS prim
+        FROM reference_areas a
+        JOIN (SELECT DISTINCT p.layer, p.code FROM reference_area_parts p, g
+              WHERE p.layer IN ('municipality', 'police_zone')
+                AND ST_Intersects(p.geom, g.geom)) touched USING (layer, code)),
+    areas AS (
+        SELECT jsonb_build_object(
+                   'municipality', COALESCE(
+                       (SELECT item FROM hits WHERE layer = 'municipality'
+                        ORDER BY prim DESC, code LIMIT 1), 'null'::jsonb),
+                   'municipalities', COALESCE(
+                       (SELECT jsonb_agg(item ORDER BY code) FROM hits
+                        WHERE layer = 'municipality'), '[]'::jsonb),
+                   'police_zone', COALESCE(
+                       (SELECT item FROM hits WHERE layer = 'police_zone'
+                        ORDER BY prim DESC, code LIMIT 1), 'null'::jsonb),
+                   'police_zones', COALESCE(
+                       (SELECT jsonb_agg(item ORDER BY code) FROM hits
+                        WHERE layer = 'police_zone'), '[]'::jsonb)) AS areas,
+               ARRAY(SELECT code FROM hits WHERE layer = 'municipality' ORDER BY code)
+                   ::varchar(8)[] AS municipality_codes,
+               ARRAY(SELECT code FROM hits WHERE layer = 'police_zone' ORDER BY code)
+                   ::varchar(8)[] AS police_zone_codes)
+"""
 
-    The primary one of each holds the geometry's representative point (ST_PointOnSurface).
-    """
-    empty: dict[str, Any] = {
-        "municipality": None,
-        "municipalities": [],
-        "police_zone": None,
-        "police_zones": [],
-    }
+_AREAS_ALONE = text(
+    f"WITH g AS (SELECT ST_GeomFromWKB(:wkb, 4326) AS geom), {AREAS_SQL} SELECT areas FROM areas"
+)
+
+
+async def areas_for(session: AsyncSession, geom: BaseGeometry | None) -> dict[str, Any]:
+    """Municipalities and police zones a geometry touches (see AREAS_SQL)."""
     if geom is None:
-        return empty
-    rows = (
-        await session.execute(
-            text(
-                """
-                WITH g AS (SELECT ST_GeomFromWKB(:wkb, 4326) AS g),
-                     hits AS (
-                        SELECT DISTINCT p.layer, p.code FROM reference_area_parts p, g
-                        WHERE p.layer IN ('municipality', 'police_zone')
-                          AND ST_Intersects(p.geom, g.g)),
-                     prim AS (
-                        SELECT DISTINCT p.layer, p.code FROM reference_area_parts p, g
-                        WHERE p.layer IN ('municipality', 'police_zone')
-                          AND ST_Intersects(p.geom, ST_PointOnSurface(g.g)))
-                SELECT a.layer, a.code, a.name_fr, a.name_nl,
-                       EXISTS (SELECT 1 FROM prim
-                               WHERE prim.layer = a.layer AND prim.code = a.code) AS primary
-                FROM hits JOIN reference_areas a USING (layer, code)
-                ORDER BY a.layer, a.code
-                """
-            ),
-            {"wkb": geom.wkb},
-        )
-    ).all()
-    out = empty
-    plural = {"municipality": "municipalities", "police_zone": "police_zones"}
-    for r in rows:
-        item = {"code": r.code, "name_fr": r.name_fr, "name_nl": r.name_nl}
-        out[plural[r.layer]].append(item)
-        if r.primary and out[r.layer] is None:
-            out[r.layer] = item
-    for key, many in plural.items():
-        if out[key] is None and out[many]:
-            out[key] = out[many][0]
-    return out
+        return {"municipality": None, "municipalities": [], "police_zone": None, "police_zones": []}
+    areas: dict[str, Any] = (await session.execute(_AREAS_ALONE, {"wkb": geom.wkb})).scalar_one()
+    return areas
 
 
 async def layer_counts(session: AsyncSession) -> dict[str, int]:
