@@ -3,16 +3,17 @@ that filters look at. Shared by the listener (live) and by each client's replay.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+import asyncpg
+import orjson
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import case, null, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from app.domain.changes import Change, change_message, removed_message
+from app.domain.changes import change_message, removed_message
 from app.domain.enums import SEVERITY_ORDER
 from app.domain.registry import BY_ENTITY
 from app.realtime.protocol import encode
@@ -86,7 +87,32 @@ class FeedItem:
         return self._removed_text
 
 
-def item_of(change: Change, previous: dict[str, Any] | None) -> FeedItem:
+@dataclass(slots=True)
+class _Record:
+    """One `changes` row as read for the stream (the attributes change_message reads)."""
+
+    seq: int
+    entity: str
+    entity_id: uuid.UUID
+    op: str
+    version: int
+    actor: str
+    at: datetime
+    feature: dict[str, Any]
+
+
+def item_of(row: asyncpg.Record) -> FeedItem:
+    change = _Record(
+        row["seq"],
+        row["entity"],
+        row["entity_id"],
+        row["op"],
+        row["version"],
+        row["actor"],
+        row["at"],
+        orjson.loads(row["feature"]),
+    )
+    previous = orjson.loads(row["previous"]) if row["previous"] is not None else None
     message = {"type": "change", **change_message(change)}
     return FeedItem(
         seq=change.seq,
@@ -100,30 +126,31 @@ def item_of(change: Change, previous: dict[str, Any] | None) -> FeedItem:
     )
 
 
-_earlier = aliased(Change)
-# The object's state before this change, so that a filter also lets through the change that
-# takes an object out of it (moved out of the box, severity lowered): a map must remove it.
-_previous = (
-    select(_earlier.feature)
-    .where(_earlier.entity_id == Change.entity_id, _earlier.seq < Change.seq)
-    .order_by(_earlier.seq.desc())
-    .limit(1)
-    .correlate(Change)
-    .scalar_subquery()
-)
+# With each record, the object's state before it, so that a filter also lets through the
+# change that takes an object out of it (moved out of the box, severity lowered): a map must
+# remove it. JSON as text, decoded once here whatever codecs the connection has.
+_READ_AFTER = """
+    SELECT c.seq, c.entity, c.entity_id, c.op, c.version, c.actor, c.at,
+           c.feature::text AS feature,
+           CASE WHEN c.op = 'created' THEN NULL ELSE (
+               SELECT e.feature::text FROM changes e
+               WHERE e.entity_id = c.entity_id AND e.seq < c.seq
+               ORDER BY e.seq DESC LIMIT 1) END AS previous
+    FROM changes c
+    WHERE c.seq > $1
+    ORDER BY c.seq
+    LIMIT $2
+"""
 
 
-async def read_after(session: AsyncSession, since: int, limit: int = PAGE) -> list[FeedItem]:
+async def read_after(
+    connection: asyncpg.Connection, since: int, limit: int = PAGE
+) -> list[FeedItem]:
     """Records with seq > since, in order. The feed is gap-free in commit order, so reading
-    `seq > last` never skips a record that commits later."""
-    query = (
-        select(Change, case((Change.op == "created", null()), else_=_previous))
-        .where(Change.seq > since)
-        .order_by(Change.seq)
-        .limit(limit)
-    )
-    rows = (await session.execute(query)).all()
-    return [item_of(change, previous) for change, previous in rows]
+    `seq > last` never skips a record that commits later. On the driver: the listener reads
+    every record, once per instance, and each reconnecting client reads what it missed."""
+    rows = await connection.fetch(_READ_AFTER, since, limit)
+    return [item_of(row) for row in rows]
 
 
 def replay_start(since: int | None, head: int, oldest: int | None) -> tuple[int, str | None]:

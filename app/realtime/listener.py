@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 APPLICATION_NAME = "sitcen-listener"
 CONNECT_TIMEOUT_SECONDS = 10.0
 HEALTH_TIMEOUT_SECONDS = 5.0
+READ_TIMEOUT_SECONDS = 10.0  # a read that hangs longer ends the connection
 # A big backlog (after an outage) is handed to the hub in slices, letting the client senders
 # run in between, so that a burst does not fill every outbox at once.
 PUBLISH_SLICE = 100
@@ -88,6 +89,11 @@ async def keep_listening(
 
 
 class FeedListener:
+    """LISTENs for the feed's NOTIFY and reads the new records on that same connection: one
+    round trip per wake-up, no pool checkout, so a write reaches the hub with as little delay
+    as the event loop allows. A read that fails or hangs ends the connection; the next one
+    catches up from the last seq published."""
+
     def __init__(
         self, settings: Settings, sessions: async_sessionmaker[AsyncSession], hub: Hub
     ) -> None:
@@ -96,7 +102,7 @@ class FeedListener:
         self._sessions = sessions
         self._hub = hub
         self._wake = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._task: asyncio.Task[None] | None = None
         self.listening = False
         self.reconnects = 0
         self.reads = 0
@@ -105,24 +111,20 @@ class FeedListener:
         """Start at the current head: clients replay older records from the database."""
         async with self._sessions() as session:
             self._hub.head = await head(session)
-        self._tasks = [
-            asyncio.create_task(self._keep_listening(), name="feed-listen"),
-            asyncio.create_task(self._read_loop(), name="feed-read"),
-        ]
+        self._task = asyncio.create_task(
+            keep_listening(self._dsn, APPLICATION_NAME, self._listen, "change feed", self._lost),
+            name="feed-listen",
+        )
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        if self._task is not None:
+            self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+                await self._task
+            self._task = None
 
     def status(self) -> ListenerStatus:
         return ListenerStatus(self.listening, self.reconnects, self.reads)
-
-    async def _keep_listening(self) -> None:
-        await keep_listening(self._dsn, APPLICATION_NAME, self._listen, "change feed", self._lost)
 
     def _lost(self) -> None:
         self.listening = False
@@ -138,48 +140,28 @@ class FeedListener:
         )
 
     async def _listen(self, connection: asyncpg.Connection) -> None:
-        """Listen until the connection is lost or stops answering."""
+        """Read after each wake-up, and at least every poll period (a NOTIFY may be lost, and
+        a connection cut without a FIN is only noticed by using it), until the connection
+        fails."""
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _: lost.set())
         await connection.add_listener(NOTIFY_CHANNEL, self._notified)
         await connection.add_listener(PRINCIPALS_CHANNEL, self._principal_changed)
         self.listening = True
-        # Whatever was written while nobody listened is read now.
-        self._wake.set()
         while not lost.is_set():
+            # Cleared before reading: a NOTIFY arriving during the read triggers one more.
+            self._wake.clear()
+            await self._catch_up(connection)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), self._poll_seconds)
-                return
-            # A connection cut without a FIN (a dead peer, a firewall) is only noticed by asking.
-            await asyncio.wait_for(connection.execute("SELECT 1"), HEALTH_TIMEOUT_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
     def _notified(self, *_: Any) -> None:
         self._wake.set()
 
-    async def _read_loop(self) -> None:
-        delays = backoff()
+    async def _catch_up(self, connection: asyncpg.Connection) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
-            # Cleared before reading: a NOTIFY arriving during the read triggers one more.
-            self._wake.clear()
-            try:
-                await self._catch_up()
-            except DB_ERRORS as e:
-                log.warning("change feed: read failed (%s); retrying", e)
-            except Exception:
-                # A bug must not silence the live picture for good: say so loudly, keep trying.
-                log.exception("change feed: read failed; retrying")
-            else:
-                delays = backoff()
-                continue
-            await asyncio.sleep(next(delays))
-            self._wake.set()
-
-    async def _catch_up(self) -> None:
-        while True:
-            async with self._sessions() as session:
-                items = await read_after(session, self._hub.head, PAGE)
+            async with asyncio.timeout(READ_TIMEOUT_SECONDS):
+                items = await read_after(connection, self._hub.head, PAGE)
             self.reads += 1
             for start in range(0, len(items), PUBLISH_SLICE):
                 self._hub.publish(items[start : start + PUBLISH_SLICE])

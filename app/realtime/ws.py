@@ -27,6 +27,7 @@ from app.auth.tokens import (
     principal_from_api_key,
     principal_from_token,
 )
+from app.db import driver
 from app.domain.changes import head, oldest_kept
 from app.errors import ProblemError
 from app.realtime import protocol
@@ -282,7 +283,7 @@ class Connection:
         try:
             while not self.hub.go_live(subscriber):
                 async with self.sessions() as session:
-                    items = await read_after(session, subscriber.cursor, PAGE)
+                    items = await read_after(await driver(session), subscriber.cursor, PAGE)
                 for item in items:
                     text = subscriber.selector.frame(item)
                     if text is not None:
