@@ -4,9 +4,9 @@ partners answer."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import pytest
 
@@ -109,7 +109,8 @@ async def test_alarm_test_report_fills_in_live_and_downloads(agents: OpenAgent) 
     await page.click(".campaign-form button[type=submit]")
     campaign = await admin.wait_for(
         """(name) => {
-            const h = [...document.querySelectorAll('.campaign h3')].find(e => e.textContent.startsWith(name));
+            const h = [...document.querySelectorAll('.campaign h3')]
+                .find(e => e.textContent.startsWith(name));
             return h ? h.closest('.campaign').dataset.campaign : null;
         }""",
         name,
@@ -133,6 +134,6 @@ async def test_alarm_test_report_fills_in_live_and_downloads(agents: OpenAgent) 
     download = await download_info.value
     saved = SHOTS / f"alarm-test-{campaign}.csv"
     await download.save_as(str(saved))
-    text = Path(saved).read_text(encoding="utf-8")
+    text = await asyncio.to_thread(saved.read_text, encoding="utf-8")
+    await asyncio.to_thread(saved.unlink)
     assert text.startswith("organisation,") and "pz-5339" in text
-    saved.unlink()
