@@ -137,3 +137,55 @@ async def test_alarm_test_report_fills_in_live_and_downloads(agents: OpenAgent) 
     text = await asyncio.to_thread(saved.read_text, encoding="utf-8")
     await asyncio.to_thread(saved.unlink)
     assert text.startswith("organisation,") and "pz-5339" in text
+
+
+async def test_alert_area_is_the_open_object_or_a_polygon_drawn_on_the_map(
+    agents: OpenAgent,
+) -> None:
+    op = await agents("op", color_scheme="dark")
+    page = op.page
+    incident = await op.js("() => [...window.sitcen.store.all('incident')][0].id")
+    await op.js("(id) => window.sitcen.openDetail('incident', id)", incident)
+    await page.click('.detail [data-action="alert"]')
+    await page.wait_for_selector("#composer[open]")
+    # The keyboard starts in the form; the open object is the area.
+    assert await op.js("() => document.activeElement.id") == "ce-msg_type"
+    assert await page.is_checked('#composer input[name="area-kind"][value="object"]')
+
+    async def fill(headline: str) -> None:
+        await page.select_option("#ce-severity", "Moderate")
+        await page.fill("#ce-event", "Information")
+        await page.fill("#ce-texts-fr-headline", headline)
+        await page.check('#composer input[name="organisation"][value="pz-5339"]')
+
+    about_object = f"Au sujet de l'incident — {time.monotonic_ns()}"
+    await fill(about_object)
+    await page.click("#ce-send")
+    sent = await op.wait_for(ALERT_BY_HEADLINE, about_object)
+    assert await op.js("(id) => window.sitcen.alerts.get(id).entity_id", sent) == incident
+
+    # Drawn: the dialog gives way to the map, and comes back with the draft as it was.
+    drawn = f"Zone dessinée — {time.monotonic_ns()}"
+    await page.click("#compose-alert")
+    await page.wait_for_selector("#composer[open]")
+    await fill(drawn)
+    await page.click("#ce-draw")
+    await page.wait_for_selector("#banner:not([hidden])")
+    assert not await page.is_visible("#composer[open]")
+    box = await page.locator("#map canvas").bounding_box()
+    cx, cy = box["width"] / 2, box["height"] / 2
+    corners = [(cx - 120, cy - 80), (cx + 110, cy - 90), (cx + 100, cy + 70), (cx - 100, cy + 80)]
+    for x, y in [*corners, corners[0]]:
+        await page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+        await page.mouse.click(box["x"] + x, box["y"] + y)
+    await page.wait_for_selector("#composer[open]")
+    assert await page.is_checked('#composer input[name="area-kind"][value="geometry"]')
+    assert await page.input_value("#ce-texts-fr-headline") == drawn
+    await op.shot("24-alert-composer-dark")
+    await page.click("#ce-send")
+    sent = await op.wait_for(ALERT_BY_HEADLINE, drawn)
+    area = await op.js("(id) => window.sitcen.alerts.get(id)", sent)
+    assert area["area"]["type"] == "Polygon" and area["area_codes"]
+    assert area["entity_id"] is None
+    await op.settled()
+    await op.shot("25-alert-state-dark")
