@@ -106,6 +106,8 @@ async def test_alarm_test_report_fills_in_live_and_downloads(agents: OpenAgent) 
     page = admin.page
     await page.click("#tab-campaigns")
     await page.fill("#campaign-name", name)
+    await page.click(".campaign-partners summary")
+    await page.check('.campaign-form input[name="organisation"][value="pz-5339"]')
     await page.click(".campaign-form button[type=submit]")
     campaign = await admin.wait_for(
         """(name) => {
@@ -117,6 +119,7 @@ async def test_alarm_test_report_fills_in_live_and_downloads(agents: OpenAgent) 
     )
     row = f'[data-campaign="{campaign}"] tr[data-org="pz-5339"]'
     await page.wait_for_selector(f'{row}[data-answered="false"]')
+    assert await page.locator(f'[data-campaign="{campaign}"] tbody tr').count() == 1
     assert "Pas de réponse" in (await page.text_content(row) or "")
 
     await spoc.page.click("#tab-alerts")

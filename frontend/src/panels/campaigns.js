@@ -34,6 +34,10 @@ export class Campaigns {
   }
 
   async load() {
+    if (!this.organised && this.app.organisations.size) {
+      this.organised = true;
+      this.render();
+    }
     try {
       this.campaigns = (await this.app.api.get(`/api/campaigns?limit=${SHOWN}`)).campaigns;
       this.loaded = true;
@@ -76,6 +80,12 @@ export class Campaigns {
               h('label', { for: 'campaign-name' }, t('campaigns.name')),
               h('input', { id: 'campaign-name', name: 'name', maxlength: 200, required: true, placeholder: t('campaigns.name_hint'), 'aria-describedby': 'campaign-error' })),
             h('p', { class: 'muted small' }, t('campaigns.to_all')),
+            app.organisations.size
+              ? h('details', { class: 'campaign-partners' },
+                  h('summary', {}, t('campaigns.choose')),
+                  h('div', { class: 'org-choices' }, [...app.organisations.values()].map((o) => h('label', { class: 'check' },
+                    h('input', { type: 'checkbox', name: 'organisation', value: o.code }), ' ', app.organisationName(o.code)))))
+              : null,
             h('p', { class: 'error', id: 'campaign-error', role: 'alert', hidden: true }),
             h('button', { type: 'submit', class: 'primary' }, t('campaigns.start')))
         : null,
@@ -144,7 +154,9 @@ export class Campaigns {
       return;
     }
     try {
-      const report = await this.app.api.request('POST', '/api/campaigns', { body: { name, organisations: 'all' } });
+      const chosen = [...form.querySelectorAll('input[name="organisation"]:checked')].map((b) => b.value);
+      const organisations = chosen.length ? chosen : 'all';
+      const report = await this.app.api.request('POST', '/api/campaigns', { body: { name, organisations } });
       this.campaigns = [report, ...this.campaigns.filter((c) => c.id !== report.id)];
       form.reset();
       error.hidden = true;
