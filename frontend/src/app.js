@@ -122,7 +122,8 @@ export class App {
     for (const panel of Object.values(this.panels)) panel.reference?.(layers);
     await this._seedFeed();
     this.mark('feed');
-    await this.loadAlerts();
+    // Alerts are read beside the stream: their pushes and this snapshot merge in any order.
+    this.loadAlerts();
     this._startLive();
     await this.mapView.settled();
     this.metrics.firstPicture = performance.now();
