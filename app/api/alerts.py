@@ -88,6 +88,7 @@ async def list_alerts(
     campaign: str | None = None,
     before: str | None = None,
     limit: Limit = 50,
+    deliveries: bool = False,
 ) -> Response:
     org = _mine(principal) or organisation
     if organisation is not None:
@@ -104,10 +105,17 @@ async def list_alerts(
     )
     ids = [a.id for a in alerts]
     recipients = await service.recipients_of(session, ids, org)
+    # The dashboard's state panel shows each partner's deliveries: one query for the page.
+    sent = await service.deliveries_of(session, ids, org) if deliveries else None
     body = [
         {
             **service.alert_json(a),
-            "recipients": [service.recipient_json(r) for r in recipients[a.id]],
+            "recipients": [
+                service.recipient_json(
+                    r, None if sent is None else sent.get((a.id, r.organisation), [])
+                )
+                for r in recipients[a.id]
+            ],
         }
         for a in alerts
     ]

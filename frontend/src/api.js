@@ -166,6 +166,22 @@ export class Api {
     return this.request('GET', path);
   }
 
+  /** A file the API serves (a CSV or JSON report) as a Blob, read with the bearer token. */
+  async blob(path) {
+    const go = async () => {
+      const response = await this.fetch(this.base + path, { headers: this.token ? { Authorization: `Bearer ${this.token}` } : {} });
+      if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+      return response.blob();
+    };
+    try {
+      return await go();
+    } catch (error) {
+      if (error.status !== 401 || !this.session?.refresh_token) throw error;
+      await this.refresh();
+      return go();
+    }
+  }
+
   /** Every page of a list, following `links` rel=next; answers {features, head} (the lowest head). */
   async getAll(path, { onPage } = {}) {
     const features = [];

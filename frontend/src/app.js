@@ -18,10 +18,16 @@ import { Logbook } from './panels/logbook.js';
 import { Editor } from './panels/editor.js';
 import { Search } from './panels/search.js';
 import { Wall } from './panels/wall.js';
+import { AlertBook, textOf } from './alerts.js';
+import { Alerts } from './panels/alerts.js';
+import { Inbox } from './panels/inbox.js';
+import { Composer } from './panels/composer.js';
+import { Campaigns } from './panels/campaigns.js';
 
 const FEED_SEED = 100;
 const TOAST_LIMIT = 5;
 const NOW_TICK_MS = 60000;
+const ALERTS_SEED = 100;
 
 export class App {
   constructor({ api, root, wall = false }) {
@@ -39,6 +45,9 @@ export class App {
     this.hideOutside = false;
     this.metrics = { firstPicture: null, snapshotLoaded: null, counts: {}, marks: {} };
     this.cleanups = [];
+    this.alerts = new AlertBook();
+    this.organisations = new Map();
+    this._announced = new Set();
   }
 
   can(action) {
@@ -100,6 +109,7 @@ export class App {
         editor: new Editor(this),
         search: new Search(this),
       };
+      this._alertPanels();
       this._tabs();
       this._timeFilter();
     }
@@ -112,6 +122,8 @@ export class App {
     for (const panel of Object.values(this.panels)) panel.reference?.(layers);
     await this._seedFeed();
     this.mark('feed');
+    // Alerts are read beside the stream: their pushes and this snapshot merge in any order.
+    this.loadAlerts();
     this._startLive();
     await this.mapView.settled();
     this.metrics.firstPicture = performance.now();
@@ -176,6 +188,12 @@ export class App {
       getToken: () => this.api.token,
       getSince: () => this.store.seq,
       onChange: (message) => this._onLiveChange(message),
+      onAlert: (message) => this._onAlert(message),
+      // Alert pushes are not replayed after a reconnection: read their state again.
+      onWelcome: () => {
+        if (this.welcomed) this.loadAlerts();
+        this.welcomed = true;
+      },
       onReset: () => this._onReset(),
       onStatus: (status) => {
         this.connection = status;
@@ -187,6 +205,110 @@ export class App {
     const online = () => this.live.reconnectNow();
     window.addEventListener('online', online);
     this.cleanups.push(() => window.removeEventListener('online', online));
+  }
+
+  /** The alert panels this role is given: SITCEN's state and composer, or a partner's inbox. */
+  _alertPanels() {
+    if (!this.can('alerts:read')) return;
+    const partner = this.me.role === 'partner';
+    this.panels.alerts = partner ? new Inbox(this) : new Alerts(this);
+    if (this.can('alerts:send')) this.panels.composer = new Composer(this);
+    if (this.can('campaigns:read')) this.panels.campaigns = new Campaigns(this);
+  }
+
+  get partner() {
+    return this.me?.role === 'partner';
+  }
+
+  /** An organisation's name in the current language (from a row that carries it, or the list). */
+  organisationName(code, row = null) {
+    const o = row?.name_fr ? row : this.organisations.get(code);
+    if (!o) return code;
+    return (language() === 'nl' ? o.name_nl : o.name_fr) || code;
+  }
+
+  /** The alerts' snapshot: the latest alerts with each partner's state, and the escalations. */
+  async loadAlerts() {
+    if (!this.panels?.alerts) return;
+    const staff = !this.partner;
+    try {
+      const [page, organisations, escalations] = await Promise.all([
+        this.api.get(`/api/alerts?limit=${ALERTS_SEED}${staff ? '&deliveries=true' : ''}`),
+        staff && this.can('organisations:read') && !this.organisations.size ? this.api.get('/api/organisations') : null,
+        staff ? this.api.get('/api/alerts/escalations') : null,
+      ]);
+      for (const o of organisations?.organisations || []) this.organisations.set(o.code, o);
+      this.alerts.load(page.alerts);
+      const unknown = escalations ? this.alerts.loadEscalations(escalations.escalations) : [];
+      if (unknown.length) this.alerts.load(await Promise.all(unknown.map((id) => this.api.get(`/api/alerts/${id}`))));
+    } catch (error) {
+      this.apiError(error);
+    }
+    this.panels.campaigns?.load();
+  }
+
+  async _onAlert(message) {
+    if (message.type === 'error') {
+      this.toast(t('alert.error', { detail: message.message }), 'error');
+      return;
+    }
+    if (!this.panels?.alerts) return;
+    const known = this.alerts.has(message.alert?.id ?? message.alert);
+    if (this.alerts.apply(message) === 'unknown') {
+      try {
+        this.alerts.load([await this.api.get(`/api/alerts/${message.alert}`)]);
+      } catch {
+        return;
+      }
+    }
+    if (message.type === 'alert' && !known) this._announceAlert(this.alerts.get(message.alert.id));
+    else if (message.type === 'alert_state' && !this.partner) this._announceState(message);
+  }
+
+  // A partner hears a new alert: a toast, the tone, the count on the tab.
+  _announceAlert(alert) {
+    if (!alert || !this.partner) return;
+    const extreme = alert.severity === 'Extreme';
+    beep(extreme);
+    const sev = String(alert.severity).toLowerCase();
+    this.toast(t('inbox.arrived', { ref: alert.ref, headline: textOf(alert, language()).headline }), `severe sev-${sev}`, {
+      action: () => this.showTab('alerts'),
+    });
+  }
+
+  // SITCEN hears an acknowledgement, and a partner flagged for not answering.
+  _announceState(message) {
+    const alert = this.alerts.get(message.alert);
+    for (const r of message.recipients || []) {
+      if (!alert) continue;
+      const row = alert.recipients.get(r.organisation);
+      const name = this.organisationName(r.organisation);
+      if (r.acknowledged_at && row?.acknowledged_at === r.acknowledged_at && !this._announced.has(`${alert.id}:${r.organisation}:ack`)) {
+        this._remember(`${alert.id}:${r.organisation}:ack`);
+        this.toast(t('alerts.acked_toast', { partner: name, ref: alert.ref, who: r.acknowledged_by }), 'info', {
+          action: () => this.panels.alerts.open(alert.id),
+          timeout: 8000,
+        });
+      } else if (r.flagged_at && !r.acknowledged_at && !this._announced.has(`${alert.id}:${r.organisation}:flag`)) {
+        this._remember(`${alert.id}:${r.organisation}:flag`);
+        beep(true);
+        this.toast(t('alerts.flagged_toast', { partner: name, ref: alert.ref }), 'error', { action: () => this.panels.alerts.open(alert.id) });
+      }
+    }
+  }
+
+  _remember(key) {
+    this._announced.add(key);
+  }
+
+  /** The count on the alerts tab: a partner's alerts to acknowledge, SITCEN's escalations. */
+  renderAlertCount() {
+    const badge = $('#tab-alerts .tab-count', this.root);
+    if (!badge) return;
+    const n = this.partner ? this.alerts.unacknowledged(this.me.organisation).length : this.alerts.escalations().length;
+    badge.hidden = n === 0;
+    fill(badge, String(n));
+    badge.title = this.partner ? t('inbox.to_acknowledge', { n }) : t('alerts.escalations_count', { n });
   }
 
   _onLiveChange(message) {
@@ -283,8 +405,11 @@ export class App {
   }
 
   _tabs() {
-    // A partner does not read the logbook: its tab is not offered.
+    // A partner does not read the logbook: its tab is not offered; nor are the alert panels
+    // to a role without them.
     $('#tab-logbook', this.root).hidden = !this.readable('logbook_entry');
+    $('#tab-alerts', this.root).hidden = !this.panels.alerts;
+    $('#tab-campaigns', this.root).hidden = !this.panels.campaigns;
     const tabs = [...this.root.querySelectorAll('[role="tab"]')].filter((tab) => !tab.hidden);
     for (const tab of tabs) {
       tab.addEventListener('click', () => this.showTab(tab.dataset.tab));

@@ -32,3 +32,25 @@ export function fill(el, ...children) {
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }
+
+/** Offer a Blob as a file download (the link is made, clicked and revoked at once). */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/**
+ * Replace an element's children and give the focus back to the control that had it (matched
+ * by its data-key), so a live re-render does not throw a keyboard user out of a list.
+ */
+export function refill(el, ...children) {
+  const active = document.activeElement;
+  const key = active && el.contains(active) ? active.dataset.key : null;
+  fill(el, ...children);
+  if (key) el.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
+  return el;
+}

@@ -18,6 +18,8 @@ export class LiveClient {
     getSince,
     filter = {},
     onChange = () => {},
+    onAlert = () => {},
+    onWelcome = () => {},
     onReset = () => {},
     onStatus = () => {},
     onAuthFailure = async () => {},
@@ -27,7 +29,7 @@ export class LiveClient {
     backoff = BACKOFF_MS,
     jitter = () => 0.8 + Math.random() * 0.4,
   }) {
-    Object.assign(this, { url, getToken, getSince, filter, onChange, onReset, onStatus, onAuthFailure });
+    Object.assign(this, { url, getToken, getSince, filter, onChange, onAlert, onWelcome, onReset, onStatus, onAuthFailure });
     this.WebSocketImpl = WebSocketImpl;
     this.timers = timers;
     this.now = now;
@@ -110,7 +112,16 @@ export class LiveClient {
   }
 
   _send(message) {
-    if (this.ws && this.ws.readyState === 1) this.ws.send(JSON.stringify(message));
+    if (this.ws && this.ws.readyState === 1) {
+      this.ws.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  }
+
+  /** Send a client message (e.g. an `ack`); false when the socket is not open. */
+  send(message) {
+    return this._send(message);
   }
 
   // A silent socket (no change, no ping) for 2.5 heartbeats is dead even if the OS has not said so.
@@ -149,6 +160,8 @@ export class LiveClient {
         if (message.ping_seconds) this.pingSeconds = message.ping_seconds;
         const since = this.since();
         this._setStatus(since != null && message.head > since ? 'catching_up' : 'live');
+        // Alert pushes are not replayed: a reconnected client reads their state again.
+        this.onWelcome(message);
         break;
       }
       case 'live':
@@ -169,11 +182,17 @@ export class LiveClient {
       case 'subscribed':
         this._advance(message.seq);
         break;
+      case 'alert':
+      case 'alert_state':
+      case 'acked':
+        this.onAlert(message);
+        break;
       case 'error':
         this.lastError = message.message;
+        if (message.field === 'alert') this.onAlert(message);
         break;
       default:
-        // Unknown types (e.g. partner alerts) are ignored, as the protocol asks.
+        // Unknown types are ignored, as the protocol asks.
         break;
     }
   }

@@ -90,6 +90,28 @@ describe('live client', () => {
     expect(state.changes).toEqual([11, 12]);
   });
 
+  it('passes alert messages to the alert book, says each welcome, and sends an ack', () => {
+    const alerts = [];
+    let welcomes = 0;
+    const { live, state } = client({ onAlert: (m) => alerts.push(m.type), onWelcome: () => { welcomes += 1; } });
+    live.start();
+    const ws = FakeSocket.all[0];
+    ws.open();
+    ws.receive({ type: 'welcome', head: 10 });
+    ws.receive({ type: 'alert', alert: { id: 'a1' } }, { type: 'alert_state', alert: 'a1' }, { type: 'change', seq: 11 }, { type: 'acked', alert: 'a1' });
+    ws.receive({ type: 'error', code: 'not_found', message: 'no alert', field: 'alert' }, { type: 'error', code: 'invalid', message: 'bad filter' });
+    expect(alerts).toEqual(['alert', 'alert_state', 'acked', 'error']);
+    expect(state.changes).toEqual([11]);
+    expect(live.send({ type: 'ack', alert: 'a1' })).toBe(true);
+    expect(ws.sent.at(-1)).toEqual({ type: 'ack', alert: 'a1' });
+    ws.close(1012);
+    expect(live.send({ type: 'ack', alert: 'a1' })).toBe(false);
+    live.reconnectNow();
+    FakeSocket.all.at(-1).open();
+    FakeSocket.all.at(-1).receive({ type: 'welcome', head: 11 });
+    expect(welcomes).toBe(2);
+  });
+
   it("resumes from the stream's position when a filter kept changes out", () => {
     const { live } = client();
     live.start();

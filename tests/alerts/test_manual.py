@@ -121,3 +121,37 @@ async def test_composing_is_refused_to_partners_and_checks_its_fields(client_for
         "area",
         "geometry",
     ]
+
+
+async def test_the_list_carries_each_partners_deliveries_when_the_dashboard_asks(
+    make_partner: Any, client_for: Any, receiver: Receiver
+) -> None:
+    coord: httpx.AsyncClient = client_for("coord")
+    hooked, unhooked = await make_partner(), await make_partner()
+    hook = await hooked.webhook(receiver)
+    r = await coord.post("/api/alerts", json=_alert([hooked.code, unhooked.code]))
+    assert r.status_code == 201, r.text
+    alert_id = r.json()["id"]
+    await eventually(lambda: hook.processed, "the webhook")
+
+    async def listed(params: dict[str, Any], who: httpx.AsyncClient = coord) -> dict[str, Any]:
+        page = (await who.get("/api/alerts", params={"limit": 10, **params})).json()
+        (mine,) = [a for a in page["alerts"] if a["id"] == alert_id]
+        return {row["organisation"]: row for row in mine["recipients"]}
+
+    async def delivered() -> dict[str, Any] | None:
+        rows = await listed({"deliveries": "true"})
+        sent = rows[hooked.code]["deliveries"]
+        return rows if sent and sent[0]["status"] == "delivered" else None
+
+    rows = await eventually(delivered, "the delivery listed as delivered")
+    (webhook,) = rows[hooked.code]["deliveries"]
+    assert webhook["channel"] == "webhook" and webhook["attempts"] == 1
+    assert rows[unhooked.code]["deliveries"] == []
+    assert all("deliveries" not in row for row in (await listed({})).values())
+    spoc = await hooked.user()
+    try:
+        own = await listed({"deliveries": "true"}, spoc)
+        assert list(own) == [hooked.code] and len(own[hooked.code]["deliveries"]) == 1
+    finally:
+        await spoc.aclose()

@@ -129,6 +129,7 @@ export class Detail {
           feature && app.can(`${entity}:update`) ? h('button', { type: 'button', class: 'primary', onclick: () => app.panels.editor.edit(entity, id) }, t('detail.edit')) : null,
           feature && feature.geometry && app.can(`${entity}:update`) ? h('button', { type: 'button', onclick: () => app.panels.editor.editGeometry(entity, id) }, t('detail.edit_geometry')) : null,
           feature && entity !== 'logbook_entry' && app.can('logbook_entry:create') ? h('button', { type: 'button', onclick: () => app.panels.logbook.compose(entity, id) }, t('detail.add_log')) : null,
+          feature && feature.geometry && app.panels.composer ? h('button', { type: 'button', dataset: { action: 'alert' }, onclick: () => app.panels.composer.newAlert() }, t('detail.alert_partners')) : null,
           h('button', { type: 'button', class: 'close', onclick: () => this.close() }, t('detail.close')),
         ),
       );

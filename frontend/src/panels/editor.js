@@ -39,7 +39,7 @@ export class Editor {
     this.renderMenu();
     onLanguage(() => this.renderMenu());
     document.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && (this.placing || this.drawing)) this.cancelMode();
+      if (e.key === 'Escape' && (this.placing || this.drawing)) this.cancelMode(true);
     });
     app.store.subscribe((event) => this._watchEdited(event));
   }
@@ -131,14 +131,15 @@ export class Editor {
     return this.draw;
   }
 
-  async startDrawing(mode, done) {
+  /** Draw one geometry and pass it to `done`; `cancelled` is called if the user gives up. */
+  async startDrawing(mode, done, cancelled = null) {
     const draw = await this._ensureDraw();
     if (!draw.enabled) draw.start();
     draw.clear();
     draw.setMode(mode);
-    this.drawing = { mode, done };
+    this.drawing = { mode, done, cancelled };
     this.app.mapView.drawing = true;
-    this.showBanner(t(`editor.hint_${mode}`), [['editor.cancel', () => this.cancelMode()]]);
+    this.showBanner(t(`editor.hint_${mode}`), [['editor.cancel', () => this.cancelMode(true)]]);
   }
 
   _finished(id, context) {
@@ -159,13 +160,16 @@ export class Editor {
     this.hideBanner();
   }
 
-  cancelMode() {
+  /** Leave placing or drawing; `byUser` (Escape, Cancel) tells whoever asked for the drawing. */
+  cancelMode(byUser = false) {
     if (this.placing) {
       this.placing = false;
       this.app.mapView.cancelPick(null);
     }
+    const cancelled = this.drawing?.cancelled;
     if (this.drawing || this.draw?.enabled) this.stopDrawing();
     this.hideBanner();
+    if (byUser) cancelled?.();
   }
 
   /** Move the vertices of an object's geometry on the map, then save it with If-Match. */
