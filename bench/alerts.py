@@ -35,6 +35,8 @@ import orjson
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from app.cli import serve_command  # noqa: E402
+
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
 DATABASE = "sitcen_bench_alerts"
 CENTRE = (4.3525, 50.8467)
@@ -349,18 +351,7 @@ def main() -> None:
     env = {**os.environ, "SITCEN_DATABASE_URL": url, "SITCEN_SECRET_KEY": secret}
     env.pop("SITCEN_LOCAL_MODE", None)
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--port",
-            str(api_port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        serve_command(api_port),
         env=env,
         cwd=PROJECT_ROOT,
     )

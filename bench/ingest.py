@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import localdb  # noqa: E402
+from app.cli import serve_command  # noqa: E402
 from app.db import upgrade_database  # noqa: E402
 from app.domain.base import uuid7  # noqa: E402
 
@@ -168,18 +169,7 @@ def main() -> None:
     )
     port = 18000 + os.getpid() % 1000
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        serve_command(port),
         env=env,
         cwd=ROOT,
     )

@@ -40,6 +40,8 @@ import orjson
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from app.cli import serve_command  # noqa: E402
+
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
 PASSWORD = "bench password, not a secret"
 READY_TIMEOUT = 120.0
@@ -308,24 +310,7 @@ class Bench:
         log.mkdir(exist_ok=True)
         profile = ["-m", "cProfile", "-o", self.args.profile] if self.args.profile else []
         self.server = subprocess.Popen(
-            [
-                sys.executable,
-                *profile,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--ws",
-                "websockets",
-                "--workers",
-                "1",
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, *profile, *serve_command(port)[1:]],
             env=env,
             cwd=PROJECT_ROOT,
             stdout=(log / f"bench-{port}.log").open("wb"),
@@ -532,7 +517,7 @@ class Bench:
         args = self.args
         self.say(
             f"sitcen /ws fan-out: {args.clients} clients in {args.procs} processes, one "
-            f"uvicorn worker (--ws websockets), writer {args.rate}/s x {args.seconds} s via "
+            f"uvicorn worker (sitcen serve: websockets-sansio), writer {args.rate}/s x {args.seconds} s via "
             f"HTTP; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
             f"synchronous_commit {'on' if args.durable else 'off'}"
         )

@@ -10,7 +10,6 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import localdb
+from app.cli import serve_command
 from app.db import make_engine, make_sessionmaker, transaction, upgrade_database
 from app.settings import PROJECT_ROOT, Settings
 
@@ -94,21 +94,7 @@ def start_server(
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"{name}-{port}.log"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets",
-            "--log-level",
-            "warning",
-        ],
+        serve_command(port),
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
