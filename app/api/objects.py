@@ -183,10 +183,9 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             )
             features = [_reproject(x, crs) for x in features]
         else:
-            rows, more = await objects.page(
-                session, spec, f, read_scope(principal, spec.model), limit, after
+            features, more = await objects.page(
+                session, spec, f, read_scope(principal, spec.model), limit, after, crs
             )
-            features = [to_feature(spec, r, crs) for r in rows]
         links = [{"rel": "self", "href": str(request.url), "type": GEOJSON}]
         if more:
             links.append(_next_link(request, uuid.UUID(features[-1]["id"])))

@@ -26,11 +26,12 @@ from app.db import driver
 from app.domain.base import OperationalObject, uuid7
 from app.domain.changes import append_change
 from app.domain.enums import ChangeOp, Entity
-from app.domain.features import feature_of, to_feature
+from app.domain.features import feature_of, geojson_geometry, to_feature
 from app.domain.idempotency import claim_key, record_key_target
 from app.domain.schema import Props
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, not_found, validation_problem
+from app.geo.crs import WGS84
 from app.geo.reference import AREAS_SQL, areas_for
 from app.geo.validation import ParsedGeometry
 
@@ -453,12 +454,23 @@ async def page(
     scope: ColumnElement[bool] | None,
     limit: int,
     after: uuid.UUID | None,
-) -> tuple[list[OperationalObject], bool]:
-    """Newest first, keyset on the time-ordered id; returns the page and whether more remain."""
-    query = filtered(spec, f, scope)
-    if after is not None:
-        query = query.where(spec.model.id < after)
-    rows = list(
-        (await session.scalars(query.order_by(spec.model.id.desc()).limit(limit + 1))).all()
+    crs: str = WGS84,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Newest first, keyset on the time-ordered id; the page's Features and whether more remain.
+
+    Lists feed the dashboard's snapshot, thousands of objects at a time: the Features are
+    built from plain columns with the geometry as PostGIS writes it, with no ORM objects and
+    no WKB to parse."""
+    m = spec.model
+    columns = [c for c in m.__table__.columns if c.key != "geom"]  # type: ignore[attr-defined]
+    query = filtered(spec, f, scope).with_only_columns(
+        *columns, func.ST_AsGeoJSON(m.geom, 15, 0).label("geojson")
     )
-    return rows[:limit], len(rows) > limit
+    if after is not None:
+        query = query.where(m.id < after)
+    rows = (await session.execute(query.order_by(m.id.desc()).limit(limit + 1))).all()
+    features = [
+        feature_of(spec, r.id, r._mapping.__getitem__, r.areas, geojson_geometry(r.geojson, crs))
+        for r in rows[:limit]
+    ]
+    return features, len(rows) > limit
