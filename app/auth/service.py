@@ -17,6 +17,8 @@ from app.domain.enums import Entity, Role
 from app.errors import ProblemError, validation_problem
 
 LANGUAGES = ("fr", "nl", "en")
+# A user who never chose a language (NULL) reads the dashboard in French.
+DEFAULT_LANGUAGE = "fr"
 PRINCIPALS_CHANNEL = "sitcen_principals"
 
 
