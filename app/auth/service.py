@@ -52,7 +52,7 @@ async def create_user(
     actor: str,
     full_name: str | None = None,
     organisation: str | None = None,
-    language: str = "fr",
+    language: str | None = None,
 ) -> User:
     _check_password(password)
     await _check_organisation(session, role, organisation)
