@@ -5,7 +5,7 @@ import { Store } from './store.js';
 import { LiveClient, streamUrl } from './live.js';
 import { MapView } from './map.js';
 import { ENTITIES, SEVERITY_RANK } from './model.js';
-import { label, language, onLanguage, rememberLanguage, setLanguage, t, translate, LANGUAGES } from './i18n.js';
+import { label, language, onLanguage, rememberLanguage, setLanguage, startLanguage, t, translate, LANGUAGES } from './i18n.js';
 import { timeWindow } from './mapdata.js';
 import { formatTime, fromLocalInput } from './time.js';
 import { applyTheme, onTheme, resolvedTheme, themeChoice, THEME_CHOICES } from './theme.js';
@@ -24,10 +24,12 @@ const TOAST_LIMIT = 5;
 const NOW_TICK_MS = 60000;
 
 export class App {
-  constructor({ api, root, wall = false }) {
+  constructor({ api, root, wall = false, config = {}, chosenAtLogin = null }) {
     this.api = api;
     this.root = root;
     this.wall = wall;
+    this.config = config;
+    this.chosenAtLogin = chosenAtLogin;
     this.store = new Store();
     this.permissions = new Set();
     this.me = null;
@@ -58,7 +60,11 @@ export class App {
     this.me = await this.api.get('/api/auth/me');
     this.mark('me');
     this.permissions = new Set(this.me.permissions);
-    this.user = this.api.user || { username: this.me.name, role: this.me.role };
+    this.user = this.api.user || { username: this.me.name, role: this.me.role, full_name: this.me.full_name };
+    // The account's language (the server's), or one picked on the login page, saved to it.
+    const start = startLanguage({ account: this.me.language, chosenAtLogin: this.chosenAtLogin, current: language() });
+    setLanguage(start.lang);
+    if (start.save) this.saveLanguage(start.lang);
     const template = document.getElementById(this.wall ? 'tpl-wall' : 'tpl-app');
     fill(this.root, template.content.cloneNode(true));
     document.body.classList.toggle('wall-mode', this.wall);
@@ -78,7 +84,7 @@ export class App {
       language: language(),
       interactive: true,
       controls: !this.wall,
-      basemapUrl: await this._basemapUrl(),
+      basemapUrl: this.config.basemap_style_url || null,
     });
     await this.mapView.init();
     this.mark('map');
@@ -118,19 +124,19 @@ export class App {
     document.body.dataset.ready = 'true';
   }
 
-  async _basemapUrl() {
-    // SITCEN_BASEMAP_STYLE_URL, when the server publishes it; off (offline map) otherwise.
+  /** Keep a language the user chose on their account; the page has switched already. */
+  async saveLanguage(lang) {
+    if (this.me?.kind !== 'user') return;
     try {
-      const config = await this.api.get('/api/config');
-      return config?.basemap_style_url || null;
-    } catch {
-      return null;
+      this.me.language = (await this.api.saveLanguage(lang)).language;
+    } catch (error) {
+      this.toast(t('alert.language_failed', { detail: error.detail || error.message }), 'error');
     }
   }
 
   async _reference() {
     if (!this.can('reference:read')) return {};
-    const names = ['region', 'municipality', 'police_zone'];
+    const names = ['region', 'municipality', 'police_zone', 'landmark'];
     const layers = await Promise.all(names.map((n) => this.api.get(`/api/reference/${n}`).catch(() => null)));
     return Object.fromEntries(names.map((n, i) => [n, layers[i]]));
   }
@@ -310,9 +316,11 @@ export class App {
     if (lang) {
       fill(lang, LANGUAGES.map((l) => h('option', { value: l, lang: l }, CATALOGUE_NAMES[l])));
       lang.value = language();
+      this.cleanups.push(onLanguage((l) => { lang.value = l; }));
       lang.addEventListener('change', () => {
         setLanguage(lang.value);
-        rememberLanguage(lang.value, user.username);
+        rememberLanguage(lang.value);
+        this.saveLanguage(lang.value);
       });
     }
     const theme = $('#theme', this.root);

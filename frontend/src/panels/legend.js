@@ -76,12 +76,13 @@ export class Legend {
         { class: 'legend-list' },
         this._toggle('ref:municipality', t('legend.municipality'), { counted: false }),
         this._toggle('ref:police_zone', t('legend.police_zone'), { counted: false }),
+        this._toggle('ref:landmark', t('legend.landmark'), { counted: false }),
       ),
       this.app.mapView.basemapUrl
         ? h(
             'label',
             { class: 'check basemap' },
-            h('input', { type: 'checkbox', checked: this.app.mapView.basemapOn, onchange: (e) => this.app.mapView.setBasemap(e.target.checked) }),
+            h('input', { type: 'checkbox', id: 'basemap', checked: this.app.mapView.basemapOn, onchange: (e) => this._basemap(e.target) }),
             t('legend.basemap'),
           )
         : null,
@@ -94,6 +95,15 @@ export class Legend {
       ),
     );
     this._paintCounts();
+  }
+
+  async _basemap(input) {
+    try {
+      await this.app.mapView.setBasemap(input.checked);
+    } catch (error) {
+      input.checked = false;
+      this.app.toast(t('legend.basemap_failed', { detail: error.message }), 'error');
+    }
   }
 
   _cached(key, draw) {
