@@ -116,10 +116,9 @@ export class App {
     this.referenceLayers = layers;
     this.mapView.setReference(layers);
     for (const panel of Object.values(this.panels)) panel.reference?.(layers);
-    await this._seedFeed();
-    this.mark('feed');
     this._startLive();
-    await this.mapView.settled();
+    // The feed's recent history is read while the map draws the picture.
+    await Promise.all([this._seedFeed().then(() => this.mark('feed')), this.mapView.settled()]);
     this.metrics.firstPicture = performance.now();
     document.body.dataset.ready = 'true';
   }

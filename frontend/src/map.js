@@ -63,6 +63,7 @@ export class MapView {
     this.inflight = new Set();
     this.arrivals = new Map();
     this.raf = null;
+    this.raster = null;
     this.flashes = new Map();
     this.selection = null;
     this.listeners = { select: () => {}, counts: () => {}, drawn: () => {} };
@@ -172,7 +173,16 @@ export class MapView {
     }
     if (event.type !== 'change' || event.outcome !== 'applied' || !SOURCES_OF[event.entity]) return;
     this._update(event.entity, event.id, event.feature, event.entry?.arrivedAt);
-    if (SUBJECTS.has(event.entity)) this.rebuild('activation');
+    // Only the activations drawn at this object move with it: most changes concern none, and
+    // rebuilding the activation source for each would cost a worker update and a frame.
+    if (SUBJECTS.has(event.entity)) {
+      for (const activation of this.store.all('activation')) {
+        const p = activation.properties;
+        if (!activation.geometry && p.subject_id === event.id && p.subject_entity === event.entity) {
+          this._update('activation', activation.id, activation, event.entry?.arrivedAt);
+        }
+      }
+    }
     if (this.selection && this.selection.entity === event.entity && this.selection.id === event.id) {
       this.select(event.entity, event.id, { fly: false });
     }
@@ -251,7 +261,8 @@ export class MapView {
           if (this.dirty.has(source) && !this.raf) this.raf = requestAnimationFrame(() => this._flush());
         });
     }
-    this.listeners.counts(this.counts());
+    // Counting walks every feature: the legend asks for the counts when it repaints them.
+    this.listeners.counts();
   }
 
   // The whole collection after a rebuild; otherwise only the changed features, so that a
@@ -270,26 +281,57 @@ export class MapView {
     return target.updateData({ add, remove }, true);
   }
 
-  // Resolves at the first frame drawn with the source's new data (or after a bound, so that a
-  // hidden tab never leaves a source waiting).
+  // Resolves when the GPU has finished the first frame drawn with the source's new data: the
+  // frame's commands issued with every tile of the source loaded (MapLibre's 'render'), then a
+  // fence after them signalled (WebGL2), so that "drawn" means rasterised, not just queued. A
+  // bound keeps a hidden tab from leaving a source waiting.
   _whenDrawn(source) {
     return new Promise((resolve) => {
       const map = this.map;
       let timer = null;
+      let finished = false;
       const done = () => {
+        if (finished) return;
+        finished = true;
         map.off('render', check);
         map.off('idle', check);
         clearTimeout(timer);
         resolve();
       };
       const check = () => {
-        if (map.isSourceLoaded(source)) done();
+        if (finished || !map.isSourceLoaded(source)) return;
+        map.off('render', check);
+        map.off('idle', check);
+        this._whenRasterised().then(done);
       };
       timer = setTimeout(done, DRAW_TIMEOUT_MS);
       map.on('render', check);
       map.on('idle', check);
       map.triggerRepaint();
     });
+  }
+
+  // One fence for every source waiting on the same frame.
+  _whenRasterised() {
+    if (this.raster) return this.raster;
+    const gl = this.map.painter?.context?.gl;
+    if (!gl || typeof gl.fenceSync !== 'function') return Promise.resolve();
+    const fence = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+    gl.flush();
+    this.raster = new Promise((resolve) => {
+      const poll = () => {
+        const status = gl.clientWaitSync(fence, 0, 0);
+        if (status === gl.TIMEOUT_EXPIRED) {
+          setTimeout(poll, 2);
+          return;
+        }
+        gl.deleteSync(fence);
+        this.raster = null;
+        resolve();
+      };
+      poll();
+    });
+    return this.raster;
   }
 
   _record(ms) {

@@ -18,7 +18,7 @@ export class Legend {
     this.counts = {};
     this.pending = null;
     this.render();
-    app.mapView.on('counts', (counts) => this.setCounts(counts));
+    app.mapView.on('counts', () => this.countsChanged());
     onLanguage(() => this.render());
     onTheme(() => this.render());
   }
@@ -111,12 +111,12 @@ export class Legend {
     return SWATCHES.get(key);
   }
 
-  setCounts(counts) {
-    this.counts = counts;
-    this.app.metrics.counts = counts;
+  countsChanged() {
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = null;
+      this.counts = this.app.mapView.counts();
+      this.app.metrics.counts = this.counts;
       this._paintCounts();
     }, COUNT_EVERY_MS);
   }
