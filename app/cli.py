@@ -77,7 +77,7 @@ async def load_reference(
 def cmd_reference_load(args: argparse.Namespace) -> None:
     loaded = _run(lambda s: load_reference(s, args.paths, args.layer))
     for layer, n in loaded.items():
-        print(f"{layer}: {n} areas")
+        print(f"{layer}: {n} {'places' if layer == 'landmark' else 'areas'}")
 
 
 def _password() -> str:
@@ -195,11 +195,12 @@ def _prepare_local(reference_dir: str | None) -> None:
 
     async def work(sessions: Any) -> None:
         from app.db import transaction
-        from app.geo.reference import layer_counts
+        from app.geo.reference import LAYERS, layer_counts
 
         async with transaction(sessions) as session:
             have_layers = await layer_counts(session)
-        if reference_dir and len(have_layers) < 3:
+        # A layer added since the last start (landmarks) loads the directory again (idempotent).
+        if reference_dir and set(have_layers) < set(LAYERS):
             print("loaded reference layers:", await load_reference(sessions, [reference_dir]))
         created = await ensure_demo_accounts(sessions)
         if created:
@@ -280,10 +281,11 @@ def parser() -> argparse.ArgumentParser:
         dest="ref_command", required=True
     )
     load = ref.add_parser(
-        "load", help="load region / municipalities / police zones GeoJSON (files, dirs, URLs)"
+        "load",
+        help="load region / municipalities / police zones / landmarks GeoJSON (files, dirs, URLs)",
     )
     load.add_argument("paths", nargs="+")
-    load.add_argument("--layer", choices=["region", "municipality", "police_zone"])
+    load.add_argument("--layer", choices=["region", "municipality", "police_zone", "landmark"])
     load.set_defaults(func=cmd_reference_load)
 
     user = sub.add_parser("user", help="users").add_subparsers(dest="user_command", required=True)
@@ -292,7 +294,7 @@ def parser() -> argparse.ArgumentParser:
     uc.add_argument("--role", required=True, choices=roles)
     uc.add_argument("--full-name")
     uc.add_argument("--organisation")
-    uc.add_argument("--language", default="fr", choices=["fr", "nl", "en"])
+    uc.add_argument("--language", choices=["fr", "nl", "en"])
     uc.set_defaults(func=cmd_user_create)
     for name, text in (
         ("disable", "disable a user (closes their sessions)"),

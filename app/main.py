@@ -17,7 +17,17 @@ from starlette.responses import HTMLResponse, Response
 from app import errors
 from app.alerts import workers as alerting
 from app.api import alerts as alerts_api
-from app.api import apikeys, audit, auth, changes, objects, organisations, reference, users
+from app.api import (
+    apikeys,
+    audit,
+    auth,
+    changes,
+    config,
+    objects,
+    organisations,
+    reference,
+    users,
+)
 from app.api.responses import json_response
 from app.db import make_engine, make_sessionmaker
 from app.domain.registry import SPECS
@@ -58,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
+    app.include_router(config.router)
     app.include_router(auth.router)
     for spec in SPECS:
         app.include_router(objects.object_router(spec, settings))
@@ -106,5 +117,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["ETag", "Location"],
         )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, basemap_origin=settings.basemap_origin)
     return app

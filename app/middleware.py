@@ -57,21 +57,31 @@ class BodyLimit:
                 await problem_response(self._problem(), scope.get("path"))(scope, receive, send)
 
 
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-        b"worker-src 'self' blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'",
-    ),
-]
+def content_security_policy(basemap_origin: str | None = None) -> str:
+    """Everything from the server itself; with an online base map, its one origin too, for what
+    MapLibre fetches from it (style, tiles, glyphs, sprites: fetch and images; its worker is a
+    blob: script, allowed either way)."""
+    extra = f" {basemap_origin}" if basemap_origin else ""
+    return (
+        f"default-src 'self'; img-src 'self' data: blob:{extra}; "
+        "style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; "
+        f"connect-src 'self' ws: wss:{extra}; frame-ancestors 'none'"
+    )
+
+
+def security_headers(basemap_origin: str | None = None) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"content-security-policy", content_security_policy(basemap_origin).encode()),
+    ]
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, basemap_origin: str | None = None) -> None:
         self.app = app
+        self.headers = security_headers(basemap_origin)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,7 +90,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = list(message.get("headers", [])) + self.headers
             await send(message)
 
         await self.app(scope, receive, with_headers)

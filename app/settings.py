@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,7 +55,11 @@ class Settings(BaseSettings):
     # pool smaller than the worker's usual concurrency churns connections under load.
     db_pool_size: int = Field(default=20, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
-    basemap_style_url: str | None = None
+    basemap_style_url: str | None = Field(
+        default=None,
+        description="Optional online base map (a MapLibre style URL) the dashboard offers as a "
+        "toggle; its origin is added to the Content-Security-Policy. Unset: offline map only.",
+    )
     feed_poll_seconds: float = Field(
         default=2.0, gt=0, description="Safety-net poll of the change feed."
     )
@@ -70,6 +75,24 @@ class Settings(BaseSettings):
     @classmethod
     def _normalise_url(cls, v: str | None) -> str | None:
         return asyncpg_url(v) if v else None
+
+    @field_validator("basemap_style_url")
+    @classmethod
+    def _check_basemap_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("SITCEN_BASEMAP_STYLE_URL must be an http(s):// URL")
+        return v
+
+    @property
+    def basemap_origin(self) -> str | None:
+        """scheme://host[:port] of the base map style: the one outside origin the page may use."""
+        if not self.basemap_style_url:
+            return None
+        parts = urlsplit(self.basemap_style_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

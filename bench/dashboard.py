@@ -9,9 +9,11 @@ Starts its own database on the project-local PostGIS cluster and one uvicorn wor
 
 - time to the first complete picture: navigation start → every list read, the map drawn
   (`window.sitcen.metrics.firstPicture`), over --loads page loads;
-- while --rate changes per second stream (PATCHes of the loaded incidents: they move and
-  change severity, so the picture's size stays constant), the time from a change's arrival
-  on the WebSocket to the frame that draws it (the page's own measurement), p50/p95/p99;
+- while --rate changes per second stream (PATCHes of the loaded incidents: they move, so the
+  picture's size stays constant), the time from a change's arrival on the WebSocket to the end
+  of the frame that draws it (the page's own measurement: every tile of the source loaded with
+  the change, the frame issued, and a WebGL fence after it signalled, i.e. rasterised by the
+  GPU, not merely queued), p50/p95/p99;
 - the JS heap (after a forced GC) and the DOM size after the first minute and at the end,
   plus one sample a minute.
 

@@ -35,6 +35,7 @@ def test_reference_load_is_idempotent(settings, sessions) -> None:
         assert "municipality: 19 areas" in out.stdout
         assert "police_zone: 6 areas" in out.stdout
         assert "region: 1 areas" in out.stdout
+        assert "landmark: 12 places" in out.stdout
 
 
 def test_reference_load_refuses_an_unknown_file(settings, sessions, tmp_path) -> None:

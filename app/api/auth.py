@@ -1,10 +1,12 @@
-"""Login (OAuth2 password form), token refresh, logout, who-am-I and the permission table."""
+"""Login (OAuth2 password form), token refresh, logout, who-am-I (and one's own profile: the
+language) and the permission table."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from app.api.deps import Session, client_ip, current_principal
@@ -92,8 +94,19 @@ async def logout(
     return Response(status_code=204)
 
 
-@router.get("/me", summary="Who is calling, and what they may do")
-async def me(principal: Annotated[Principal, Depends(current_principal)]) -> Response:
+Me = Annotated[Principal, Depends(current_principal)]
+
+
+class ProfileChange(BaseModel):
+    """What a user may change about themselves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Annotated[str, Field(pattern="^(fr|nl|en)$")]
+
+
+async def _me(session: Session, principal: Principal) -> Response:
+    user = await service.get_user(session, principal.name) if principal.kind == "user" else None
     return json_response(
         {
             "name": principal.name,
@@ -101,9 +114,31 @@ async def me(principal: Annotated[Principal, Depends(current_principal)]) -> Res
             "kind": principal.kind,
             "role": principal.role.value,
             "organisation": principal.organisation,
+            "full_name": user.full_name if user else None,
+            # null: never chosen (the dashboard speaks French); API keys have none.
+            "language": user.language if user else None,
             "permissions": sorted(PERMISSIONS.get(principal.role, frozenset())),
-        }
+        },
+        headers={"Cache-Control": "no-store"},
     )
+
+
+@router.get("/me", summary="Who is calling, what they may do, and their language")
+async def me(session: Session, principal: Me) -> Response:
+    return await _me(session, principal)
+
+
+@router.patch("/me", summary="Change one's own profile (the language), audited")
+async def change_me(session: Session, principal: Me, body: ProfileChange) -> Response:
+    if principal.kind != "user":
+        raise ProblemError(
+            403, "Forbidden", "only a signed-in user has a profile", type_="forbidden"
+        )
+    await service.change_user(
+        session, principal.name, actor=principal.actor, **body.model_dump(exclude_unset=True)
+    )
+    await session.commit()
+    return await _me(session, principal)
 
 
 @router.get("/permissions", summary="The role × action table (read-only)")

@@ -1,4 +1,5 @@
-"""Reference layers for maps and GIS clients: region, municipalities, police zones as GeoJSON."""
+"""Reference layers for maps and GIS clients: region, municipalities, police zones and landmarks
+as GeoJSON."""
 
 from __future__ import annotations
 

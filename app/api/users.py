@@ -30,7 +30,8 @@ class UserCreate(BaseModel):
     role: Role
     full_name: Annotated[str, Field(max_length=200)] | None = None
     organisation: Annotated[str, Field(max_length=64)] | None = None
-    language: Language = "fr"
+    # Unset: the user never chose; the dashboard speaks French until they do.
+    language: Language | None = None
 
 
 class UserChange(BaseModel):

@@ -21,7 +21,8 @@ class User(Base):
     full_name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     organisation: Mapped[str | None] = mapped_column(ForeignKey("organisations.code"))
-    language: Mapped[str] = mapped_column(String(2), default="fr")
+    # NULL: never chosen; the dashboard then speaks French (app.auth.service.DEFAULT_LANGUAGE).
+    language: Mapped[str | None] = mapped_column(String(2))
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,8 @@ from app.domain.enums import Entity, Role
 from app.errors import ProblemError, validation_problem
 
 LANGUAGES = ("fr", "nl", "en")
+# A user who never chose a language (NULL) reads the dashboard in French.
+DEFAULT_LANGUAGE = "fr"
 PRINCIPALS_CHANNEL = "sitcen_principals"
 
 
@@ -50,7 +52,7 @@ async def create_user(
     actor: str,
     full_name: str | None = None,
     organisation: str | None = None,
-    language: str = "fr",
+    language: str | None = None,
 ) -> User:
     _check_password(password)
     await _check_organisation(session, role, organisation)

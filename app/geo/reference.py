@@ -1,9 +1,12 @@
-"""Reference layers (region, municipalities, police zones) and the join that enriches objects."""
+"""Reference layers (region, municipalities, police zones, landmarks) and the join that enriches
+objects with their municipality and police zone."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,25 +23,30 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base
 from app.errors import ProblemError
 
-LAYERS = ("region", "municipality", "police_zone")
+LAYERS = ("region", "municipality", "police_zone", "landmark")
+# Layers of areas: cut into parts for the spatial join. Landmarks are points, for the map and
+# the search only.
+AREA_LAYERS = ("region", "municipality", "police_zone")
 LAYER_FILES = {
     "region": "region.geojson",
     "municipality": "municipalities.geojson",
     "police_zone": "police_zones.geojson",
+    "landmark": "landmarks.geojson",
 }
 
 
 class ReferenceArea(Base):
-    """A whole reference polygon, as published (for display and for reads)."""
+    """A whole reference feature, as published (for display and for reads): a polygon of an
+    area layer, or a landmark's point."""
 
     __tablename__ = "reference_areas"
 
     layer: Mapped[str] = mapped_column(String(16), primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name_fr: Mapped[str] = mapped_column(String(128))
     name_nl: Mapped[str] = mapped_column(String(128))
     parent_code: Mapped[str | None] = mapped_column(String(16))
-    geom: Mapped[object] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+    geom: Mapped[object] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
 
 
 class ReferenceAreaPart(Base):
@@ -65,6 +73,12 @@ class AreaRow:
 
 def detect_layer(features: list[dict[str, Any]]) -> str:
     props = features[0].get("properties") or {} if features else {}
+    if all(
+        (f.get("geometry") or {}).get("type") == "Point"
+        and ({"name", "name_fr"} & set(f.get("properties") or {}))
+        for f in features
+    ):
+        return "landmark"
     if "zone_id" in props:
         return "police_zone"
     nis = str(props.get("nis_code", ""))
@@ -72,7 +86,26 @@ def detect_layer(features: list[dict[str, Any]]) -> str:
         return "region"
     if nis.startswith("21"):
         return "municipality"
-    raise ValueError("cannot tell which reference layer this is (expected zone_id or nis_code)")
+    raise ValueError(
+        "cannot tell which reference layer this is "
+        "(expected zone_id or nis_code, or named points for landmarks)"
+    )
+
+
+def slug(text: str) -> str:
+    """A stable code from a name: 'Gare du Midi' -> 'gare-du-midi'."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:64]
+
+
+def landmark_names(props: dict[str, Any]) -> tuple[str, str]:
+    """French and Dutch names: name_fr/name_nl, or one `name` written "FR / NL" (one name for
+    both when it does not split, e.g. "Atomium")."""
+    if props.get("name_fr"):
+        return str(props["name_fr"]), str(props.get("name_nl") or props["name_fr"])
+    name = str(props["name"])
+    fr, sep, nl = name.partition(" / ")
+    return (fr.strip(), nl.strip()) if sep and nl.strip() else (name, name)
 
 
 def rows_from_geojson(doc: dict[str, Any], layer: str | None = None) -> list[AreaRow]:
@@ -84,6 +117,13 @@ def rows_from_geojson(doc: dict[str, Any], layer: str | None = None) -> list[Are
     for f in features:
         p = f.get("properties") or {}
         geom = shape(f["geometry"])
+        if layer == "landmark":
+            if geom.geom_type != "Point":
+                raise ValueError(f"a landmark is a Point, not a {geom.geom_type}")
+            fr, nl = landmark_names(p)
+            code = str(p.get("code") or slug(fr))
+            rows.append(AreaRow(layer, code, fr, nl, None, geom))
+            continue
         if geom.geom_type == "Polygon":
             from shapely.geometry import MultiPolygon
 
@@ -100,6 +140,10 @@ def rows_from_geojson(doc: dict[str, Any], layer: str | None = None) -> list[Are
         rows.append(
             AreaRow(layer, code, p.get("name_fr", code), p.get("name_nl", code), parent, geom)
         )
+    codes = [r.code for r in rows]
+    if len(set(codes)) != len(codes):
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        raise ValueError(f"{layer}: the same code twice: {', '.join(twice)}")
     return rows
 
 
@@ -148,6 +192,8 @@ async def replace_layer(session: AsyncSession, layer: str, rows: list[AreaRow]) 
             )
         )
     await session.flush()
+    if layer not in AREA_LAYERS:
+        return len(rows)
     # Subdivided parts keep point-in-polygon tests cheap on detailed UrbIS outlines.
     await session.execute(
         text(

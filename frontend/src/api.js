@@ -182,6 +182,22 @@ export class Api {
     }
   }
 
+  /** The public settings (GET /api/config), read before anyone signs in; {} when unreachable. */
+  async config() {
+    try {
+      return (await this._send('GET', '/api/config', { auth: false })) || {};
+    } catch {
+      return {};
+    }
+  }
+
+  /** Keep the signed-in user's language on their account (PATCH /api/auth/me). */
+  async saveLanguage(language) {
+    const me = await this.request('PATCH', '/api/auth/me', { body: { language } });
+    if (this.session) this._save({ ...this.session, user: { ...this.session.user, language: me.language } });
+    return me;
+  }
+
   /** Every page of a list, following `links` rel=next; answers {features, head} (the lowest head). */
   async getAll(path, { onPage } = {}) {
     const features = [];

@@ -5,7 +5,7 @@ import { Store } from './store.js';
 import { LiveClient, streamUrl } from './live.js';
 import { MapView } from './map.js';
 import { ENTITIES, SEVERITY_RANK } from './model.js';
-import { label, language, onLanguage, rememberLanguage, setLanguage, t, translate, LANGUAGES } from './i18n.js';
+import { label, language, onLanguage, rememberLanguage, setLanguage, startLanguage, t, translate, LANGUAGES } from './i18n.js';
 import { timeWindow } from './mapdata.js';
 import { formatTime, fromLocalInput } from './time.js';
 import { applyTheme, onTheme, resolvedTheme, themeChoice, THEME_CHOICES } from './theme.js';
@@ -30,10 +30,12 @@ const NOW_TICK_MS = 60000;
 const ALERTS_SEED = 100;
 
 export class App {
-  constructor({ api, root, wall = false }) {
+  constructor({ api, root, wall = false, config = {}, chosenAtLogin = null }) {
     this.api = api;
     this.root = root;
     this.wall = wall;
+    this.config = config;
+    this.chosenAtLogin = chosenAtLogin;
     this.store = new Store();
     this.permissions = new Set();
     this.me = null;
@@ -67,7 +69,11 @@ export class App {
     this.me = await this.api.get('/api/auth/me');
     this.mark('me');
     this.permissions = new Set(this.me.permissions);
-    this.user = this.api.user || { username: this.me.name, role: this.me.role };
+    this.user = this.api.user || { username: this.me.name, role: this.me.role, full_name: this.me.full_name };
+    // The account's language (the server's), or one picked on the login page, saved to it.
+    const start = startLanguage({ account: this.me.language, chosenAtLogin: this.chosenAtLogin, current: language() });
+    setLanguage(start.lang);
+    if (start.save) this.saveLanguage(start.lang);
     const template = document.getElementById(this.wall ? 'tpl-wall' : 'tpl-app');
     fill(this.root, template.content.cloneNode(true));
     document.body.classList.toggle('wall-mode', this.wall);
@@ -87,7 +93,7 @@ export class App {
       language: language(),
       interactive: true,
       controls: !this.wall,
-      basemapUrl: await this._basemapUrl(),
+      basemapUrl: this.config.basemap_style_url || null,
     });
     await this.mapView.init();
     this.mark('map');
@@ -120,29 +126,28 @@ export class App {
     this.referenceLayers = layers;
     this.mapView.setReference(layers);
     for (const panel of Object.values(this.panels)) panel.reference?.(layers);
-    await this._seedFeed();
-    this.mark('feed');
     // Alerts are read beside the stream: their pushes and this snapshot merge in any order.
     this.loadAlerts();
     this._startLive();
-    await this.mapView.settled();
+    // The feed's recent history is read while the map draws the picture.
+    await Promise.all([this._seedFeed().then(() => this.mark('feed')), this.mapView.settled()]);
     this.metrics.firstPicture = performance.now();
     document.body.dataset.ready = 'true';
   }
 
-  async _basemapUrl() {
-    // SITCEN_BASEMAP_STYLE_URL, when the server publishes it; off (offline map) otherwise.
+  /** Keep a language the user chose on their account; the page has switched already. */
+  async saveLanguage(lang) {
+    if (this.me?.kind !== 'user') return;
     try {
-      const config = await this.api.get('/api/config');
-      return config?.basemap_style_url || null;
-    } catch {
-      return null;
+      this.me.language = (await this.api.saveLanguage(lang)).language;
+    } catch (error) {
+      this.toast(t('alert.language_failed', { detail: error.detail || error.message }), 'error');
     }
   }
 
   async _reference() {
     if (!this.can('reference:read')) return {};
-    const names = ['region', 'municipality', 'police_zone'];
+    const names = ['region', 'municipality', 'police_zone', 'landmark'];
     const layers = await Promise.all(names.map((n) => this.api.get(`/api/reference/${n}`).catch(() => null)));
     return Object.fromEntries(names.map((n, i) => [n, layers[i]]));
   }
@@ -435,9 +440,11 @@ export class App {
     if (lang) {
       fill(lang, LANGUAGES.map((l) => h('option', { value: l, lang: l }, CATALOGUE_NAMES[l])));
       lang.value = language();
+      this.cleanups.push(onLanguage((l) => { lang.value = l; }));
       lang.addEventListener('change', () => {
         setLanguage(lang.value);
-        rememberLanguage(lang.value, user.username);
+        rememberLanguage(lang.value);
+        this.saveLanguage(lang.value);
       });
     }
     const theme = $('#theme', this.root);

@@ -1,5 +1,6 @@
-// One FR/NL/EN catalogue. French is the default; a user's choice is remembered per user in
-// localStorage (a preference, not a secret). Enum labels are looked up by the API's own values.
+// One FR/NL/EN catalogue. French is the default. A signed-in user's language is kept on their
+// account (the server); this browser remembers the last one for its login page. Enum labels are
+// looked up by the API's own values.
 import fr from './locales/fr.js';
 import nl from './locales/nl.js';
 import en from './locales/en.js';
@@ -68,16 +69,25 @@ export function onLanguage(listener) {
 
 const PREFERENCE = 'sitcen.lang';
 
-/** The language to start in: the user's remembered choice, their account's, or French. */
-export function preferredLanguage(username, accountLanguage, storage = globalThis.localStorage) {
-  const remembered = storage?.getItem(username ? `${PREFERENCE}.${username}` : PREFERENCE);
-  for (const lang of [remembered, accountLanguage]) if (LANGUAGES.includes(lang)) return lang;
-  return DEFAULT_LANGUAGE;
+/** The language of the login page: this browser's last one, or French. */
+export function preferredLanguage(storage = globalThis.localStorage) {
+  const remembered = storage?.getItem(PREFERENCE);
+  return LANGUAGES.includes(remembered) ? remembered : DEFAULT_LANGUAGE;
 }
 
-export function rememberLanguage(lang, username, storage = globalThis.localStorage) {
+export function rememberLanguage(lang, storage = globalThis.localStorage) {
   storage?.setItem(PREFERENCE, lang);
-  if (username) storage?.setItem(`${PREFERENCE}.${username}`, lang);
+}
+
+/**
+ * The language a signed-in dashboard starts in, and whether to save it to the account: one
+ * chosen on the login page just now wins (and is saved); otherwise the account's; an account
+ * that never chose keeps the page's current language.
+ */
+export function startLanguage({ account, chosenAtLogin, current }) {
+  if (LANGUAGES.includes(chosenAtLogin)) return { lang: chosenAtLogin, save: chosenAtLogin !== account };
+  if (LANGUAGES.includes(account)) return { lang: account, save: false };
+  return { lang: LANGUAGES.includes(current) ? current : DEFAULT_LANGUAGE, save: false };
 }
 
 /**

@@ -37,6 +37,7 @@ export const THEMES = {
     highlight: '#0077cc',
     out: '#8c8c8c',
     stroke: '#ffffff',
+    landmark: '#3d4b5c',
   },
   dark: {
     background: '#0b0f14',
@@ -49,6 +50,7 @@ export const THEMES = {
     highlight: '#4cc2ff',
     out: '#5b6570',
     stroke: '#0b0f14',
+    landmark: '#aab8c8',
   },
 };
 
@@ -75,6 +77,7 @@ export const GROUPS = [
   'activation',
   'ref:municipality',
   'ref:police_zone',
+  'ref:landmark',
 ];
 
 const geomIs = (...types) => ['in', ['geometry-type'], ['literal', types]];
@@ -251,6 +254,30 @@ export function buildLayers(theme = 'light') {
       },
       paint: halo,
       metadata: { group: 'ref:police_zone' },
+    },
+    {
+      id: 'ref-landmark-point',
+      type: 'circle',
+      source: 'ref-landmark',
+      paint: { 'circle-radius': 4, 'circle-color': c.landmark, 'circle-stroke-color': c.halo, 'circle-stroke-width': 1.5 },
+      metadata: { group: 'ref:landmark' },
+    },
+    {
+      id: 'ref-landmark-label',
+      type: 'symbol',
+      source: 'ref-landmark',
+      minzoom: 12,
+      layout: {
+        'text-field': ['get', 'label_fr'],
+        'text-font': TEXT_FONT,
+        'text-size': 11,
+        'text-anchor': 'top',
+        'text-offset': [0, 0.6],
+        'text-max-width': 10,
+        'text-optional': true,
+      },
+      paint: { ...halo, 'text-opacity': 0.85 },
+      metadata: { group: 'ref:landmark' },
     },
     {
       id: 'activation-point',

@@ -3,24 +3,27 @@ import './styles.css';
 import { Api } from './api.js';
 import { App } from './app.js';
 import { showLogin } from './panels/login.js';
-import { preferredLanguage, setLanguage, t, translate } from './i18n.js';
+import { language, preferredLanguage, setLanguage, startLanguage, t, translate } from './i18n.js';
 import { applyTheme } from './theme.js';
 
 const root = document.getElementById('root');
 const wall = new URLSearchParams(location.search).get('mode') === 'wall';
 const api = new Api();
+// Public settings (the optional online base map), asked once, before sign-in.
+const config = api.config();
 
 applyTheme();
-setLanguage(preferredLanguage(null, null));
+setLanguage(preferredLanguage());
 translate(document);
 
 function signIn() {
-  showLogin({ root, api, onSignedIn: (session) => start(session) });
+  showLogin({ root, api, onSignedIn: (session, { language: chosen } = {}) => start(session, chosen) });
 }
 
-async function start(session) {
-  setLanguage(preferredLanguage(session.user?.username, session.user?.language));
-  const app = new App({ api, root, wall });
+async function start(session, chosenAtLogin = null) {
+  // The sign-in answer names the account's language: the dashboard is drawn in it at once.
+  setLanguage(startLanguage({ account: session.user?.language, chosenAtLogin, current: language() }).lang);
+  const app = new App({ api, root, wall, config: await config, chosenAtLogin });
   // Tests and the benchmark read the state through this handle.
   window.sitcen = app;
   // The session could not be refreshed: start afresh on the login page.

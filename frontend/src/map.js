@@ -8,6 +8,7 @@ import { buildLayers, GROUPS, INTERACTIVE } from './layers.js';
 import { addImages } from './icons.js';
 import { ENUMS, MAP_ENTITIES } from './model.js';
 import { boundsOf, labelPoint, mapFeatures, representativePoint } from './mapdata.js';
+import { placeLabels } from './gazetteer.js';
 
 const SOURCES_OF = {
   incident: ['incident', 'incident-shape'],
@@ -25,6 +26,21 @@ const LATENCY_RING = 4000;
 const FLASH_LIMIT = 25;
 const DRAW_TIMEOUT_MS = 3000;
 const empty = () => ({ type: 'FeatureCollection', features: [] });
+const OFFLINE_BASE = ['background', 'ref-region-fill'];
+
+/** The online base map's style, its relative URLs made absolute (they are relative to it). */
+async function loadBasemapStyle(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  const style = await response.json();
+  const abs = (u) => (typeof u === 'string' ? new URL(u, url).href : u);
+  const sources = {};
+  for (const [id, source] of Object.entries(style.sources || {})) {
+    sources[id] = { ...source, ...(source.url ? { url: abs(source.url) } : {}), ...(source.tiles ? { tiles: source.tiles.map(abs) } : {}) };
+  }
+  const sprite = Array.isArray(style.sprite) ? style.sprite.map((s) => ({ ...s, url: abs(s.url) })) : abs(style.sprite);
+  return { sources, layers: style.layers || [], sprite: sprite || null };
+}
 
 export class MapView {
   constructor({ container, store, theme = 'light', language = 'fr', interactive = true, controls = true, basemapUrl = null }) {
@@ -47,6 +63,7 @@ export class MapView {
     this.inflight = new Set();
     this.arrivals = new Map();
     this.raf = null;
+    this.raster = null;
     this.flashes = new Map();
     this.selection = null;
     this.listeners = { select: () => {}, counts: () => {}, drawn: () => {} };
@@ -93,6 +110,7 @@ export class MapView {
     add('ref-municipality');
     add('ref-police-zone');
     add('ref-label');
+    add('ref-landmark');
     add('incident', {
       cluster: true,
       clusterRadius: 45,
@@ -108,10 +126,9 @@ export class MapView {
   _addLayers() {
     const before = this.map.getStyle().layers.find((l) => l.id.startsWith('td-'))?.id;
     for (const layer of buildLayers(this.theme)) {
-      if (this.basemapOn && (layer.id === 'background' || layer.id === 'ref-region-fill')) continue;
       if (this.map.getLayer(layer.id)) this.map.removeLayer(layer.id);
       const group = layer.metadata?.group;
-      const visible = !group || !this.hidden.has(group);
+      const visible = (!group || !this.hidden.has(group)) && !(this.basemapOn && OFFLINE_BASE.includes(layer.id));
       this.map.addLayer({ ...layer, layout: { ...(layer.layout || {}), visibility: visible ? 'visible' : 'none' } }, before);
     }
     this._applyLanguage();
@@ -156,7 +173,16 @@ export class MapView {
     }
     if (event.type !== 'change' || event.outcome !== 'applied' || !SOURCES_OF[event.entity]) return;
     this._update(event.entity, event.id, event.feature, event.entry?.arrivedAt);
-    if (SUBJECTS.has(event.entity)) this.rebuild('activation');
+    // Only the activations drawn at this object move with it: most changes concern none, and
+    // rebuilding the activation source for each would cost a worker update and a frame.
+    if (SUBJECTS.has(event.entity)) {
+      for (const activation of this.store.all('activation')) {
+        const p = activation.properties;
+        if (!activation.geometry && p.subject_id === event.id && p.subject_entity === event.entity) {
+          this._update('activation', activation.id, activation, event.entry?.arrivedAt);
+        }
+      }
+    }
     if (this.selection && this.selection.entity === event.entity && this.selection.id === event.id) {
       this.select(event.entity, event.id, { fly: false });
     }
@@ -235,7 +261,8 @@ export class MapView {
           if (this.dirty.has(source) && !this.raf) this.raf = requestAnimationFrame(() => this._flush());
         });
     }
-    this.listeners.counts(this.counts());
+    // Counting walks every feature: the legend asks for the counts when it repaints them.
+    this.listeners.counts();
   }
 
   // The whole collection after a rebuild; otherwise only the changed features, so that a
@@ -254,26 +281,57 @@ export class MapView {
     return target.updateData({ add, remove }, true);
   }
 
-  // Resolves at the first frame drawn with the source's new data (or after a bound, so that a
-  // hidden tab never leaves a source waiting).
+  // Resolves when the GPU has finished the first frame drawn with the source's new data: the
+  // frame's commands issued with every tile of the source loaded (MapLibre's 'render'), then a
+  // fence after them signalled (WebGL2), so that "drawn" means rasterised, not just queued. A
+  // bound keeps a hidden tab from leaving a source waiting.
   _whenDrawn(source) {
     return new Promise((resolve) => {
       const map = this.map;
       let timer = null;
+      let finished = false;
       const done = () => {
+        if (finished) return;
+        finished = true;
         map.off('render', check);
         map.off('idle', check);
         clearTimeout(timer);
         resolve();
       };
       const check = () => {
-        if (map.isSourceLoaded(source)) done();
+        if (finished || !map.isSourceLoaded(source)) return;
+        map.off('render', check);
+        map.off('idle', check);
+        this._whenRasterised().then(done);
       };
       timer = setTimeout(done, DRAW_TIMEOUT_MS);
       map.on('render', check);
       map.on('idle', check);
       map.triggerRepaint();
     });
+  }
+
+  // One fence for every source waiting on the same frame.
+  _whenRasterised() {
+    if (this.raster) return this.raster;
+    const gl = this.map.painter?.context?.gl;
+    if (!gl || typeof gl.fenceSync !== 'function') return Promise.resolve();
+    const fence = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+    gl.flush();
+    this.raster = new Promise((resolve) => {
+      const poll = () => {
+        const status = gl.clientWaitSync(fence, 0, 0);
+        if (status === gl.TIMEOUT_EXPIRED) {
+          setTimeout(poll, 2);
+          return;
+        }
+        gl.deleteSync(fence);
+        this.raster = null;
+        resolve();
+      };
+      poll();
+    });
+    return this.raster;
   }
 
   _record(ms) {
@@ -316,17 +374,25 @@ export class MapView {
       if (name === 'region') continue;
       for (const f of fc.features) {
         const p = f.properties;
-        const nl = p.name_nl || p.name_fr;
-        const both = p.name_fr === nl ? p.name_fr : `${p.name_fr} / ${nl}`;
+        const names = placeLabels(p);
         const prefix = name === 'police_zone' ? `${p.code} ` : '';
         labels.push({
           type: 'Feature',
           geometry: { type: 'Point', coordinates: labelPoint(f.geometry) },
-          properties: { layer: name, code: p.code, label_fr: prefix + p.name_fr, label_nl: prefix + nl, label_en: prefix + both },
+          properties: { layer: name, code: p.code, label_fr: prefix + names.fr, label_nl: prefix + names.nl, label_en: prefix + names.en },
         });
       }
     }
     this.map.getSource('ref-label').setData({ type: 'FeatureCollection', features: labels });
+    const landmarks = (layers.landmark?.features || []).map((f) => {
+      const names = placeLabels(f.properties);
+      return {
+        type: 'Feature',
+        geometry: f.geometry,
+        properties: { code: f.properties.code, label_fr: names.fr, label_nl: names.nl, label_en: names.en },
+      };
+    });
+    this.map.getSource('ref-landmark').setData({ type: 'FeatureCollection', features: landmarks });
   }
 
   setWindow(win, hideOutside) {
@@ -359,28 +425,53 @@ export class MapView {
   }
 
   _applyLanguage() {
-    for (const id of ['ref-municipality-label', 'ref-police-zone-label']) {
+    for (const id of ['ref-municipality-label', 'ref-police-zone-label', 'ref-landmark-label']) {
       if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'text-field', ['get', `label_${this.language}`]);
     }
   }
 
-  /** Switch the optional online base map (SITCEN_BASEMAP_STYLE_URL) on or off. */
-  setBasemap(on) {
-    if (!this.basemapUrl || on === this.basemapOn) return;
-    this.basemapOn = on;
-    const ours = (style) => ({
-      sources: Object.fromEntries(Object.entries(style.sources).filter(([id]) => OBJECT_SOURCES.includes(id) || id.startsWith('ref-') || id === 'flash' || id === 'selection')),
-    });
-    const current = this.map.getStyle();
-    const keep = ours(current).sources;
-    this.map.setStyle(on ? this.basemapUrl : { version: 8, sources: {}, layers: [] }, {
-      transformStyle: (_previous, next) => ({ ...next, sources: { ...next.sources, ...keep }, layers: next.layers }),
-    });
-    this.map.once('style.load', () => {
-      addImages(this.map, ENUMS.category, ENUMS.zone_kind);
-      this._addLayers();
-      for (const entity of MAP_ENTITIES) this.rebuild(entity);
-    });
+  /**
+   * Switch the optional online base map (SITCEN_BASEMAP_STYLE_URL) on or off. Its sources and
+   * layers go under the reference lines, in place of the offline background and region fill;
+   * the operational picture is not touched. Throws when the style cannot be read (no internet):
+   * the offline map then stays exactly as it was. Text keeps the local fonts (no glyph server).
+   */
+  async setBasemap(on) {
+    if (!this.basemapUrl || !this.map || on === this.basemapOn) return;
+    if (!on) {
+      this._removeBasemap();
+      return;
+    }
+    this.basemapStyle ||= await loadBasemapStyle(this.basemapUrl);
+    if (!this.map || this.basemapOn) return;
+    const { sources, layers, sprite } = this.basemapStyle;
+    for (const [id, source] of Object.entries(sources)) this.map.addSource(`bm-${id}`, source);
+    for (const layer of layers) {
+      const copy = { ...layer, id: `bm-${layer.id}`, metadata: { basemap: true } };
+      if (layer.source) copy.source = `bm-${layer.source}`;
+      this.map.addLayer(copy, 'ref-region-fill');
+    }
+    if (sprite) this.map.setSprite(sprite);
+    this.basemapOn = true;
+    this._showOfflineBase();
+  }
+
+  _removeBasemap() {
+    const { sources, layers, sprite } = this.basemapStyle;
+    for (const layer of layers) if (this.map.getLayer(`bm-${layer.id}`)) this.map.removeLayer(`bm-${layer.id}`);
+    for (const id of Object.keys(sources)) if (this.map.getSource(`bm-${id}`)) this.map.removeSource(`bm-${id}`);
+    if (sprite) this.map.setSprite(null);
+    this.basemapOn = false;
+    this._showOfflineBase();
+  }
+
+  // The offline background and region fill would cover the online base map.
+  _showOfflineBase() {
+    for (const id of OFFLINE_BASE) {
+      if (!this.map.getLayer(id)) continue;
+      const visible = !this.basemapOn && !this.hidden.has(this.map.getLayer(id).metadata?.group);
+      this.map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
+    }
   }
 
   flyTo(feature) {

@@ -1,4 +1,4 @@
-"""Identity: every endpoint but health and login needs a user token or an API key."""
+"""Identity: every endpoint but health, the public config and login needs a token or an API key."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from tests.conftest import PASSWORD, Identities, Server
 from tests.routes import api_routes
 from tests.samples import SAMPLES
 
-OPEN = {("GET", "/api/health"), ("POST", "/api/auth/token")}
+OPEN = {("GET", "/api/health"), ("GET", "/api/config"), ("POST", "/api/auth/token")}
 
 
-def test_every_route_but_health_and_login_requires_authentication(server: Server, settings) -> None:
+def test_every_route_but_health_config_and_login_requires_authentication(
+    server: Server, settings
+) -> None:
     refused = []
     for method, template, _ in api_routes(settings):
         if (method, template) in OPEN:

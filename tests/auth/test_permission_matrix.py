@@ -19,8 +19,13 @@ from tests.conftest import Identities, Server
 from tests.routes import api_routes
 
 # Routes open to anyone, and routes any authenticated caller may use (about themselves).
-OPEN = {("GET", "/api/health"), ("POST", "/api/auth/token")}
-SELF = {("GET", "/api/auth/me"), ("GET", "/api/auth/permissions"), ("POST", "/api/auth/logout")}
+OPEN = {("GET", "/api/health"), ("GET", "/api/config"), ("POST", "/api/auth/token")}
+SELF = {
+    ("GET", "/api/auth/me"),
+    ("PATCH", "/api/auth/me"),
+    ("GET", "/api/auth/permissions"),
+    ("POST", "/api/auth/logout"),
+}
 CALLERS = {
     "op": Role.operator,
     "coord": Role.coordinator,

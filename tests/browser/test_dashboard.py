@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Agent
+from tests.browser.conftest import Agent, api
+from tests.conftest import PASSWORD, Server
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +57,7 @@ async def test_operator_sees_the_papal_visit_and_incidents_and_toggles_layers(
     await op.shot("02-operator-detail")
 
 
-async def test_language_switch_changes_every_label(agents: OpenAgent) -> None:
+async def test_language_switch_changes_every_label(agents: OpenAgent, server: Server) -> None:
     op = await agents("op")
     await op.page.fill(".feed-filters input[name=text]", "Fuite de produit chimique")
     await op.page.locator(".feed-open").first.click()
@@ -84,10 +85,58 @@ async def test_language_switch_changes_every_label(agents: OpenAgent) -> None:
         if lang == "nl":
             await op.settled()
             await op.shot("03-operator-nl")
-    # The choice is remembered for this user.
-    await op.page.reload()
-    await op.page.wait_for_selector("body[data-ready=true]")
-    assert await op.js("() => document.documentElement.lang") == "en"
+    # The choice is kept on the user's account (the server), not only in this browser.
+    await op.wait_for("() => window.sitcen.me.language === 'en'")
+    try:
+        await op.page.reload()
+        await op.page.wait_for_selector("body[data-ready=true]")
+        assert await op.js("() => document.documentElement.lang") == "en"
+        elsewhere = await agents("op")  # another browser: nothing stored in it
+        assert await elsewhere.js("() => document.documentElement.lang") == "en"
+        assert await elsewhere.page.locator("#tab-feed").inner_text() == "Feed"
+        async with api(server) as client:
+            assert (await client.get("/api/auth/me")).json()["language"] == "en"
+    finally:
+        async with api(server) as client:
+            await client.patch("/api/auth/me", json={"language": "fr"})
+
+
+async def test_language_picked_at_sign_in_is_saved_to_the_account(
+    agents: OpenAgent, server: Server
+) -> None:
+    coord = await agents("coord", sign_in=False)
+    try:
+        await coord.page.click('[data-lang="nl"]')
+        await coord.page.fill("#login-username", "coord")
+        await coord.page.fill("#login-password", PASSWORD)
+        await coord.page.click("#login-form button[type=submit]")
+        await coord.page.wait_for_selector("body[data-ready=true]")
+        assert await coord.page.locator("#tab-feed").inner_text() == "Stroom"
+        await coord.wait_for("() => window.sitcen.me.language === 'nl'")
+        async with api(server, "coord") as client:
+            assert (await client.get("/api/auth/me")).json()["language"] == "nl"
+    finally:
+        async with api(server, "coord") as client:
+            await client.patch("/api/auth/me", json={"language": "fr"})
+
+
+async def test_landmarks_come_from_the_server_and_toggle_in_the_legend(agents: OpenAgent) -> None:
+    op = await agents("op")
+    landmarks = await op.js(
+        """async () => (await window.sitcen.mapView.map.getSource('ref-landmark').getData())
+            .features.map(f => f.properties.label_fr)"""
+    )
+    assert "Grand-Place" in landmarks and len(landmarks) == 12
+    await op.page.fill("#search", "zuidstation")
+    await op.page.wait_for_selector("#search-results li[role=option]")
+    assert "Gare du Midi" in await op.page.locator("#search-results").inner_text()
+    toggle = op.page.locator('input[data-group="ref:landmark"]')
+    assert await op.js(VISIBILITY, "ref-landmark-point") == "visible"
+    await toggle.uncheck()
+    assert await op.js(VISIBILITY, "ref-landmark-point") == "none"
+    assert await op.js(VISIBILITY, "ref-landmark-label") == "none"
+    # No online base map is configured: no toggle for one.
+    assert await op.page.locator("#basemap").count() == 0
 
 
 async def test_partner_sees_only_what_is_shared_and_offers_no_edit(agents: OpenAgent) -> None:

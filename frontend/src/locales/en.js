@@ -53,7 +53,9 @@ export default {
     zones: 'Zones',
     count: '{shown} / {total}',
     count_title: '{shown} in the window out of {total}',
+    landmark: 'Landmarks',
     basemap: 'Online base map',
+    basemap_failed: 'Online base map unavailable: {detail}',
     severity: 'Severity',
     out_of_window: 'Outside window (grey)',
   },
@@ -357,6 +359,7 @@ export default {
     error: 'Error: {detail}',
     reloading: 'Reloading the picture…',
     reloaded: 'Picture reloaded.',
+    language_failed: 'Language not saved to your account: {detail}',
   },
   search: {
     none: 'No results.',

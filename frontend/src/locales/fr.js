@@ -53,7 +53,9 @@ export default {
     zones: 'Zones',
     count: '{shown} / {total}',
     count_title: '{shown} dans la période sur {total}',
+    landmark: 'Lieux connus',
     basemap: 'Fond de carte en ligne',
+    basemap_failed: 'Fond de carte en ligne indisponible : {detail}',
     severity: 'Gravité',
     out_of_window: 'Hors période (grisé)',
   },
@@ -357,6 +359,7 @@ export default {
     error: 'Erreur : {detail}',
     reloading: 'Rechargement de la situation…',
     reloaded: 'Situation rechargée.',
+    language_failed: 'Langue non enregistrée sur votre compte : {detail}',
   },
   search: {
     none: 'Aucun résultat.',

@@ -53,7 +53,9 @@ export default {
     zones: 'Zones',
     count: '{shown} / {total}',
     count_title: '{shown} in de periode van {total}',
+    landmark: 'Bekende plaatsen',
     basemap: 'Online achtergrondkaart',
+    basemap_failed: 'Online achtergrondkaart niet beschikbaar: {detail}',
     severity: 'Ernst',
     out_of_window: 'Buiten periode (grijs)',
   },
@@ -357,6 +359,7 @@ export default {
     error: 'Fout: {detail}',
     reloading: 'Situatie wordt herladen…',
     reloaded: 'Situatie herladen.',
+    language_failed: 'Taal niet bewaard in uw account: {detail}',
   },
   search: {
     none: 'Geen resultaten.',

@@ -18,7 +18,7 @@ export class Legend {
     this.counts = {};
     this.pending = null;
     this.render();
-    app.mapView.on('counts', (counts) => this.setCounts(counts));
+    app.mapView.on('counts', () => this.countsChanged());
     onLanguage(() => this.render());
     onTheme(() => this.render());
   }
@@ -76,12 +76,13 @@ export class Legend {
         { class: 'legend-list' },
         this._toggle('ref:municipality', t('legend.municipality'), { counted: false }),
         this._toggle('ref:police_zone', t('legend.police_zone'), { counted: false }),
+        this._toggle('ref:landmark', t('legend.landmark'), { counted: false }),
       ),
       this.app.mapView.basemapUrl
         ? h(
             'label',
             { class: 'check basemap' },
-            h('input', { type: 'checkbox', checked: this.app.mapView.basemapOn, onchange: (e) => this.app.mapView.setBasemap(e.target.checked) }),
+            h('input', { type: 'checkbox', id: 'basemap', checked: this.app.mapView.basemapOn, onchange: (e) => this._basemap(e.target) }),
             t('legend.basemap'),
           )
         : null,
@@ -96,17 +97,26 @@ export class Legend {
     this._paintCounts();
   }
 
+  async _basemap(input) {
+    try {
+      await this.app.mapView.setBasemap(input.checked);
+    } catch (error) {
+      input.checked = false;
+      this.app.toast(t('legend.basemap_failed', { detail: error.message }), 'error');
+    }
+  }
+
   _cached(key, draw) {
     if (!SWATCHES.has(key)) SWATCHES.set(key, draw());
     return SWATCHES.get(key);
   }
 
-  setCounts(counts) {
-    this.counts = counts;
-    this.app.metrics.counts = counts;
+  countsChanged() {
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = null;
+      this.counts = this.app.mapView.counts();
+      this.app.metrics.counts = this.counts;
       this._paintCounts();
     }, COUNT_EVERY_MS);
   }

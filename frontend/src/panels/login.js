@@ -9,11 +9,14 @@ export function showLogin({ root, api, onSignedIn }) {
   const form = $('#login-form', root);
   const error = $('#login-error', root);
   const submit = form.querySelector('button[type="submit"]');
+  // A language picked here is the user's choice: the dashboard saves it to their account.
+  let chosen = null;
   for (const button of root.querySelectorAll('[data-lang]')) {
     button.setAttribute('aria-pressed', String(button.dataset.lang === language()));
     button.addEventListener('click', () => {
-      setLanguage(button.dataset.lang);
-      rememberLanguage(button.dataset.lang);
+      chosen = button.dataset.lang;
+      setLanguage(chosen);
+      rememberLanguage(chosen);
       for (const b of root.querySelectorAll('[data-lang]')) b.setAttribute('aria-pressed', String(b.dataset.lang === language()));
     });
   }
@@ -25,7 +28,7 @@ export function showLogin({ root, api, onSignedIn }) {
     try {
       const username = form.elements.namedItem('username').value.trim();
       const session = await api.login(username, form.elements.namedItem('password').value);
-      onSignedIn(session);
+      onSignedIn(session, { language: chosen });
     } catch (e) {
       error.textContent = t('login.failed', { detail: e.detail || e.message });
       error.hidden = false;

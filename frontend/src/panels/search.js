@@ -2,7 +2,7 @@
 // result flies there, opens the object, or, while an incident is being placed, puts it there.
 import { h, fill, $ } from '../dom.js';
 import { label, t } from '../i18n.js';
-import { LANDMARKS, matchText } from '../gazetteer.js';
+import { matchText, placeName, placeText } from '../gazetteer.js';
 import { labelPoint, boundsOf } from '../mapdata.js';
 import { MAP_ENTITIES } from '../model.js';
 import { areaName } from '../format.js';
@@ -15,6 +15,7 @@ export class Search {
     this.input = $('#search', app.root);
     this.list = $('#search-results', app.root);
     this.areas = [];
+    this.landmarks = [];
     this.results = [];
     this.active = -1;
     this.input.addEventListener('input', () => this.update());
@@ -23,6 +24,7 @@ export class Search {
   }
 
   reference(layers) {
+    this.landmarks = (layers.landmark?.features || []).map((f) => ({ feature: f, text: placeText(f.properties) }));
     this.areas = [];
     for (const name of ['municipality', 'police_zone']) {
       for (const f of layers[name]?.features || []) {
@@ -33,8 +35,9 @@ export class Search {
 
   find(query) {
     const out = [];
-    for (const place of LANDMARKS) {
-      if (matchText(place.name, query)) out.push({ type: 'landmark', title: place.name, tag: t('search.landmark'), point: place.at });
+    for (const place of this.landmarks) {
+      if (!matchText(place.text, query)) continue;
+      out.push({ type: 'landmark', title: placeName(place.feature.properties), tag: t('search.landmark'), point: place.feature.geometry.coordinates });
     }
     for (const area of this.areas) {
       if (!matchText(area.text, query)) continue;
