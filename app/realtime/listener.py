@@ -143,12 +143,18 @@ class FeedListener:
         """Read after each wake-up, and at least every poll period (a NOTIFY may be lost, and
         a connection cut without a FIN is only noticed by using it), until the connection
         fails."""
-        lost = asyncio.Event()
-        connection.add_termination_listener(lambda _: lost.set())
+        lost = False
+
+        def terminated(_: object) -> None:
+            nonlocal lost
+            lost = True
+            self._wake.set()  # whatever the loop waits for, it must see the loss now
+
+        connection.add_termination_listener(terminated)
         await connection.add_listener(NOTIFY_CHANNEL, self._notified)
         await connection.add_listener(PRINCIPALS_CHANNEL, self._principal_changed)
         self.listening = True
-        while not lost.is_set():
+        while not lost:
             # Cleared before reading: a NOTIFY arriving during the read triggers one more.
             self._wake.clear()
             await self._catch_up(connection)
