@@ -517,7 +517,8 @@ class Bench:
         args = self.args
         self.say(
             f"sitcen /ws fan-out: {args.clients} clients in {args.procs} processes, one "
-            f"uvicorn worker (sitcen serve: websockets-sansio), writer {args.rate}/s x {args.seconds} s via "
+            f"uvicorn worker (sitcen serve: websockets-sansio), writer {args.rate}/s x "
+            f"{args.seconds} s via "
             f"HTTP; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
             f"synchronous_commit {'on' if args.durable else 'off'}"
         )
