@@ -44,6 +44,8 @@ import httpx
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from app.cli import serve_command  # noqa: E402
+
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
 PASSWORD = "bench password, not a secret"
 CHROMIUM = "/usr/bin/chromium"
@@ -147,11 +149,8 @@ class Bench:
         env.pop("SITCEN_LOCAL_MODE", None)
         logs = PROJECT_ROOT / "test-artifacts"
         logs.mkdir(exist_ok=True)
-        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets"]
-        command += ["--log-level", "warning"]
         self.server = subprocess.Popen(
-            command,
+            serve_command(self.port),
             env=env,
             cwd=PROJECT_ROOT,
             stdout=(logs / f"bench-dashboard-{self.port}.log").open("wb"),
