@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from sqlalchemy import (
@@ -113,20 +113,7 @@ async def history(session: AsyncSession, entity: Entity, entity_id: uuid.UUID) -
     return list((await session.scalars(query)).all())
 
 
-class ChangeFields(Protocol):
-    """What the wire form reads of a change: a `Change` row, or a record read on the driver."""
-
-    seq: int
-    entity: str
-    entity_id: uuid.UUID
-    op: str
-    version: int
-    actor: str
-    at: datetime
-    feature: dict[str, Any]
-
-
-def removed_message(change: ChangeFields) -> dict[str, Any]:
+def removed_message(change: Change) -> dict[str, Any]:
     """What a reader gets when an object it could see leaves its scope (e.g. unshared): that it
     is gone, and nothing of its new state."""
     return {
@@ -150,7 +137,7 @@ async def previous_feature(session: AsyncSession, change: Change) -> dict[str, A
     return feature
 
 
-def change_message(change: ChangeFields) -> dict[str, Any]:
+def change_message(change: Change) -> dict[str, Any]:
     """The wire form of a change, shared by GET /api/changes and the WebSocket stream."""
     return {
         "seq": change.seq,

@@ -3,9 +3,7 @@ that filters look at. Shared by the listener (live) and by each client's replay.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -13,7 +11,7 @@ import orjson
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from app.domain.changes import change_message, removed_message
+from app.domain.changes import Change, change_message, removed_message
 from app.domain.enums import SEVERITY_ORDER
 from app.domain.registry import BY_ENTITY
 from app.realtime.protocol import encode
@@ -87,30 +85,17 @@ class FeedItem:
         return self._removed_text
 
 
-@dataclass(slots=True)
-class _Record:
-    """One `changes` row as read for the stream (the attributes change_message reads)."""
-
-    seq: int
-    entity: str
-    entity_id: uuid.UUID
-    op: str
-    version: int
-    actor: str
-    at: datetime
-    feature: dict[str, Any]
-
-
 def item_of(row: asyncpg.Record) -> FeedItem:
-    change = _Record(
-        row["seq"],
-        row["entity"],
-        row["entity_id"],
-        row["op"],
-        row["version"],
-        row["actor"],
-        row["at"],
-        orjson.loads(row["feature"]),
+    # A transient row (never added to a session): the wire form is written in one place.
+    change = Change(
+        seq=row["seq"],
+        entity=row["entity"],
+        entity_id=row["entity_id"],
+        op=row["op"],
+        version=row["version"],
+        actor=row["actor"],
+        at=row["at"],
+        feature=orjson.loads(row["feature"]),
     )
     previous = orjson.loads(row["previous"]) if row["previous"] is not None else None
     message = {"type": "change", **change_message(change)}

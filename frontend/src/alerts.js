@@ -4,6 +4,7 @@
 // (`alert`, `alert_state`, `acked`: docs/alerts.md §6) in any order: what a partner did never
 // goes back — the first acknowledgement counts, an escalation level only rises, a delivered
 // message stays delivered — so a snapshot read before a push and answered after it cannot undo it.
+import { Emitter } from './emitter.js';
 
 export const LANGUAGE_ORDER = ['fr', 'nl', 'en'];
 
@@ -79,19 +80,10 @@ export function isEscalation(r) {
   return !r.acknowledged_at && Boolean(r.flagged_at || r.escalated_at || (r.level ?? 0) > 0);
 }
 
-export class AlertBook {
+export class AlertBook extends Emitter {
   constructor() {
+    super();
     this.alerts = new Map();
-    this.listeners = new Set();
-  }
-
-  subscribe(listener) {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit(event) {
-    for (const listener of this.listeners) listener(event);
   }
 
   get(id) {

@@ -152,7 +152,11 @@ export class Api {
   async request(method, path, options = {}) {
     const headers = { ...(options.headers || {}) };
     if (options.ifMatch != null) headers['If-Match'] = `"${options.ifMatch}"`;
-    const go = () => this._send(method, path, { ...options, headers });
+    return this._refreshingOnce(() => this._send(method, path, { ...options, headers }));
+  }
+
+  /** Run `go`; on 401 refresh the token once and run it again. */
+  async _refreshingOnce(go) {
     try {
       return await go();
     } catch (error) {
@@ -168,18 +172,11 @@ export class Api {
 
   /** A file the API serves (a CSV or JSON report) as a Blob, read with the bearer token. */
   async blob(path) {
-    const go = async () => {
+    return this._refreshingOnce(async () => {
       const response = await this.fetch(this.base + path, { headers: this.token ? { Authorization: `Bearer ${this.token}` } : {} });
       if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
       return response.blob();
-    };
-    try {
-      return await go();
-    } catch (error) {
-      if (error.status !== 401 || !this.session?.refresh_token) throw error;
-      await this.refresh();
-      return go();
-    }
+    });
   }
 
   /** The public settings (GET /api/config), read before anyone signs in; {} when unreachable. */

@@ -3,6 +3,7 @@
 // subscribe to it. Changes are idempotent: a record seen twice, or older than what is held
 // (by its version), changes nothing, so a replay after a reconnect or a snapshot read at a
 // later head can be applied without care for order.
+import { Emitter } from './emitter.js';
 
 export const FEED_LIMIT = 500;
 
@@ -32,8 +33,9 @@ export function changedFields(before, after) {
   return out;
 }
 
-export class Store {
+export class Store extends Emitter {
   constructor({ feedLimit = FEED_LIMIT } = {}) {
+    super();
     this.feedLimit = feedLimit;
     this.objects = new Map();
     this.byEntity = new Map();
@@ -41,16 +43,6 @@ export class Store {
     this.tombstones = new Map();
     this.seq = 0;
     this.feed = [];
-    this.listeners = new Set();
-  }
-
-  subscribe(listener) {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  emit(event) {
-    for (const listener of this.listeners) listener(event);
   }
 
   get(entity, id) {
