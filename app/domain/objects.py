@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -417,7 +418,9 @@ def filtered(spec: EntitySpec, f: ListFilter, scope: ColumnElement[bool] | None)
     if scope is not None:
         clauses.append(scope)
     if f.bbox is not None:
-        clauses.append(m.geom.op("&&")(func.ST_MakeEnvelope(*f.bbox, 4326)))
+        # ST_Intersects alone: PostGIS adds the index condition (&&) itself. Written twice,
+        # the planner multiplies the two selectivities, believes a large box holds a few
+        # rows, and sorts all of them instead of walking the newest ids (40 ms against 1).
         clauses.append(func.ST_Intersects(m.geom, func.ST_MakeEnvelope(*f.bbox, 4326)))
     if spec.window and (f.start or f.end):
         start_col = getattr(m, spec.window[0])
@@ -447,6 +450,9 @@ def filtered(spec: EntitySpec, f: ListFilter, scope: ColumnElement[bool] | None)
     return query.where(and_(*clauses)) if clauses else query
 
 
+_CUSTOM_PLAN = text("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 async def page(
     session: AsyncSession,
     spec: EntitySpec,
@@ -468,6 +474,10 @@ async def page(
     )
     if after is not None:
         query = query.where(m.id < after)
+    if f.bbox is not None:
+        # The box decides the plan (walk the newest ids, or the spatial index then sort);
+        # the generic plan of a prepared statement would pick one for every box.
+        await session.execute(_CUSTOM_PLAN)
     rows = (await session.execute(query.order_by(m.id.desc()).limit(limit + 1))).all()
     features = [
         feature_of(spec, r.id, r._mapping.__getitem__, r.areas, geojson_geometry(r.geojson, crs))
