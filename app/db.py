@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -66,6 +66,27 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     if not raw.is_in_transaction():
         await adapted._start_transaction()
     return raw
+
+
+async def insert_many(
+    session: AsyncSession,
+    table: str,
+    rows: Sequence[Mapping[str, Any]],
+    **expressions: str,
+) -> None:
+    """Insert rows (all with the keys of the first) in one pipelined executemany on the driver,
+    in the session's transaction; `expressions` sets columns to the same SQL expression in
+    every row (e.g. next_attempt_at="now()"). For the hundred rows of an alert to a hundred
+    partners, SQLAlchemy's multi-row insert cost 10-15 ms to build."""
+    if not rows:
+        return
+    names = list(rows[0])
+    columns = ", ".join([*names, *expressions])
+    values = ", ".join([*(f"${i}" for i in range(1, len(names) + 1)), *expressions.values()])
+    await (await driver(session)).executemany(
+        f"INSERT INTO {table} ({columns}) VALUES ({values})",
+        [tuple(row[n] for n in names) for row in rows],
+    )
 
 
 @asynccontextmanager

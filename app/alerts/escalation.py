@@ -79,7 +79,7 @@ async def escalate_due(session: AsyncSession, settings: AlertSettings, now: date
         if mail is None:
             r.flagged_at = now
         else:
-            await session.execute(insert_deliveries(), [mail])
+            await insert_deliveries(session, [mail])
             r.level, r.escalated_at = level, now
             r.deadline_at = now + timedelta(seconds=settings.deadline_for(severities[r.alert_id]))
         await notify(session, "state", r.alert_id, r.organisation)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.compose import AlertDraft
@@ -19,6 +19,7 @@ from app.alerts.enums import FALLBACK, AckVia, ChannelKind, DeliveryStatus
 from app.alerts.models import Alert, Channel, Contact, Delivery, Recipient
 from app.alerts.settings import AlertSettings
 from app.auth.organisations import Organisation
+from app.db import insert_many
 from app.domain.base import uuid7
 from app.errors import ProblemError, not_found, validation_problem
 
@@ -143,10 +144,10 @@ def delivery_row(
     }
 
 
-def insert_deliveries() -> Any:
+async def insert_deliveries(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """New deliveries are due at once by the database's clock, whatever clock the caller was
     given (escalation runs on an injected one)."""
-    return insert(Delivery).values(next_attempt_at=func.now())
+    await insert_many(session, Delivery.__tablename__, rows, next_attempt_at="now()")
 
 
 def email_delivery(
@@ -229,10 +230,9 @@ async def create_alert(
     recipients = [
         {"alert_id": alert.id, "organisation": o, "deadline_at": deadline, "level": 0} for o in orgs
     ]
-    await session.execute(insert(Recipient), recipients)
+    await insert_many(session, Recipient.__tablename__, recipients)
     deliveries = await _first_deliveries(session, alert.id, orgs, now, channels)
-    if deliveries:
-        await session.execute(insert_deliveries(), deliveries)
+    await insert_deliveries(session, deliveries)
     await notify(session, "new", alert.id)
     return NewAlert(
         alert,
