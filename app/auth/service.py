@@ -130,11 +130,16 @@ async def change_user(
         session, AuditKind.user_changed, subject=username, actor=actor, detail=changed
     )
     if disabled or "role" in changed:
-        # Every instance hears this at commit and closes the user's open WebSockets.
-        await session.execute(
-            text("SELECT pg_notify(:channel, :u)"), {"channel": PRINCIPALS_CHANNEL, "u": username}
-        )
+        await _end_streams(session, "user", username)
     return user
+
+
+async def _end_streams(session: AsyncSession, kind: str, name: str) -> None:
+    """Every instance hears this at commit and closes the principal's open WebSockets."""
+    await session.execute(
+        text("SELECT pg_notify(:channel, :p)"),
+        {"channel": PRINCIPALS_CHANNEL, "p": f"{kind}:{name}"},
+    )
 
 
 async def login(session: AsyncSession, username: str, password: str, ip: str) -> User:
@@ -217,6 +222,7 @@ async def revoke_api_key(session: AsyncSession, name: str, *, actor: str = "cli"
         raise ProblemError(404, "Not found", f"no API key named {name!r}", type_="not-found")
     row.revoked_at = row.revoked_at or datetime.now(UTC)
     await audit.record(session, AuditKind.key_revoked, subject=f"key:{name}", actor=actor)
+    await _end_streams(session, "apikey", name)
     return row
 
 

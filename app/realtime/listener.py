@@ -131,12 +131,14 @@ class FeedListener:
         self.reconnects += 1
         log.warning("change feed: LISTEN connection lost; reconnecting")
 
-    def _principal_changed(self, _c: object, _pid: int, _channel: str, username: str) -> None:
-        """A user was disabled or changed role: their sockets must log in again."""
+    def _principal_changed(self, _c: object, _pid: int, _channel: str, payload: str) -> None:
+        """A user was disabled or changed role, or an API key revoked (`kind:name`): their
+        sockets must authenticate again."""
+        kind, _, name = payload.partition(":")
         self._hub.end_where(
-            lambda p: p.kind == "user" and p.name == username,
+            lambda p: p.kind == kind and p.name == name,
             CloseCode.UNAUTHENTICATED,
-            "account changed: log in again",
+            "account changed: log in again" if kind == "user" else "API key revoked",
         )
 
     async def _listen(self, connection: asyncpg.Connection) -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 
+from app.auth.service import create_api_key
+from app.db import transaction
+from app.domain.enums import Role
 from tests.conftest import PASSWORD, Server
 from tests.realtime.conftest import Feed, close_of, open_feed, token_for, write
 
@@ -37,6 +41,21 @@ async def test_disabling_a_user_closes_their_open_socket(server: Server) -> None
         assert (await c.patch(f"/api/users/{name}", json={"disabled": True})).status_code == 200
         code, reason = await close_of(feed)
     assert code == 4001 and reason and "log in again" in reason
+
+
+async def test_revoking_an_api_key_closes_the_streams_opened_with_it(
+    server: Server, sessions: Any
+) -> None:
+    name = f"wall-{uuid.uuid4().hex[:8]}"
+    async with transaction(sessions) as session:
+        _, key = await create_api_key(session, name, Role.operator, actor="tests")
+    feed = await Feed.open(server.ws_url, key)
+    assert (await feed.next())["type"] == "welcome"
+    admin = {"Authorization": f"Bearer {await token_for(server, 'adm')}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=admin) as c:
+        assert (await c.post(f"/api/apikeys/{name}/revoke")).status_code == 200
+    code, reason = await close_of(feed)
+    assert code == 4001 and reason and "revoked" in reason
 
 
 async def test_an_unshared_object_is_removed_from_the_partners_that_had_it(
