@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
@@ -16,11 +16,15 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from app.errors import not_found
 from app.settings import Settings
 
 
 class Base(DeclarativeBase):
     pass
+
+
+M = TypeVar("M", bound=Base)
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -66,6 +70,16 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     if not raw.is_in_transaction():
         await adapted._start_transaction()
     return raw
+
+
+async def get_or_404(
+    session: AsyncSession, model: type[M], ident: object, what: str, *, for_update: bool = False
+) -> M:
+    """The row with this primary key, or a 404 naming `what` and the id."""
+    row = await session.get(model, ident, with_for_update=for_update)
+    if row is None:
+        raise not_found(what, ident)
+    return row
 
 
 async def insert_many(

@@ -26,8 +26,8 @@ from app.alerts.enums import (
 from app.alerts.models import Alert, Campaign, Recipient
 from app.alerts.settings import AlertSettings
 from app.auth.organisations import Organisation
+from app.db import get_or_404
 from app.domain.base import uuid7
-from app.errors import not_found
 
 REPORT_COLUMNS = (
     "organisation",
@@ -101,10 +101,7 @@ async def start(
 
 
 async def get(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
-    campaign = await session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise not_found("alarm test", campaign_id)
-    return campaign
+    return await get_or_404(session, Campaign, campaign_id, "alarm test")
 
 
 async def listing(session: AsyncSession, limit: int) -> list[Campaign]:

@@ -22,6 +22,7 @@ from app.alerts.schemas import (
 )
 from app.alerts.webhook import new_secret
 from app.auth.organisations import require_organisation
+from app.db import get_or_404
 from app.domain.zone import Zone
 from app.errors import not_found, validation_problem
 from app.geo.validation import parse_geometry
@@ -251,10 +252,7 @@ async def add_subscription(
 
 
 async def get_subscription(session: AsyncSession, sub_id: uuid.UUID) -> Subscription:
-    sub = await session.get(Subscription, sub_id)
-    if sub is None:
-        raise not_found("subscription", sub_id)
-    return sub
+    return await get_or_404(session, Subscription, sub_id, "subscription")
 
 
 async def change_subscription(

@@ -19,7 +19,7 @@ from app.alerts.enums import FALLBACK, AckVia, ChannelKind, DeliveryStatus
 from app.alerts.models import Alert, Channel, Contact, Delivery, Recipient
 from app.alerts.settings import AlertSettings
 from app.auth.organisations import Organisation
-from app.db import insert_many
+from app.db import get_or_404, insert_many
 from app.domain.base import uuid7
 from app.errors import ProblemError, not_found, validation_problem
 
@@ -270,10 +270,7 @@ async def _first_deliveries(
 
 
 async def get_alert(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
-    alert = await session.get(Alert, alert_id)
-    if alert is None:
-        raise not_found("alert", alert_id)
-    return alert
+    return await get_or_404(session, Alert, alert_id, "alert")
 
 
 async def acknowledge(
@@ -467,9 +464,7 @@ async def deliveries(
 
 async def retry_delivery(session: AsyncSession, delivery_id: uuid.UUID, now: datetime) -> Delivery:
     """Send a dead-lettered delivery again (after the partner fixed its receiver)."""
-    d = await session.get(Delivery, delivery_id, with_for_update=True)
-    if d is None:
-        raise not_found("delivery", delivery_id)
+    d = await get_or_404(session, Delivery, delivery_id, "delivery", for_update=True)
     if d.status != DeliveryStatus.dead:
         raise ProblemError(
             409, "Not dead-lettered", f"delivery {delivery_id} is {d.status}", type_="conflict"
