@@ -210,23 +210,6 @@ def _prepare_local(reference_dir: str | None) -> None:
     _run(work)
 
 
-def serve_command(port: int, host: str = "127.0.0.1", log_level: str = "warning") -> list[str]:
-    """The command line of a `sitcen serve` process: tests and benchmarks start servers so,
-    with the options below, exactly as deployed."""
-    return [
-        sys.executable,
-        "-m",
-        "app.cli",
-        "serve",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--log-level",
-        log_level,
-    ]
-
-
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 

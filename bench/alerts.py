@@ -21,7 +21,6 @@ import os
 import secrets
 import signal
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -35,21 +34,14 @@ import orjson
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from app.cli import serve_command  # noqa: E402
+from app import devserver  # noqa: E402
+from app.devserver import free_port  # noqa: E402
 
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
 DATABASE = "sitcen_bench_alerts"
 CENTRE = (4.3525, 50.8467)
 ROUND_TIMEOUT = 30.0
 PASSWORD = "bench password, not a secret"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ---------------------------------------------------------------- receiver process
@@ -350,11 +342,7 @@ def main() -> None:
     out = ctx.Queue()
     env = {**os.environ, "SITCEN_DATABASE_URL": url, "SITCEN_SECRET_KEY": secret}
     env.pop("SITCEN_LOCAL_MODE", None)
-    server = subprocess.Popen(
-        serve_command(api_port),
-        env=env,
-        cwd=PROJECT_ROOT,
-    )
+    server = devserver.start(api_port, env)
     receiver = ctx.Process(
         target=receiver_process, args=(hook_port, hook_secrets, out), daemon=True
     )
@@ -362,13 +350,6 @@ def main() -> None:
     api = f"http://127.0.0.1:{api_port}"
     clients = None
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(api + "/api/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         clients = ctx.Process(
             target=ws_process, args=(api.replace("http", "ws") + "/ws", tokens, out), daemon=True
         )

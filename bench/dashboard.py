@@ -31,7 +31,6 @@ import math
 import os
 import random
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,8 @@ import httpx
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from app.cli import serve_command  # noqa: E402
+from app import devserver  # noqa: E402
+from app.devserver import free_port  # noqa: E402
 
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
 PASSWORD = "bench password, not a secret"
@@ -64,12 +64,6 @@ SEVERITIES = ["minor", "moderate", "severe", "extreme"]
 ZONE_KINDS = ["security_perimeter", "red_zone", "drone_ban", "traffic_restriction", "hotspot"]
 SEED_CONCURRENCY = 8
 WRITE_CONCURRENCY = 16
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def quantiles(values: list[float]) -> dict[str, float]:
@@ -149,21 +143,7 @@ class Bench:
         env.pop("SITCEN_LOCAL_MODE", None)
         logs = PROJECT_ROOT / "test-artifacts"
         logs.mkdir(exist_ok=True)
-        self.server = subprocess.Popen(
-            serve_command(self.port),
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=(logs / f"bench-dashboard-{self.port}.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("the server did not start; see test-artifacts/bench-dashboard-*.log")
+        self.server = devserver.start(self.port, env, logs / f"bench-dashboard-{self.port}.log")
 
     def cleanup(self) -> None:
         from app import localdb

@@ -25,8 +25,7 @@ import uvloop
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app import localdb  # noqa: E402
-from app.cli import serve_command  # noqa: E402
+from app import devserver, localdb  # noqa: E402
 from app.db import upgrade_database  # noqa: E402
 from app.domain.base import uuid7  # noqa: E402
 
@@ -172,20 +171,9 @@ def main() -> None:
         capture_output=True,
     )
     port = 18000 + os.getpid() % 1000
-    server = subprocess.Popen(
-        serve_command(port),
-        env=env,
-        cwd=ROOT,
-    )
+    server = devserver.start(port, env)
     api = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(api + "/api/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-
         print(
             f"== {args.creates} creates through the API, {args.clients} concurrent clients in "
             f"{args.processes} processes, one uvicorn worker, 2-core machine"

@@ -21,7 +21,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,8 @@ import orjson
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from app.cli import serve_command  # noqa: E402
+from app import devserver  # noqa: E402
+from app.devserver import free_port  # noqa: E402
 
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
 PASSWORD = "bench password, not a secret"
@@ -212,12 +212,6 @@ async def bare_server(port: int) -> None:
 # ---------------------------------------------------------------- the run
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -309,21 +303,7 @@ class Bench:
         log = PROJECT_ROOT / "test-artifacts"
         log.mkdir(exist_ok=True)
         profile = ["-m", "cProfile", "-o", self.args.profile] if self.args.profile else []
-        self.server = subprocess.Popen(
-            [sys.executable, *profile, *serve_command(port)[1:]],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=(log / f"bench-{port}.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("the sitcen server did not start; see test-artifacts/bench-*.log")
+        self.server = devserver.start(port, env, log / f"bench-{port}.log", python_args=profile)
 
     def stop_server(self) -> None:
         if self.server is not None:

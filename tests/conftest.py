@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,20 +18,14 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import localdb
-from app.cli import serve_command
+from app import devserver, localdb
 from app.db import make_engine, make_sessionmaker, transaction, upgrade_database
+from app.devserver import free_port
 from app.settings import PROJECT_ROOT, Settings
 
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PASSWORD = "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -93,26 +85,8 @@ def start_server(
     env.pop("SITCEN_LOCAL_MODE", None)
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"{name}-{port}.log"
-    process = subprocess.Popen(
-        serve_command(port),
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        cwd=PROJECT_ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                return Server(url, env, process, log)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"server did not become healthy: {log.read_text()[-2000:]}")
+    process = devserver.start(port, env, log, timeout=30)
+    return Server(f"http://127.0.0.1:{port}", env, process, log)
 
 
 def stop_server(server: Server) -> None:
