@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -278,10 +279,16 @@ class Evaluator:
 
     async def run(self) -> None:
         delays = backoff()
+        loop = asyncio.get_running_loop()
+        last_step = -math.inf
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self._settings.poll_seconds)
+            pause = last_step + self._settings.evaluate_interval_seconds - loop.time()
+            if pause > 0:
+                await asyncio.sleep(pause)  # what arrives meanwhile joins the batch
             self.wake.clear()
+            last_step = loop.time()
             try:
                 while await self.step():
                     self.batches += 1

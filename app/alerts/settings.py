@@ -43,6 +43,10 @@ class AlertSettings(BaseSettings):
     poll_seconds: float = Field(default=2.0, gt=0, description="Safety-net poll of the workers.")
     escalation_poll_seconds: float = Field(default=5.0, gt=0)
     evaluate_batch: int = Field(default=200, ge=1)
+    # Under a stream of changes the evaluator takes them in batches, at most one this often:
+    # each batch costs about five round trips, and at hundreds of creates a second it ran one
+    # per change. A change after a quiet moment is evaluated at once.
+    evaluate_interval_seconds: float = Field(default=0.05, ge=0)
 
     def deadline_for(self, severity: str) -> int:
         return int(self.ack_deadline_seconds.get(severity.lower(), 900))

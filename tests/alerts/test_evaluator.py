@@ -3,6 +3,8 @@ raises an Update or a Cancel, and nothing missed or doubled while evaluation is 
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -10,7 +12,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts.evaluator import EVALUATOR_LOCK
+from app.alerts.evaluator import EVALUATOR_LOCK, Evaluator
+from app.alerts.settings import AlertSettings
 from app.settings import Settings, plain_url
 from tests.alerts.conftest import alerts_of, eventually, incident, place, square
 
@@ -162,3 +165,32 @@ async def test_changes_written_while_evaluation_is_down_are_alerted_once_after(
     alerts = await alerts_of(client, partner.code)
     titles = sorted(a["texts"]["fr"]["headline"].split(" — ")[1] for a in alerts)
     assert titles == [f"during the outage {i}" for i in range(5)]
+
+
+async def test_a_stream_of_changes_is_evaluated_in_batches_a_lone_change_at_once(
+    sessions: Sessions,
+) -> None:
+    """Wake-ups closer together than the interval share one step; the first after a quiet
+    moment runs at once."""
+    steps: list[float] = []
+
+    class Counting(Evaluator):
+        async def step(self) -> bool:
+            steps.append(asyncio.get_running_loop().time())
+            return False
+
+    settings = AlertSettings(evaluate_interval_seconds=0.5, poll_seconds=60)
+    evaluator = Counting(sessions, settings, lambda: datetime.now(UTC))
+    runner = asyncio.create_task(evaluator.run())
+    try:
+        evaluator.wake.set()
+        await eventually(lambda: len(steps) == 1, "the first step")
+        for _ in range(20):  # a burst inside one interval
+            evaluator.wake.set()
+            await asyncio.sleep(0.005)
+        await eventually(lambda: len(steps) == 2, "the burst's one step")
+        await asyncio.sleep(0.6)
+        assert len(steps) == 2  # the burst was taken in one step, not twenty
+        assert steps[1] - steps[0] >= 0.45  # it waited out the interval (less the loop's tick)
+    finally:
+        runner.cancel()
