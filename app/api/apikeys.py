@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from starlette.responses import Response
@@ -72,7 +72,9 @@ async def create_key(session: Session, admin: Admin, body: ApiKeyCreate) -> Resp
 
 
 @router.post("/{name}/revoke", summary="Revoke a key")
-async def revoke_key(session: Session, admin: Admin, name: str) -> Response:
+async def revoke_key(request: Request, session: Session, admin: Admin, name: str) -> Response:
     row = await service.revoke_api_key(session, name, actor=admin.actor)
     await session.commit()
+    # At once here; the other instances hear it through NOTIFY sitcen_principals.
+    request.app.state.key_cache.forget(name)
     return json_response(_public(row))

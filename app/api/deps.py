@@ -46,7 +46,7 @@ async def current_principal(
 ) -> Principal:
     settings: Settings = request.app.state.settings
     if api_key:
-        principal = await principal_from_api_key(session, api_key)
+        principal = await principal_from_api_key(session, api_key, request.app.state.key_cache)
         if session.info.pop("key_used", False):
             await session.commit()  # keeps the last-used time even when the request only reads
     elif bearer and bearer.scheme.lower() == "bearer":

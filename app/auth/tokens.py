@@ -12,6 +12,7 @@ import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.keycache import CachedKey, KeyCache
 from app.auth.models import RefreshToken, User
 from app.auth.principal import Principal
 from app.db import driver
@@ -116,34 +117,43 @@ def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def principal_from_api_key(session: AsyncSession, key: str) -> Principal:
+async def principal_from_api_key(
+    session: AsyncSession, key: str, cache: KeyCache | None = None
+) -> Principal:
     """The key's principal. When its last-used time is written, `session.info["key_used"]` is
     set so that a read-only request still commits it."""
     if not key.startswith(API_KEY_PREFIX):
         raise unauthorized("invalid API key")
     # The lookup is by a hash of a high-entropy key, so its timing reveals nothing usable.
-    # On the driver, as every machine request pays for it (see app.db.driver).
-    connection = await driver(session)
-    row = await connection.fetchrow(
-        "SELECT id, name, role, entities, source, expires_at, revoked_at, last_used_at"
-        " FROM api_keys WHERE key_hash = $1",
-        digest(key),
-    )
-    now = datetime.now(UTC)
-    if row is None or row["revoked_at"] is not None:
-        raise unauthorized("invalid or revoked API key")
-    if row["expires_at"] is not None and row["expires_at"] <= now:
-        raise unauthorized("API key expired")
-    if row["last_used_at"] is None or now - row["last_used_at"] > LAST_USED_RESOLUTION:
-        await connection.execute(
-            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1", row["id"], now
+    key_hash = digest(key)
+    entry = cache.get(key_hash) if cache is not None else None
+    if entry is None:
+        # On the driver, as every machine request may pay for it (see app.db.driver).
+        row = await (await driver(session)).fetchrow(
+            "SELECT id, name, role, entities, source, expires_at, revoked_at, last_used_at"
+            " FROM api_keys WHERE key_hash = $1",
+            key_hash,
         )
+        if row is None or row["revoked_at"] is not None:
+            raise unauthorized("invalid or revoked API key")
+        principal = Principal(
+            "apikey",
+            row["id"],
+            row["name"],
+            Role(row["role"]),
+            entities=frozenset(row["entities"]),
+            source=row["source"],
+        )
+        entry = CachedKey(principal, row["expires_at"], row["last_used_at"])
+        if cache is not None:
+            cache.put(key_hash, entry)
+    now = datetime.now(UTC)
+    if entry.expires_at is not None and entry.expires_at <= now:
+        raise unauthorized("API key expired")
+    if entry.last_used_at is None or now - entry.last_used_at > LAST_USED_RESOLUTION:
+        await (await driver(session)).execute(
+            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1", entry.principal.id, now
+        )
+        entry.last_used_at = now
         session.info["key_used"] = True
-    return Principal(
-        "apikey",
-        row["id"],
-        row["name"],
-        Role(row["role"]),
-        entities=frozenset(row["entities"]),
-        source=row["source"],
-    )
+    return entry.principal

@@ -19,6 +19,7 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.keycache import KeyCache
 from app.auth.service import PRINCIPALS_CHANNEL
 from app.domain.changes import NOTIFY_CHANNEL, head
 from app.realtime.feed import PAGE, read_after
@@ -95,12 +96,17 @@ class FeedListener:
     catches up from the last seq published."""
 
     def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], hub: Hub
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        hub: Hub,
+        key_cache: KeyCache,
     ) -> None:
         self._dsn = plain_url(settings.database_url or "")
         self._poll_seconds = settings.feed_poll_seconds
         self._sessions = sessions
         self._hub = hub
+        self._key_cache = key_cache
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.listening = False
@@ -128,13 +134,16 @@ class FeedListener:
 
     def _lost(self) -> None:
         self.listening = False
+        self._key_cache.clear()  # revocations may go unheard until the next connection
         self.reconnects += 1
         log.warning("change feed: LISTEN connection lost; reconnecting")
 
     def _principal_changed(self, _c: object, _pid: int, _channel: str, payload: str) -> None:
         """A user was disabled or changed role, or an API key revoked (`kind:name`): their
-        sockets must authenticate again."""
+        sockets must authenticate again, and a revoked key is no longer taken from the cache."""
         kind, _, name = payload.partition(":")
+        if kind == "apikey":
+            self._key_cache.forget(name)
         self._hub.end_where(
             lambda p: p.kind == kind and p.name == name,
             CloseCode.UNAUTHENTICATED,
@@ -155,6 +164,7 @@ class FeedListener:
         connection.add_termination_listener(terminated)
         await connection.add_listener(NOTIFY_CHANNEL, self._notified)
         await connection.add_listener(PRINCIPALS_CHANNEL, self._principal_changed)
+        self._key_cache.clear()  # what was revoked while nobody listened
         self.listening = True
         while not lost:
             # Cleared before reading: a NOTIFY arriving during the read triggers one more.

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.api.deps import require
 from app.api.responses import json_response
+from app.auth.keycache import KeyCache
 from app.auth.permissions import Scope, allowed, scope_of
 from app.auth.principal import Principal
 from app.auth.tokens import (
@@ -55,7 +56,9 @@ async def start(app: FastAPI) -> None:
     """Open this instance's hub and start its listener (from the lifespan)."""
     settings: Settings = app.state.settings
     app.state.hub = Hub(settings.ws_queue_size)
-    app.state.feed_listener = FeedListener(settings, app.state.sessions, app.state.hub)
+    app.state.feed_listener = FeedListener(
+        settings, app.state.sessions, app.state.hub, app.state.key_cache
+    )
     await app.state.feed_listener.start()
 
 
@@ -66,7 +69,7 @@ async def stop(app: FastAPI) -> None:
 @router.websocket("/ws")
 async def stream(websocket: WebSocket) -> None:
     state = websocket.app.state
-    await Connection(websocket, state.hub, state.sessions, state.settings).run()
+    await Connection(websocket, state.hub, state.sessions, state.settings, state.key_cache).run()
 
 
 @router.get("/api/realtime/metrics", tags=["realtime"], summary="Counters of this instance's hub")
@@ -101,11 +104,13 @@ class Connection:
         hub: Hub,
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
+        key_cache: KeyCache,
     ) -> None:
         self.ws = websocket
         self.hub = hub
         self.sessions = sessions
         self.settings = settings
+        self.key_cache = key_cache
         self.scope = Scope()
         self.principal: Principal | None = None  # alerts hook (issue 7)
         self.expires_at: float | None = None  # time.time() when the access token expires
@@ -155,7 +160,7 @@ class Connection:
         async with self.sessions() as session, session.begin():
             try:
                 if token.startswith(API_KEY_PREFIX):
-                    principal = await principal_from_api_key(session, token)
+                    principal = await principal_from_api_key(session, token, self.key_cache)
                 else:
                     principal = await principal_from_token(session, token, self.settings)
                     self.expires_at = float(decode_access_token(token, self.settings)["exp"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from typing import Any
 
 import httpx
 
-from app.auth.service import create_api_key
+from app.auth.keycache import KEY_CACHE_SECONDS
+from app.auth.service import create_api_key, revoke_api_key
 from app.db import transaction
 from app.domain.enums import Role
 from tests.conftest import PASSWORD, Server
@@ -56,6 +59,26 @@ async def test_revoking_an_api_key_closes_the_streams_opened_with_it(
         assert (await c.post(f"/api/apikeys/{name}/revoke")).status_code == 200
     code, reason = await close_of(feed)
     assert code == 4001 and reason and "revoked" in reason
+
+
+async def test_a_key_revoked_elsewhere_is_refused_at_once_despite_the_key_cache(
+    server: Server, sessions: Any
+) -> None:
+    """Revoked from another process (the CLI, another instance): this server only hears the
+    NOTIFY, and must refuse the key well before its cached entry would have expired."""
+    name = f"dispatch-{uuid.uuid4().hex[:8]}"
+    async with transaction(sessions) as session:
+        _, key = await create_api_key(session, name, Role.dispatch, actor="tests")
+    async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}) as c:
+        cached_at = time.monotonic()  # the entry is read after this, so it lives past it + TTL
+        assert (await c.get("/api/incidents", params={"limit": 1})).status_code == 200
+        async with transaction(sessions) as session:
+            await revoke_api_key(session, name, actor="tests")
+        status = 200
+        while status == 200 and time.monotonic() - cached_at < KEY_CACHE_SECONDS - 1:
+            status = (await c.get("/api/incidents", params={"limit": 1})).status_code
+            await asyncio.sleep(0.02)
+        assert status == 401, "the revoked key was still accepted from the cache"
 
 
 async def test_an_unshared_object_is_removed_from_the_partners_that_had_it(
