@@ -56,18 +56,20 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def driver(session: AsyncSession) -> asyncpg.Connection:
+async def driver(session: AsyncSession, *, begin: bool = True) -> asyncpg.Connection:
     """The asyncpg connection under the session, inside the session's transaction.
 
     For the few statements on the hot path (authentication, create, change record): through
     SQLAlchemy each costs several times its own work in Python. SQLAlchemy's asyncpg adapter
     begins its transaction lazily, at its first statement; when none ran yet, it is begun here
     the same way, so that SQLAlchemy commits or rolls back what runs on the driver
-    (tests/test_db.py holds the adapter to that)."""
+    (tests/test_db.py holds the adapter to that). With `begin=False` and no transaction begun
+    yet, a statement commits by itself: for a write that is one statement, two round trips
+    fewer; once a transaction is begun, it runs in it like any other."""
     connection = await session.connection()
     adapted: Any = (await connection.get_raw_connection()).dbapi_connection
     raw: asyncpg.Connection = adapted.driver_connection
-    if not raw.is_in_transaction():
+    if begin and not raw.is_in_transaction():
         await adapted._start_transaction()
     return raw
 

@@ -62,10 +62,8 @@ class FeedCounter(Base):
 # The sequence number and time are assigned at commit by a deferred trigger that takes the
 # one-row counter lock (migration 0002): gap-free, in commit order, and the lock is held only
 # for the commit itself. The trigger also sends the NOTIFY.
-_APPEND = """
-    INSERT INTO changes (entity, entity_id, op, version, actor, at, feature)
-    VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6::text::jsonb)
-"""
+APPEND_SQL = "INSERT INTO changes (entity, entity_id, op, version, actor, at, feature)"
+_APPEND = f"{APPEND_SQL} VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6::text::jsonb)"
 
 
 async def append_change(
@@ -78,7 +76,8 @@ async def append_change(
     actor: str,
     feature: dict[str, Any],
 ) -> None:
-    # On the driver: this runs for every write (see app.db.driver).
+    # On the driver: this runs for every write (see app.db.driver). A create writes its
+    # record within its own INSERT statement (objects._insert_statement).
     await (await driver(session)).execute(
         _APPEND, entity.value, entity_id, op.value, version, actor, orjson.dumps(feature).decode()
     )

@@ -63,6 +63,8 @@ async def test_read_list_patch_and_history(client: httpx.AsyncClient, collection
     history = (await client.get(f"/api/{collection}/{oid}/history")).json()["changes"]
     assert [(c["op"], c["version"]) for c in history] == [("created", 1), ("updated", 2)]
     assert all(c["by"] == "op" for c in history)
+    # The create's change record (completed by its INSERT statement) is the Feature answered.
+    assert history[0]["feature"] == created
 
 
 async def test_unchanged_patch_writes_nothing(client: httpx.AsyncClient) -> None:
