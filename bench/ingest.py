@@ -90,6 +90,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds() -> float:
+    """User + system CPU of every PostgreSQL process on the machine (backends that exit during
+    the run take theirs with them; the pool's connections live through it)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
+            fields = text.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_speed() -> float:
+    """CPU milliseconds of a fixed pure-Python loop: this 2-vCPU machine's speed varies with
+    what else its host runs (by a quarter between runs), and it shows in every figure."""
+    started = time.process_time()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return (time.process_time() - started) * 1000
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
@@ -187,7 +212,9 @@ def main() -> None:
             )
             for p in range(args.processes)
         ]
+        speed = machine_speed()
         cpu_before = cpu_seconds(server.pid)
+        db_before = database_cpu_seconds()
         t = time.perf_counter()
         for p in procs:
             p.start()
@@ -196,6 +223,7 @@ def main() -> None:
             p.join()
         elapsed = time.perf_counter() - t
         server_cpu = cpu_seconds(server.pid) - cpu_before
+        db_cpu = database_cpu_seconds() - db_before
         latencies = [x for lat, _ in results for x in lat]
         errors = sum(e for _, e in results)
         api_rate = len(latencies) / elapsed
@@ -208,8 +236,11 @@ def main() -> None:
         # CPU per create is the figure that survives a busy machine; the rate does not.
         print(
             f"server CPU: {server_cpu * 1000 / max(1, len(latencies)):.2f} ms per create "
-            f"({server_cpu / elapsed:.0%} of one core); load average "
-            f"{os.getloadavg()[0]:.2f} at the end"
+            f"({server_cpu / elapsed:.0%} of one core); PostgreSQL "
+            f"{db_cpu * 1000 / max(1, len(latencies)):.2f} ms per create "
+            f"({db_cpu / elapsed:.0%} of one core); load average "
+            f"{os.getloadavg()[0]:.2f} at the end; machine speed {speed:.0f} ms "
+            "(a fixed loop before the run: lower is faster)"
         )
 
         fill = max(0, args.total - args.creates)
