@@ -326,6 +326,37 @@ class Bench:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         await asyncio.gather(*tasks)
 
+    async def frame_cost(self, page: Any) -> dict[str, float]:
+        """Milliseconds per frame, forced repaints until rasterised (the page's own fence): the
+        whole picture, then the background layer alone, the software renderer's floor at this
+        viewport, beneath any change-to-display time."""
+        costs: dict[str, float] = await page.evaluate(
+            """async () => {
+                const view = window.sitcen.mapView;
+                const map = view.map;
+                const frame = () => new Promise((done) => {
+                    map.once('render', () => view._whenRasterised().then(done));
+                    map.triggerRepaint();
+                });
+                const average = async () => {
+                    await frame();
+                    const started = performance.now();
+                    for (let i = 0; i < 6; i += 1) await frame();
+                    return Math.round((performance.now() - started) / 6 * 10) / 10;
+                };
+                const whole = await average();
+                const shown = map.getStyle().layers.filter(
+                    (l) => l.type !== 'background'
+                        && map.getLayoutProperty(l.id, 'visibility') !== 'none');
+                for (const l of shown) map.setLayoutProperty(l.id, 'visibility', 'none');
+                const background = await average();
+                for (const l of shown) map.setLayoutProperty(l.id, 'visibility', 'visible');
+                await frame();
+                return { whole_picture_ms: whole, background_only_ms: background };
+            }"""
+        )
+        return costs
+
     async def drain_latencies(self, page: Any) -> list[float]:
         values: list[float] = await page.evaluate(
             """() => {
@@ -387,6 +418,8 @@ class Bench:
                 loads = await self.first_picture(page)
                 self.figures["first_picture_s"] = [round(t / 1000, 2) for t in loads]
                 self.figures["fps_idle"] = await self.fps(page)
+                self.figures["frame_cost"] = await self.frame_cost(page)
+                self.say(f"  frame cost: {self.figures['frame_cost']}")
 
                 self.say(f"streaming {args.rate} changes/s for {args.minutes} min")
                 stop = asyncio.Event()
@@ -454,6 +487,12 @@ class Bench:
             f"{lat.get('n')} changes (target p95 <= 100 ms)"
         )
         self.say(f"map frames/s: idle {f['fps_idle']}, streaming {f['fps_streaming']}")
+        cost = f["frame_cost"]
+        self.say(
+            f"one frame, forced and rasterised: {cost['whole_picture_ms']} ms with the picture, "
+            f"{cost['background_only_ms']} ms with the background layer alone (the renderer's "
+            "floor at this viewport)"
+        )
         self.say(
             f"JS heap after GC: {first.get('used_mib')} MiB after minute 1, "
             f"{end.get('used_mib')} MiB after minute {end.get('minute')}; DOM nodes "
