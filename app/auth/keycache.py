@@ -31,6 +31,9 @@ class KeyCache:
     def __init__(self, ttl: float = KEY_CACHE_SECONDS) -> None:
         self._ttl = ttl
         self._entries: dict[str, CachedKey] = {}
+        # Bumped by every revocation heard: a read that began before it may have seen the key
+        # still valid, and must not be cached (see `put`).
+        self.generation = 0
 
     def get(self, key_hash: str) -> CachedKey | None:
         entry = self._entries.get(key_hash)
@@ -39,14 +42,20 @@ class KeyCache:
             return None
         return entry
 
-    def put(self, key_hash: str, entry: CachedKey) -> None:
+    def put(self, key_hash: str, entry: CachedKey, read_at_generation: int) -> None:
+        """Remember a key read from the database, unless a revocation was heard since the read
+        began (`read_at_generation`): the read may predate it."""
+        if read_at_generation != self.generation:
+            return
         entry.fetched = time.monotonic()
         self._entries[key_hash] = entry
 
     def forget(self, name: str) -> None:
         """Drop the key named `name` (revoked)."""
+        self.generation += 1
         for key_hash in [h for h, e in self._entries.items() if e.principal.name == name]:
             del self._entries[key_hash]
 
     def clear(self) -> None:
+        self.generation += 1
         self._entries.clear()

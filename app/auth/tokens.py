@@ -128,6 +128,7 @@ async def principal_from_api_key(
     key_hash = digest(key)
     entry = cache.get(key_hash) if cache is not None else None
     if entry is None:
+        generation = cache.generation if cache is not None else 0
         # On the driver, as every machine request may pay for it (see app.db.driver).
         row = await (await driver(session)).fetchrow(
             "SELECT id, name, role, entities, source, expires_at, revoked_at, last_used_at"
@@ -146,7 +147,7 @@ async def principal_from_api_key(
         )
         entry = CachedKey(principal, row["expires_at"], row["last_used_at"])
         if cache is not None:
-            cache.put(key_hash, entry)
+            cache.put(key_hash, entry, generation)
     now = datetime.now(UTC)
     if entry.expires_at is not None and entry.expires_at <= now:
         raise unauthorized("API key expired")
