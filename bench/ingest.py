@@ -25,6 +25,8 @@ import uvloop
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from procstat import cpu_seconds, database_cpu_seconds  # noqa: E402
+
 from app import devserver, localdb  # noqa: E402
 from app.db import upgrade_database  # noqa: E402
 from app.domain.base import uuid7  # noqa: E402
@@ -82,27 +84,6 @@ def client_process(
         out.put((latencies, errors))
 
     uvloop.run(run())
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def database_cpu_seconds() -> float:
-    """User + system CPU of every PostgreSQL process on the machine (backends that exit during
-    the run take theirs with them; the pool's connections live through it)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue  # gone meanwhile
-        if text[text.index("(") + 1 : text.rindex(")")] == "postgres":
-            fields = text.rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def machine_speed() -> float:
