@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import demo
+from app.auth.keycache import KeyCache
 from app.auth.models import User
 from app.auth.passwords import policy_problem
 from app.auth.service import authenticate
@@ -228,7 +229,7 @@ async def test_demo_accounts_are_created_only_when_there_is_no_user(sessions: Se
                     assert user.role == account.role
                     assert user.organisation == account.organisation
                     assert user.language == account.language
-                principal = await principal_from_api_key(session, demo.DEMO_API_KEY.key)
+                principal = await principal_from_api_key(session, demo.DEMO_API_KEY.key, KeyCache())
                 assert principal.name == "dispatch-demo" and principal.role == "dispatch"
         finally:
             await outer.rollback()

@@ -117,18 +117,16 @@ def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def principal_from_api_key(
-    session: AsyncSession, key: str, cache: KeyCache | None = None
-) -> Principal:
+async def principal_from_api_key(session: AsyncSession, key: str, cache: KeyCache) -> Principal:
     """The key's principal. When its last-used time is written, `session.info["key_used"]` is
     set so that a read-only request still commits it."""
     if not key.startswith(API_KEY_PREFIX):
         raise unauthorized("invalid API key")
     # The lookup is by a hash of a high-entropy key, so its timing reveals nothing usable.
     key_hash = digest(key)
-    entry = cache.get(key_hash) if cache is not None else None
+    entry = cache.get(key_hash)
     if entry is None:
-        generation = cache.generation if cache is not None else 0
+        generation = cache.generation
         # On the driver, as every machine request may pay for it (see app.db.driver).
         row = await (await driver(session)).fetchrow(
             "SELECT id, name, role, entities, source, expires_at, revoked_at, last_used_at"
@@ -146,8 +144,7 @@ async def principal_from_api_key(
             source=row["source"],
         )
         entry = CachedKey(principal, row["expires_at"], row["last_used_at"])
-        if cache is not None:
-            cache.put(key_hash, entry, generation)
+        cache.put(key_hash, entry, generation)
     now = datetime.now(UTC)
     if entry.expires_at is not None and entry.expires_at <= now:
         raise unauthorized("API key expired")
