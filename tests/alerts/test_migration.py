@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import app.alerts.models  # noqa: F401  (registers the tables)
-from app.db import Base
+from tests.schema import differences_from_models
 
 TABLES = {
     "partner_contacts",
@@ -24,27 +20,7 @@ TABLES = {
 }
 
 
-def _table_of(diff: Any) -> str | None:
-    for item in diff if isinstance(diff, list) else [diff]:
-        for part in item:
-            name = getattr(part, "name", None)
-            table = getattr(part, "table", None)
-            if table is not None:
-                return str(table.name)
-            if isinstance(part, str) and part in TABLES:
-                return part
-            if name in TABLES:
-                return str(name)
-    return None
-
-
 async def test_migrated_schema_matches_the_models(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    def differences(connection: Any) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return [d for d in compare_metadata(context, Base.metadata) if _table_of(d) in TABLES]
-
-    async with sessions() as session:
-        connection = await session.connection()
-        assert await connection.run_sync(differences) == []
+    assert await differences_from_models(sessions, TABLES) == []
