@@ -28,6 +28,14 @@ const DRAW_TIMEOUT_MS = 3000;
 const empty = () => ({ type: 'FeatureCollection', features: [] });
 const OFFLINE_BASE = ['background', 'ref-region-fill'];
 
+/** A reference place as a label feature: its name in each language (the style shows
+ * label_<language>), after an optional prefix (a police zone's number). */
+function labelled(geometry, props, prefix = '', extra = {}) {
+  const names = placeLabels(props);
+  const properties = { ...extra, code: props.code, label_fr: prefix + names.fr, label_nl: prefix + names.nl, label_en: prefix + names.en };
+  return { type: 'Feature', geometry, properties };
+}
+
 /** The online base map's style, its relative URLs made absolute (they are relative to it). */
 async function loadBasemapStyle(url) {
   const response = await fetch(url);
@@ -373,25 +381,12 @@ export class MapView {
       this.map.getSource(source).setData(fc);
       if (name === 'region') continue;
       for (const f of fc.features) {
-        const p = f.properties;
-        const names = placeLabels(p);
-        const prefix = name === 'police_zone' ? `${p.code} ` : '';
-        labels.push({
-          type: 'Feature',
-          geometry: { type: 'Point', coordinates: labelPoint(f.geometry) },
-          properties: { layer: name, code: p.code, label_fr: prefix + names.fr, label_nl: prefix + names.nl, label_en: prefix + names.en },
-        });
+        const prefix = name === 'police_zone' ? `${f.properties.code} ` : '';
+        labels.push(labelled({ type: 'Point', coordinates: labelPoint(f.geometry) }, f.properties, prefix, { layer: name }));
       }
     }
     this.map.getSource('ref-label').setData({ type: 'FeatureCollection', features: labels });
-    const landmarks = (layers.landmark?.features || []).map((f) => {
-      const names = placeLabels(f.properties);
-      return {
-        type: 'Feature',
-        geometry: f.geometry,
-        properties: { code: f.properties.code, label_fr: names.fr, label_nl: names.nl, label_en: names.en },
-      };
-    });
+    const landmarks = (layers.landmark?.features || []).map((f) => labelled(f.geometry, f.properties));
     this.map.getSource('ref-landmark').setData({ type: 'FeatureCollection', features: landmarks });
   }
 
