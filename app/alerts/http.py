@@ -25,12 +25,17 @@ class HttpError(Exception):
 
 @dataclass
 class _Answer:
-    status: int = 0
+    parser: httptools.HttpResponseParser | None = None
     headers_done: bool = False
+    keep_alive: bool = False
     complete: bool = False
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
+        # Asked here, as uvicorn does: once an answer with a body is complete, the parser has
+        # reset and says False, and every webhook would pay a new connection (TLS included).
+        assert self.parser is not None
+        self.keep_alive = self.parser.should_keep_alive()
 
     def on_message_complete(self) -> None:
         self.complete = True
@@ -113,7 +118,7 @@ class WebhookClient:
         head.append(f"Content-Length: {len(body)}")
         request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
         answer = _Answer()
-        parser = httptools.HttpResponseParser(answer)
+        parser = answer.parser = httptools.HttpResponseParser(answer)
         try:
             connection.writer.write(request)
             await connection.writer.drain()
@@ -130,7 +135,7 @@ class WebhookClient:
         except BaseException:
             connection.close()  # cancelled or timed out mid-exchange: the stream is unusable
             raise
-        if answer.complete and parser.should_keep_alive():
+        if answer.complete and answer.keep_alive:
             self._give_back(origin, connection)
         else:
             connection.close()

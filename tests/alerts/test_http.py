@@ -58,12 +58,24 @@ async def serve() -> AsyncIterator[Callable[[Server], Awaitable[str]]]:
         s.close()
 
 
-async def test_keep_alive_connection_is_reused(serve: Callable[[Server], Awaitable[str]]) -> None:
-    server = Server(b"HTTP/1.1 204 No Content\r\n\r\n")
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    ],
+    ids=["no body", "length", "chunked"],
+)
+async def test_keep_alive_connection_is_reused(
+    serve: Callable[[Server], Awaitable[str]], answer: bytes
+) -> None:
+    server = Server(answer)
     url = await serve(server)
     client = WebhookClient()
+    status = int(answer.split()[1])
     for _ in range(3):
-        assert await client.post(url, {"X-Test": "1"}, b'{"a":1}') == 204
+        assert await client.post(url, {"X-Test": "1"}, b'{"a":1}') == status
     await client.aclose()
     assert server.connections == 1 and len(server.requests) == 3
     assert server.requests[0].startswith(b"POST /hooks/x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:")
