@@ -17,18 +17,19 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import orjson
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts import compose, service
 from app.alerts.enums import MsgType
-from app.alerts.models import AlertCursor, Channel, RuleMatch, Subscription
+from app.alerts.models import Channel, RuleMatch, Subscription
 from app.alerts.rules import AreaKind, Context, Previous, Rule, Subject, ZoneArea, decide
 from app.alerts.settings import AlertSettings
-from app.domain.changes import Change
+from app.db import driver
 from app.domain.zone import Zone
 from app.realtime.listener import DB_ERRORS
 from app.realtime.retry import backoff
@@ -38,9 +39,20 @@ log = logging.getLogger(__name__)
 # pg_try_advisory_xact_lock key: "alerts" in ASCII, so it is recognisable in pg_locks.
 EVALUATOR_LOCK = 0x616C65727473
 ACTOR = "system:alerts"
-_LOCK_AND_CURSOR = text(
-    "SELECT pg_try_advisory_xact_lock(:key), (SELECT seq FROM alert_cursor WHERE id = 1)"
+# A step runs about twenty times a second under a stream of writes, usually with nothing to
+# alert: its reads go on the driver, and only the changes some rule watches bring their
+# Feature (app.db.driver says why).
+_HEAD = (
+    "SELECT pg_try_advisory_xact_lock($1), (SELECT seq FROM alert_cursor WHERE id = 1),"
+    " (SELECT count(*) FROM subscriptions), (SELECT max(updated_at) FROM subscriptions),"
+    " (SELECT count(*) FROM partner_channels), (SELECT max(updated_at) FROM partner_channels)"
 )
+_BATCH = (
+    "SELECT seq, entity, entity_id, op,"
+    " CASE WHEN entity = ANY($3::text[]) THEN feature END AS feature"
+    " FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2"
+)
+_ADVANCE = "UPDATE alert_cursor SET seq = $1 WHERE id = 1"
 
 Clock = Callable[[], datetime]
 
@@ -66,25 +78,33 @@ async def load_rules(session: AsyncSession) -> list[Rule]:
     return [rule_of(s) for s in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class FedChange:
+    """A change as the evaluator reads it; `feature` is None unless some rule watches its
+    entity."""
+
+    seq: int
+    entity: str
+    entity_id: uuid.UUID
+    op: str
+    feature: dict[str, Any] | None
+
+
 class PartnerCache:
     """The compiled rules and the enabled channels, read again only when subscriptions or
     channels changed: every API write stamps `updated_at` and a removal changes the count
     (delivery outcomes do not touch `updated_at`)."""
 
-    _KEY = text(
-        "SELECT (SELECT count(*) FROM subscriptions), (SELECT max(updated_at) FROM subscriptions),"
-        " (SELECT count(*) FROM partner_channels), (SELECT max(updated_at) FROM partner_channels)"
-    )
-
     def __init__(self) -> None:
         self._key: tuple[object, ...] | None = None
         self.rules: list[Rule] = []
+        self.entities: list[str] = []
         self.channels: dict[str, list[Channel]] = {}
 
-    async def refresh(self, session: AsyncSession) -> None:
-        key = tuple((await session.execute(self._KEY)).one())
+    async def refresh(self, session: AsyncSession, key: tuple[object, ...]) -> None:
         if key != self._key:
             self.rules = await load_rules(session)
+            self.entities = sorted(set().union(*(r.entities for r in self.rules)))
             self.channels = await service.all_channels(session)
             self._key = key
 
@@ -124,21 +144,21 @@ class Group:
 
 async def evaluate(
     session: AsyncSession,
-    changes: Sequence[Change],
+    changes: Sequence[FedChange],
     cache: PartnerCache,
     settings: AlertSettings,
     now: datetime,
 ) -> list[service.NewAlert]:
     """Raise the alerts a batch of changes calls for."""
     rules = cache.rules
-    wanted = set().union(*(r.entities for r in rules)) if rules else set()
-    relevant = [c for c in changes if c.entity in wanted]
+    relevant = [c for c in changes if c.feature is not None]
     if not relevant:
         return []
     context = await load_context(session, rules, now)
     previous = await _previous(session, rules, {c.entity_id for c in relevant})
     raised: list[service.NewAlert] = []
     for change in relevant:
+        assert change.feature is not None
         subject = Subject(change.entity, change.entity_id, change.op, change.feature)
         groups: dict[tuple[MsgType, uuid.UUID | None], Group] = {}
         for rule in rules:
@@ -173,7 +193,7 @@ async def _previous(
 async def _raise(
     session: AsyncSession,
     subject: Subject,
-    change: Change,
+    change: FedChange,
     group: Group,
     settings: AlertSettings,
     now: datetime,
@@ -248,29 +268,18 @@ class Evaluator:
         """Evaluate one batch; True when a full batch was read (more may wait)."""
         settings = self._settings
         async with self._sessions() as session, session.begin():
+            db = await driver(session)
             # Only the holder of the lock moves the cursor, so reading it needs no row lock.
-            locked, cursor = (
-                await session.execute(_LOCK_AND_CURSOR, {"key": EVALUATOR_LOCK})
-            ).one()
+            locked, cursor, *cache_key = await db.fetchrow(_HEAD, EVALUATOR_LOCK)
             if not locked:
                 return False  # another instance is evaluating; its NOTIFY-driven loop covers us
-            changes = list(
-                (
-                    await session.scalars(
-                        select(Change)
-                        .where(Change.seq > cursor)
-                        .order_by(Change.seq)
-                        .limit(settings.evaluate_batch)
-                    )
-                ).all()
-            )
-            if not changes:
+            await self._cache.refresh(session, tuple(cache_key))
+            rows = await db.fetch(_BATCH, cursor, settings.evaluate_batch, self._cache.entities)
+            if not rows:
                 return False
-            await self._cache.refresh(session)
+            changes = [FedChange(*row) for row in rows]
             raised = await evaluate(session, changes, self._cache, settings, self._clock())
-            await session.execute(
-                update(AlertCursor).where(AlertCursor.id == 1).values(seq=changes[-1].seq)
-            )
+            await db.execute(_ADVANCE, changes[-1].seq)
             if raised and self._before_commit:
                 self._before_commit(raised)
         if raised and self._after_commit:
