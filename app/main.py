@@ -33,7 +33,7 @@ from app.api.responses import json_response
 from app.auth.keycache import KeyCache
 from app.db import make_engine, make_sessionmaker
 from app.domain.registry import SPECS
-from app.middleware import BodyLimit, SecurityHeaders
+from app.middleware import BodyLimit, RequestSession, SecurityHeaders
 from app.realtime import ws as realtime
 from app.settings import Settings, get_settings
 
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if STATIC_DIR.is_dir():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
 
+    app.add_middleware(RequestSession)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

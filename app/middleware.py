@@ -1,10 +1,41 @@
-"""ASGI middleware: request body limit and security headers."""
+"""ASGI middleware: the request's database session, request body limit, security headers."""
 
 from __future__ import annotations
 
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ProblemError, problem_response
+
+SESSION_SCOPE_KEY = "sitcen.session"
+
+
+class RequestSession:
+    """Closes the session an HTTP request made (app.api.deps.get_session) once it is answered,
+    whatever happened: the uncommitted is rolled back and the connection returns to the pool.
+
+    Why not a dependency with `yield`: FastAPI enters each one through an exit stack and a
+    cancel scope, which cost about 0.2 ms of CPU per request, the price of a whole simple
+    endpoint; this costs a dictionary lookup. Requests that never touch the database (the
+    dashboard's files, health) make no session at all."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            session: AsyncSession | None = scope.pop(SESSION_SCOPE_KEY, None)
+            if session is not None:
+                # Shielded, as FastAPI shields a dependency's exit: a cancelled request must
+                # still give its connection back clean.
+                with anyio.CancelScope(shield=True):
+                    await session.close()
 
 
 class _TooLarge(Exception):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,19 +20,23 @@ from app.domain.schema import Props
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, validation_problem
 from app.geo.crs import parse_crs
+from app.middleware import SESSION_SCOPE_KEY
 from app.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/token")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Machine client key")
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session. Writes commit explicitly before answering (`await session.commit()`)
-    because code after `yield` runs once the response is already sent: committing there could
-    answer 201 for a write that then fails. What is not committed is rolled back on close."""
-    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-    async with sessions() as session:
-        yield session
+async def get_session(request: Request) -> AsyncSession:
+    """The request's session, made at first use; `RequestSession` closes it once the request
+    is answered, and what was not committed is then rolled back. Writes commit explicitly
+    before answering (`await session.commit()`): committing after the answer could say 201 for
+    a write that then fails."""
+    session: AsyncSession | None = request.scope.get(SESSION_SCOPE_KEY)
+    if session is None:
+        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+        session = request.scope[SESSION_SCOPE_KEY] = sessions()
+    return session
 
 
 Session = Annotated[AsyncSession, Depends(get_session)]
