@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import (
@@ -112,7 +112,28 @@ async def history(session: AsyncSession, entity: Entity, entity_id: uuid.UUID) -
     return list((await session.scalars(query)).all())
 
 
-def removed_message(change: Change) -> dict[str, Any]:
+class ChangeRecord(Protocol):
+    """What the wire form reads of a change: a `Change` row, or the listener's `FeedChange`."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def entity(self) -> str: ...
+    @property
+    def entity_id(self) -> uuid.UUID: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def feature(self) -> dict[str, Any]: ...
+
+
+def removed_message(change: ChangeRecord) -> dict[str, Any]:
     """What a reader gets when an object it could see leaves its scope (e.g. unshared): that it
     is gone, and nothing of its new state."""
     return {
@@ -136,7 +157,7 @@ async def previous_feature(session: AsyncSession, change: Change) -> dict[str, A
     return feature
 
 
-def change_message(change: Change) -> dict[str, Any]:
+def change_message(change: ChangeRecord) -> dict[str, Any]:
     """The wire form of a change, shared by GET /api/changes and the WebSocket stream."""
     return {
         "seq": change.seq,

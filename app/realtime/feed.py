@@ -3,7 +3,9 @@ that filters look at. Shared by the listener (live) and by each client's replay.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -11,7 +13,7 @@ import orjson
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from app.domain.changes import Change, change_message, removed_message
+from app.domain.changes import change_message, removed_message
 from app.domain.enums import SEVERITY_ORDER
 from app.domain.registry import BY_ENTITY
 from app.realtime.protocol import encode
@@ -85,9 +87,23 @@ class FeedItem:
         return self._removed_text
 
 
+@dataclass(frozen=True, slots=True)
+class FeedChange:
+    """A change as the listener reads it: a plain record, as an ORM instance costs several
+    times more to build, on every change."""
+
+    seq: int
+    entity: str
+    entity_id: uuid.UUID
+    op: str
+    version: int
+    actor: str
+    at: datetime
+    feature: dict[str, Any]
+
+
 def item_of(row: asyncpg.Record) -> FeedItem:
-    # A transient row (never added to a session): the wire form is written in one place.
-    change = Change(
+    change = FeedChange(
         seq=row["seq"],
         entity=row["entity"],
         entity_id=row["entity_id"],
