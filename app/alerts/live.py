@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts import service
 from app.alerts.enums import AckVia
-from app.alerts.models import Alert, Delivery, Recipient
+from app.alerts.models import Alert
 from app.auth.permissions import allowed
 from app.auth.principal import Principal
 from app.domain.enums import Role
@@ -121,13 +122,16 @@ class AlertPush:
 
 
 def _frames(
-    kind: str, alert: Alert, recipients: list[Recipient], deliveries: list[Delivery]
+    kind: str,
+    alert: Alert,
+    recipients: Sequence[service.RecipientRecord],
+    deliveries: Sequence[service.DeliveryRecord],
 ) -> Outgoing:
     """`alert` (the whole alert) or `alert_state` (its id), with `recipients`: a partner's own
     row; for staff every row given, with its deliveries."""
     head: dict[str, Any] = {"type": kind}
     head["alert"] = service.alert_json(alert) if kind == "alert" else str(alert.id)
-    by_org: dict[str, list[Delivery]] = {}
+    by_org: dict[str, list[service.DeliveryRecord]] = {}
     for d in deliveries:
         by_org.setdefault(d.organisation, []).append(d)
     outgoing = Outgoing()
