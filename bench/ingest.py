@@ -25,7 +25,7 @@ import uvloop
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from procstat import cpu_seconds, database_cpu_seconds  # noqa: E402
+from procstat import cpu_seconds, database_cpu_seconds, machine_speed  # noqa: E402
 
 from app import devserver, localdb  # noqa: E402
 from app.db import upgrade_database  # noqa: E402
@@ -84,16 +84,6 @@ def client_process(
         out.put((latencies, errors))
 
     uvloop.run(run())
-
-
-def machine_speed() -> float:
-    """CPU milliseconds of a fixed pure-Python loop: this 2-vCPU machine's speed varies with
-    what else its host runs (by a quarter between runs), and it shows in every figure."""
-    started = time.process_time()
-    total = 0
-    for i in range(5_000_000):
-        total += i
-    return (time.process_time() - started) * 1000
 
 
 def pct(values: list[float], p: float) -> float:

@@ -40,7 +40,9 @@ import uvloop
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from procstat import cpu_seconds, machine_busy, rss_mib  # noqa: E402
+import leanws  # noqa: E402
+from leanws import LeanClient  # noqa: E402
+from procstat import cpu_seconds, machine_busy, machine_speed, rss_mib  # noqa: E402
 
 from app import devserver  # noqa: E402
 from app.devserver import free_port  # noqa: E402
@@ -73,87 +75,31 @@ class ClientRecord:
         return self.close_code is not None or (bool(self.seqs) and self.seqs[-1] >= self.target)
 
 
-class _Client(asyncio.Protocol):
-    """One WebSocket client: websockets' sans-I/O protocol (handshake, framing, automatic pong
-    to pings, closing handshake) on a bare asyncio Protocol. 500 of these share the 2-core
-    machine with the server they measure; websockets' asyncio client spent about 30 us of
-    CPU per message (futures, an assembler, a reader task per connection), and that showed
-    in the latencies it was measuring."""
+class _Receiver:
+    """One connection's events into its record (a leanws.Handler)."""
 
-    def __init__(
-        self, url: str, token: str, record: ClientRecord, ready: asyncio.Event, bare: bool
-    ):
-        from websockets.client import ClientProtocol
-        from websockets.uri import parse_uri
-
-        self.ws = ClientProtocol(parse_uri(url), max_size=2**22)
-        self.hello = orjson.dumps({"type": "hello", "token": token, "since": None})
+    def __init__(self, record: ClientRecord, ready: asyncio.Event, bare: bool) -> None:
         self.record, self.ready, self.bare = record, ready, bare
-        self.fragments: list[bytes] = []
-        self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        self.ws.send_request(self.ws.connect())
-        self._flush()
+    def opened(self, client: LeanClient) -> None:
+        if self.bare:
+            self.ready.set()  # the bare server says nothing back to a hello
 
-    def data_received(self, data: bytes) -> None:
-        from websockets.frames import Frame, Opcode
-        from websockets.http11 import Response
-
-        now = time.time()
-        self.ws.receive_data(data)
-        for event in self.ws.events_received():
-            if isinstance(event, Response):
-                if self.ws.handshake_exc is not None:
-                    self._end(-1)
-                    return
-                self.ws.send_text(self.hello)
-                if self.bare:
-                    self.ready.set()
-            elif isinstance(event, Frame) and event.opcode in (Opcode.TEXT, Opcode.CONT):
-                self.fragments.append(bytes(event.data))
-                if event.fin:
-                    text = b"".join(self.fragments)
-                    self.fragments.clear()
-                    self._messages(text, now)
-        self._flush()
-
-    def _messages(self, text: bytes, now: float) -> None:
+    def line(self, client: LeanClient, raw: bytes, now: float) -> None:
         record = self.record
-        for raw in text.split(b"\n"):  # one message per line
-            if raw[:17] == b'{"type":"change",':
-                seq, at = _change_head(raw)
-                record.seqs.append(seq)
-                record.received_at.append(now)
-                record.latencies.append(now - at)
-                if seq >= record.target:
-                    record.done.set()
-            elif b'"ping"' in raw:
-                self.ws.send_text(b'{"type":"pong"}')
-            elif b'"live"' in raw:
-                self.ready.set()
+        if raw[:17] == b'{"type":"change",':
+            seq, at = _change_head(raw)
+            record.seqs.append(seq)
+            record.received_at.append(now)
+            record.latencies.append(now - at)
+            if seq >= record.target:
+                record.done.set()
+        elif b'"live"' in raw:
+            self.ready.set()
 
-    def _flush(self) -> None:
-        assert self.transport is not None
-        for chunk in self.ws.data_to_send():
-            if chunk:
-                self.transport.write(chunk)
-            elif self.transport.can_write_eof():
-                self.transport.write_eof()  # the protocol's signal: half-close, we are done
-
-    def eof_received(self) -> None:
-        self.ws.receive_eof()
-        self._flush()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._end(self.ws.close_code or 1006)
-
-    def _end(self, code: int) -> None:
+    def ended(self, code: int) -> None:
         if self.record.close_code is None:
             self.record.close_code = code
-        if self.transport is not None:
-            self.transport.close()
         self.ready.set()
         self.record.done.set()
 
@@ -161,15 +107,8 @@ class _Client(asyncio.Protocol):
 async def _one_client(
     url: str, token: str, record: ClientRecord, ready: asyncio.Event, bare: bool
 ) -> None:
-    host, port = url.split("/")[2].split(":")
-    try:
-        await asyncio.get_running_loop().create_connection(
-            lambda: _Client(url, token, record, ready, bare), host, int(port)
-        )
-    except OSError:
-        record.close_code = -1
-        ready.set()
-        record.done.set()
+    hello = orjson.dumps({"type": "hello", "token": token, "since": None})
+    await leanws.connect(url, hello, _Receiver(record, ready, bare))
 
 
 def _change_head(raw: bytes) -> tuple[int, float]:
@@ -559,7 +498,8 @@ class Bench:
             f"uvicorn worker (sitcen serve: websockets-sansio), writer {args.rate}/s x "
             f"{args.seconds} s via "
             f"HTTP; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
-            f"synchronous_commit {'on' if args.durable else 'off'}"
+            f"synchronous_commit {'on' if args.durable else 'off'}; machine speed "
+            f"{machine_speed():.0f} ms (a fixed loop: lower is faster)"
         )
         await self.seed()
         self.port = free_port()
