@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
@@ -174,54 +174,6 @@ def email_delivery(
     )
 
 
-class RecipientRecord(Protocol):
-    """What the wire form reads of a recipient: a `Recipient` row, or a `NewRecipient`."""
-
-    @property
-    def organisation(self) -> str: ...
-    @property
-    def deadline_at(self) -> datetime: ...
-    @property
-    def level(self) -> int: ...
-    @property
-    def escalated_at(self) -> datetime | None: ...
-    @property
-    def flagged_at(self) -> datetime | None: ...
-    @property
-    def acknowledged_at(self) -> datetime | None: ...
-    @property
-    def acknowledged_by(self) -> str | None: ...
-    @property
-    def ack_via(self) -> str | None: ...
-
-
-class DeliveryRecord(Protocol):
-    """What the wire form reads of a delivery: a `Delivery` row, or a `NewDelivery`."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def organisation(self) -> str: ...
-    @property
-    def channel(self) -> str: ...
-    @property
-    def address(self) -> str: ...
-    @property
-    def language(self) -> str: ...
-    @property
-    def level(self) -> int: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def next_attempt_at(self) -> datetime: ...
-    @property
-    def last_error(self) -> str | None: ...
-    @property
-    def delivered_at(self) -> datetime | None: ...
-
-
 # A new alert's recipients and deliveries as plain records: building the ORM instances (a
 # hundred partners, one to three deliveries each) was about half the time the evaluator took
 # to raise the alert, on the path the live push waits for.
@@ -264,6 +216,10 @@ class NewDelivery:
             row["attempts"],
             due,
         )
+
+
+RecipientRecord = Recipient | NewRecipient
+DeliveryRecord = Delivery | NewDelivery
 
 
 @dataclass

@@ -3,9 +3,7 @@ that filters look at. Shared by the listener (live) and by each client's replay.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -13,7 +11,7 @@ import orjson
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from app.domain.changes import change_message, removed_message
+from app.domain.changes import FeedChange, change_message, removed_message
 from app.domain.enums import SEVERITY_ORDER
 from app.domain.registry import BY_ENTITY
 from app.realtime.protocol import encode
@@ -85,21 +83,6 @@ class FeedItem:
         if self._removed_text is None:
             self._removed_text = encode({"type": "change", **(self.removed or {})})
         return self._removed_text
-
-
-@dataclass(frozen=True, slots=True)
-class FeedChange:
-    """A change as the listener reads it: a plain record, as an ORM instance costs several
-    times more to build, on every change."""
-
-    seq: int
-    entity: str
-    entity_id: uuid.UUID
-    op: str
-    version: int
-    actor: str
-    at: datetime
-    feature: dict[str, Any]
 
 
 def item_of(row: asyncpg.Record) -> FeedItem:
