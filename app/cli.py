@@ -229,6 +229,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         ws="websockets-sansio",
         log_level=args.log_level,
         proxy_headers=True,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
     )
 
 

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     local_pg_port: int = Field(default=54329, description="Port of the self-started local cluster.")
     host: str = "127.0.0.1"
     port: int = 8000
+    # How long an idle HTTP connection is kept. Longer than the idle limits of the clients
+    # and proxies in front (httpx 5 s, nginx 60 s, cloud balancers 60 s): whoever closes an
+    # idle connection should be the client, or a request sent on it just as the server closes
+    # it is lost in flight (uvicorn's own default, 5 s, races httpx's).
+    http_keep_alive_seconds: int = Field(default=75, ge=1)
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_hours: int = Field(default=12, ge=1, le=24 * 30)
     max_body_bytes: int = 1_000_000
