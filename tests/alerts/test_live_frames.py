@@ -18,7 +18,7 @@ from tests.alerts.conftest import Receiver
 
 def _wire(outgoing: Outgoing) -> dict[str, Any]:
     """The frames decoded, deliveries in id order; the first attempt's due time aside, as the
-    database stamps it (`now()`) a moment after the evaluator's clock."""
+    database stamps it (`now()`, the transaction's start), not the evaluator's clock."""
 
     def plain(frame: str) -> Any:
         body = orjson.loads(frame)
@@ -53,7 +53,9 @@ async def test_a_new_alert_from_memory_is_the_alert_read_back(
         texts={lang: {"headline": f"test {lang}"} for lang in ("fr", "nl", "en")},
         area_desc="Grand-Place",
     )
-    async with sessions() as session, session.begin():
+    # Read back in the same transaction, which is never committed: the delivery worker must
+    # not start sending (and changing the deliveries) before they are compared.
+    async with sessions() as session:
         new = await service.create_alert(
             session,
             draft,
@@ -63,14 +65,14 @@ async def test_a_new_alert_from_memory_is_the_alert_read_back(
             now=service.utcnow(),
             channels=await service.all_channels(session),
         )
-    alert_id = new.alert.id
-    async with sessions() as session:
+        alert_id = new.alert.id
         alert = await service.get_alert(session, alert_id)
         recipients = (await service.recipients_of(session, [alert_id])).get(alert_id, [])
         deliveries = await service.deliveries_of(session, [alert_id])
-    stored = [d for ds in deliveries.values() for d in ds]
+        stored = [d for ds in deliveries.values() for d in ds]
+        memory = _wire(_frames("alert", new.alert, new.recipients, new.deliveries))
+        read_back = _wire(_frames("alert", alert, recipients, stored))
+        await session.rollback()
     assert len(stored) == 4 and len(recipients) == 3
-
-    memory = _wire(_frames("alert", new.alert, new.recipients, new.deliveries))
-    assert memory == _wire(_frames("alert", alert, recipients, stored))
+    assert memory == read_back
     assert sorted(memory["partners"]) == sorted(p.code for p in partners)
