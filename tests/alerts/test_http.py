@@ -9,18 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from app.alerts.http import HttpError, WebhookClient
+from tests.rawhttp import read_message
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-async def _read_request(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":")[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length")
-    )
-    return head + await reader.readexactly(length)
 
 
 class Server:
@@ -34,7 +25,7 @@ class Server:
         self.connections += 1
         try:
             while True:
-                self.requests.append(await _read_request(reader))
+                self.requests.append(await read_message(reader))
                 writer.write(self.answer)
                 await writer.drain()
                 if self.close_after:

@@ -7,19 +7,14 @@ from __future__ import annotations
 import asyncio
 
 from tests.conftest import Server
+from tests.rawhttp import read_message
 
 REQUEST = b"GET /api/health HTTP/1.1\r\nHost: sitcen\r\n\r\n"
 
 
 async def _answer(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":")[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length")
-    )
-    await reader.readexactly(length)
-    return head.split(b"\r\n")[0]
+    """The status line of the next answer."""
+    return (await read_message(reader)).split(b"\r\n")[0]
 
 
 async def test_an_idle_connection_is_kept_past_five_seconds(server: Server) -> None:
