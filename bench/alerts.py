@@ -109,10 +109,10 @@ async def _ws_clients(url: str, tokens: list[str], out: Any) -> None:
     import leanws
 
     arrivals: dict[str, list[float]] = {}
-    readies = [asyncio.Event() for _ in tokens]
     gate = asyncio.Semaphore(25)
 
-    async def connect_one(token: str, ready: asyncio.Event) -> None:
+    async def connect_one(token: str) -> None:
+        ready = asyncio.Event()
         hello = orjson.dumps(
             {
                 "type": "hello",
@@ -125,7 +125,7 @@ async def _ws_clients(url: str, tokens: list[str], out: Any) -> None:
             await leanws.connect(url, hello, _Spoc(arrivals, ready))
             await ready.wait()
 
-    await asyncio.gather(*(connect_one(t, r) for t, r in zip(tokens, readies, strict=True)))
+    await asyncio.gather(*(connect_one(t) for t in tokens))
     out.put(("ready",))
     while True:  # hand over what arrived, in batches: the times were taken on arrival
         await asyncio.sleep(0.05)
