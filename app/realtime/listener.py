@@ -83,9 +83,12 @@ async def keep_listening(
             log.warning("%s: LISTEN connection failed (%s)", label, e)
         except Exception:
             log.exception("%s: LISTEN failed", label)
-        finally:
-            on_lost()
+        except asyncio.CancelledError:
+            # Shutting down is not a lost connection: no warning, no reconnect count.
             connection.terminate()
+            raise
+        on_lost()
+        connection.terminate()
         await asyncio.sleep(next(delays))
 
 
