@@ -24,6 +24,7 @@ from app.api import (
     auth,
     changes,
     config,
+    features,
     objects,
     organisations,
     reference,
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(objects.object_router(spec, settings))
     app.include_router(changes.router)
     app.include_router(reference.router)
+    for features_router in features.routers(settings):  # OGC API – Features for GIS clients
+        app.include_router(features_router)
     for admin_router in (users.router, apikeys.router, organisations.router, audit.router):
         app.include_router(admin_router)
     app.include_router(realtime.router)  # realtime (issue 4): /ws and its metrics

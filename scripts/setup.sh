@@ -29,6 +29,8 @@ system_packages() {
     [[ -f /usr/share/postgresql/$PG_MAJOR/extension/postgis.control ]] ||
         missing+=("postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3")
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    # GDAL's OAPIF driver: the GIS client the tests read the OGC API – Features with.
+    command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
     if [[ ! -x .venv/bin/python ]] && ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
         missing+=(python3.11 python3.11-venv)
     fi

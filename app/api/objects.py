@@ -6,6 +6,7 @@ from the annotations of the endpoint functions built below.
 
 import hashlib
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
@@ -84,13 +85,48 @@ def _next_link(request: Request, cursor: uuid.UUID) -> dict[str, str]:
     return {"rel": "next", "href": url, "type": GEOJSON, "title": "next page"}
 
 
+def list_filter(
+    spec: EntitySpec,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    start: datetime | None,
+    end: datetime | None,
+    status: str | None,
+    category: str | None,
+    kind: str | None,
+    municipality: str | None,
+    police_zone: str | None,
+    q: str | None,
+    exercise: bool | None,
+    subject: str | None,
+) -> ListFilter:
+    """The list filters of a collection's query string, checked against its enumerations: the
+    REST lists and the OGC API items (app/api/features.py) filter alike."""
+    status_values = {s.value for s in spec.status_enum} if spec.status_enum else set()
+    kind_values = {k.value for k in spec.kind_enum} if spec.kind_enum else set()
+    return ListFilter(
+        bbox=bbox,
+        start=start,
+        end=end,
+        status=parse_list(status, "status", status_values),
+        kind=parse_list(
+            category if category is not None else kind,
+            "category" if category is not None else "kind",
+            kind_values,
+        ),
+        municipality=parse_list(municipality, "municipality"),
+        police_zone=parse_list(police_zone, "police_zone"),
+        q=q,
+        exercise=exercise,
+        subject=parse_uuid(subject, "subject") if subject else None,
+    )
+
+
 def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
     router = APIRouter(prefix=f"/api/{spec.path}", tags=[spec.path])
     create_body = _feature_model(spec, spec.create_schema, "Feature")
     patch_body = _feature_model(spec, spec.update_schema, "Patch")
     label = spec.label
-    status_values = {s.value for s in spec.status_enum} if spec.status_enum else set()
-    kind_values = {k.value for k in spec.kind_enum} if spec.kind_enum else set()
     entity = spec.entity.value
 
     @router.post(
@@ -158,21 +194,19 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         ] = settings.page_limit_default,
         cursor: str | None = None,
     ) -> Response:
-        f = ListFilter(
+        f = list_filter(
+            spec,
             bbox=bbox,
             start=parse_time(start, "start"),
             end=parse_time(end, "end"),
-            status=parse_list(status, "status", status_values),
-            kind=parse_list(
-                category if category is not None else kind,
-                "category" if category is not None else "kind",
-                kind_values,
-            ),
-            municipality=parse_list(municipality, "municipality"),
-            police_zone=parse_list(police_zone, "police_zone"),
+            status=status,
+            category=category,
+            kind=kind,
+            municipality=municipality,
+            police_zone=police_zone,
             q=q,
             exercise=exercise,
-            subject=parse_uuid(subject, "subject") if subject else None,
+            subject=subject,
         )
         after = parse_uuid(cursor, "cursor") if cursor else None
         head = await changes.head(session)

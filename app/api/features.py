@@ -1,0 +1,386 @@
+"""OGC API – Features Part 1 (core, GeoJSON) for GIS clients: QGIS, GDAL's OAPIF driver, ArcGIS.
+
+The picture's collections read as OGC feature collections under /api/features, with the same
+permission table, partner scoping and filters as the REST lists (app/api/objects.py): this is
+another reading of them, not another store. Differences the standard asks for:
+- a bad query parameter, or one the API does not define, answers 400 (not 422);
+- `limit` above the maximum is lowered to it rather than refused;
+- `datetime` (an instant or an interval, open ends as `..`) replaces `start`/`end`.
+
+Requests are authenticated like every other: GDAL sends a header with
+`GDAL_HTTP_HEADERS="Authorization: Bearer …"` (or `X-API-Key: …`), QGIS with an
+"API header" or OAuth2 authentication configuration.
+"""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from app.api.deps import Session, bbox_param, crs_param, parse_time, parse_uuid, require
+from app.api.objects import list_filter
+from app.api.responses import GEOJSON, feature_response, json_response
+from app.auth.permissions import allowed, read_scope
+from app.auth.principal import Principal
+from app.domain import objects
+from app.domain.features import to_feature
+from app.domain.registry import SPECS
+from app.domain.spec import EntitySpec
+from app.errors import ProblemError
+from app.geo.crs import OGC_URI, SUPPORTED, WGS84
+from app.geo.validation import BELGIUM_BOUNDS
+from app.settings import Settings
+
+PREFIX = "/api/features"
+JSON = "application/json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+)
+# The items' query parameters: the standard's, then the REST lists' filters (an OGC server may
+# add filters on properties), `crs` (EPSG:31370/3812 as on every read) and the page cursor.
+ITEM_PARAMS = frozenset(
+    {"limit", "bbox", "bbox-crs", "datetime", "crs", "f"}
+    | {"status", "category", "kind", "municipality", "police_zone", "q", "exercise", "subject"}
+    | {"cursor"}
+)
+TITLES = {
+    "incidents": ("Incidents", "Incidents reported on the region's territory"),
+    "events": ("Planned events", "Planned events: gatherings, visits, matches, works"),
+    "demonstrations": ("Demonstrations", "Demonstrations, as an assembly point or a route"),
+    "zones": ("Zones", "Perimeters, red zones, drone bans, restrictions, routes, posts, hotspots"),
+    "activations": ("GCC activations", "Activations of the Regional Crisis Centre"),
+    "logbook": ("Logbook", "Logbook entries: decisions, actions, information"),
+}
+
+
+@contextmanager
+def _bad_request() -> Iterator[None]:
+    """OGC API asks 400 for an invalid query parameter where the REST API answers 422."""
+    try:
+        yield
+    except ProblemError as e:
+        if e.status == 422:
+            e.status = 400
+            e.title = "Bad request"
+        raise
+
+
+def _refuse(name: str, msg: str) -> ProblemError:
+    return ProblemError(
+        400,
+        "Bad request",
+        f"query.{name}: {msg}",
+        type_="validation",
+        errors=[{"loc": ["query", name], "msg": msg}],
+    )
+
+
+def _param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+        "style": "form",
+        "explode": False,
+    }
+
+
+def _item_parameters(settings: Settings) -> list[dict[str, Any]]:
+    """The items' parameters for the API definition: the route reads the query string itself,
+    to answer 400 to what is wrong or unknown, so FastAPI cannot infer them."""
+    text = {"type": "string"}
+    return [
+        _param(
+            "limit",
+            f"features per page; above {settings.page_limit_max}, {settings.page_limit_max}",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": settings.page_limit_max,
+                "default": settings.page_limit_default,
+            },
+        ),
+        _param(
+            "bbox",
+            "minx,miny,maxx,maxy in WGS 84 lon/lat (or in bbox-crs)",
+            {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+        ),
+        _param("bbox-crs", "CRS of bbox: CRS84 (default), EPSG:31370 or EPSG:3812", text),
+        _param(
+            "datetime",
+            "an instant or an interval (start/end, `..` for an open end), with a timezone; "
+            "keeps the features whose validity window meets it",
+            text,
+        ),
+        _param("crs", "CRS of the answer: CRS84 (default), EPSG:31370 or EPSG:3812", text),
+        _param("status", "comma-separated statuses", text),
+        _param("category", "comma-separated categories (incidents)", text),
+        _param("kind", "comma-separated kinds", text),
+        _param("municipality", "comma-separated NIS codes, e.g. 21004", text),
+        _param("police_zone", "comma-separated police zone numbers, e.g. 5339", text),
+        _param("q", "text in the title, description or reference", {**text, "maxLength": 200}),
+        _param("exercise", "true: exercises only; false: real objects only", {"type": "boolean"}),
+        _param("subject", "the id of the object a logbook entry or zone belongs to", text),
+        _param("cursor", "the page to read, as given by a next link", text),
+        _param("f", "json or geojson (the only encoding served)", text),
+    ]
+
+
+def _datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
+    """`datetime`: an instant, or `start/end` with `..` (or nothing) for an open end."""
+    if value is None:
+        return None, None
+    if "/" not in value:
+        instant = parse_time(value, "datetime")
+        return instant, instant
+    first, _, second = value.partition("/")
+    start = None if first in ("", "..") else parse_time(first, "datetime")
+    end = None if second in ("", "..") else parse_time(second, "datetime")
+    if start is None and end is None:
+        raise _refuse("datetime", "an interval needs at least one end")
+    if start is not None and end is not None and end < start:
+        raise _refuse("datetime", "the interval ends before it starts")
+    return start, end
+
+
+def _limit(value: str | None, settings: Settings) -> int:
+    if value is None:
+        return settings.page_limit_default
+    try:
+        limit = int(value)
+    except ValueError:
+        raise _refuse("limit", "an integer from 1") from None
+    if limit < 1:
+        raise _refuse("limit", "an integer from 1")
+    return min(limit, settings.page_limit_max)  # above the maximum: the maximum (OGC 17-069r4)
+
+
+def _check_params(request: Request, known: frozenset[str]) -> None:
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ProblemError(
+            400,
+            "Bad request",
+            f"unknown query parameter(s): {', '.join(unknown)}",
+            type_="validation",
+            errors=[
+                {"loc": ["query", name], "msg": "not a parameter of this API"} for name in unknown
+            ],
+        )
+    f = request.query_params.get("f")
+    if f is not None and f not in ("json", "geojson"):
+        raise _refuse("f", "only json or geojson is served")
+
+
+def _url(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + path
+
+
+def _collection(request: Request, spec: EntitySpec) -> dict[str, Any]:
+    title, description = TITLES[spec.path]
+    base = _url(request, f"{PREFIX}/collections/{spec.path}")
+    return {
+        "id": spec.path,
+        "title": title,
+        "description": description,
+        "itemType": "feature",
+        "links": [
+            {"rel": "self", "type": JSON, "title": "this collection", "href": base},
+            {
+                "rel": "items",
+                "type": GEOJSON,
+                "title": f"{title} as GeoJSON",
+                "href": f"{base}/items",
+            },
+        ],
+        "extent": {
+            # What the API accepts: Belgium's bounds, not only the region's (DESIGN §5).
+            "spatial": {"bbox": [list(BELGIUM_BOUNDS)], "crs": OGC_URI[WGS84]},
+            "temporal": {
+                "interval": [[None, None]],
+                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+            },
+        },
+        "crs": [OGC_URI[c] for c in SUPPORTED],
+        "storageCrs": OGC_URI[WGS84],
+    }
+
+
+def _readable(principal: Principal) -> list[EntitySpec]:
+    return [s for s in SPECS if allowed(principal.role, f"{s.entity.value}:read")]
+
+
+def _service_router() -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["OGC API – Features"])
+    reader = Depends(require("reference:read"))  # every role: what it may read is listed
+
+    @router.get("", summary="Landing page")
+    async def landing(request: Request, _: Annotated[Principal, reader]) -> Response:
+        _check_params(request, frozenset({"f"}))
+        return json_response(
+            {
+                "title": "sitcen: the operational picture of the Brussels-Capital Region",
+                "description": "Incidents, planned events, demonstrations, zones, GCC "
+                "activations and logbook entries, as OGC API – Features collections.",
+                "links": [
+                    {"rel": "self", "type": JSON, "href": _url(request, PREFIX)},
+                    {
+                        "rel": "service-desc",
+                        "type": OPENAPI,
+                        "title": "the API definition",
+                        "href": _url(request, "/api/openapi.json"),
+                    },
+                    {
+                        "rel": "service-doc",
+                        "type": "text/html",
+                        "title": "the API documentation",
+                        "href": _url(request, "/api/docs"),
+                    },
+                    {
+                        "rel": "conformance",
+                        "type": JSON,
+                        "title": "conformance classes",
+                        "href": _url(request, f"{PREFIX}/conformance"),
+                    },
+                    {
+                        "rel": "data",
+                        "type": JSON,
+                        "title": "the collections",
+                        "href": _url(request, f"{PREFIX}/collections"),
+                    },
+                ],
+            }
+        )
+
+    @router.get("/conformance", summary="Conformance classes")
+    async def conformance(request: Request, _: Annotated[Principal, reader]) -> Response:
+        _check_params(request, frozenset({"f"}))
+        return json_response({"conformsTo": list(CONFORMANCE)})
+
+    @router.get("/collections", summary="The collections this caller may read")
+    async def collections(request: Request, principal: Annotated[Principal, reader]) -> Response:
+        _check_params(request, frozenset({"f"}))
+        return json_response(
+            {
+                "links": [
+                    {"rel": "self", "type": JSON, "href": _url(request, f"{PREFIX}/collections")}
+                ],
+                "collections": [_collection(request, s) for s in _readable(principal)],
+            }
+        )
+
+    return router
+
+
+def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
+    router = APIRouter(prefix=f"{PREFIX}/collections/{spec.path}", tags=["OGC API – Features"])
+    reader = Depends(require(f"{spec.entity.value}:read"))
+    title = TITLES[spec.path][0]
+
+    @router.get("", summary=f"{title}: collection")
+    async def collection(request: Request, _: Annotated[Principal, reader]) -> Response:
+        _check_params(request, frozenset({"f"}))
+        return json_response(_collection(request, spec))
+
+    @router.get(
+        "/items",
+        summary=f"{title}: features, newest first",
+        openapi_extra={"parameters": _item_parameters(settings)},
+    )
+    async def items(
+        request: Request, session: Session, principal: Annotated[Principal, reader]
+    ) -> Response:
+        _check_params(request, ITEM_PARAMS)
+        query = request.query_params
+        with _bad_request():
+            crs = await crs_param(query.get("crs"))
+            bbox = await bbox_param(query.get("bbox"), query.get("bbox-crs"))
+            start, end = _datetime(query.get("datetime"))
+            q = query.get("q")
+            if q is not None and len(q) > 200:
+                raise _refuse("q", "at most 200 characters")
+            exercise = query.get("exercise")
+            if exercise not in (None, "true", "false"):
+                raise _refuse("exercise", "true or false")
+            f = list_filter(
+                spec,
+                bbox=bbox,
+                start=start,
+                end=end,
+                status=query.get("status"),
+                category=query.get("category"),
+                kind=query.get("kind"),
+                municipality=query.get("municipality"),
+                police_zone=query.get("police_zone"),
+                q=q,
+                exercise=None if exercise is None else exercise == "true",
+                subject=query.get("subject"),
+            )
+            cursor = query.get("cursor")
+            try:
+                after = uuid.UUID(cursor) if cursor else None
+            except ValueError:
+                raise _refuse("cursor", "the cursor of a next link") from None
+        limit = _limit(query.get("limit"), settings)
+        features, more = await objects.page(
+            session, spec, f, read_scope(principal, spec.model), limit, after, crs
+        )
+        base = _url(request, f"{PREFIX}/collections/{spec.path}")
+        links = [
+            {"rel": "self", "type": GEOJSON, "href": str(request.url)},
+            {"rel": "collection", "type": JSON, "href": base},
+        ]
+        if more:
+            href = str(request.url.include_query_params(cursor=features[-1]["id"]))
+            links.append({"rel": "next", "type": GEOJSON, "title": "next page", "href": href})
+        return json_response(
+            {
+                "type": "FeatureCollection",
+                "features": features,
+                "links": links,
+                "timeStamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                "numberReturned": len(features),
+            },
+            headers={"Content-Crs": f"<{OGC_URI[crs]}>"},
+            media_type=GEOJSON,
+        )
+
+    @router.get(
+        "/items/{feature_id}",
+        summary=f"{title}: one feature",
+        openapi_extra={
+            "parameters": [p for p in _item_parameters(settings) if p["name"] in ("crs", "f")]
+        },
+    )
+    async def item(
+        request: Request,
+        session: Session,
+        feature_id: str,
+        principal: Annotated[Principal, reader],
+    ) -> Response:
+        _check_params(request, frozenset({"crs", "f"}))
+        with _bad_request():
+            crs = await crs_param(request.query_params.get("crs"))
+        row = await objects.get(
+            session, spec, parse_uuid(feature_id), read_scope(principal, spec.model)
+        )
+        base = _url(request, f"{PREFIX}/collections/{spec.path}")
+        links = [
+            {"rel": "self", "type": GEOJSON, "href": str(request.url)},
+            {"rel": "collection", "type": JSON, "href": base},
+        ]
+        return feature_response({**to_feature(spec, row, crs), "links": links}, crs=crs)
+
+    return router
+
+
+def routers(settings: Settings) -> list[APIRouter]:
+    return [_service_router(), *(_collection_router(s, settings) for s in SPECS)]
