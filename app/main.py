@@ -25,6 +25,7 @@ from app.api import (
     changes,
     config,
     features,
+    metrics,
     objects,
     organisations,
     reference,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for admin_router in (users.router, apikeys.router, organisations.router, audit.router):
         app.include_router(admin_router)
     app.include_router(realtime.router)  # realtime (issue 4): /ws and its metrics
+    app.include_router(metrics.router)  # Prometheus text format
     for alerts_router in alerts_api.ROUTERS:  # alerts (issue 7), partners, CAP, alarm tests
         app.include_router(alerts_router)
 

@@ -1,0 +1,146 @@
+"""`GET /api/metrics`: this instance's counters in the Prometheus text format (0.0.4), for the
+monitoring that watches the watch: the live feed, its WebSocket clients, partner alerting and
+the database pool. Each instance answers for itself; Prometheus scrapes every one.
+
+Admins only (`audit:read`), like the JSON counters at /api/realtime/metrics; a scraper sends an
+API key with Prometheus' `http_headers` (docs/realtime.md §11).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from app.api.deps import require
+from app.auth.principal import Principal
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+router = APIRouter(tags=["metrics"])
+
+Labels = dict[str, str]
+
+
+@dataclass
+class Family:
+    name: str
+    kind: str  # counter | gauge
+    help: str
+    samples: list[tuple[Labels, float]] = field(default_factory=list)
+
+    def add(self, value: float, **labels: str) -> Family:
+        self.samples.append((labels, value))
+        return self
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def render(families: Iterable[Family]) -> str:
+    lines: list[str] = []
+    for f in families:
+        lines.append(f"# HELP {f.name} {f.help}")
+        lines.append(f"# TYPE {f.name} {f.kind}")
+        for labels, value in f.samples:
+            number = repr(value) if isinstance(value, float) else str(int(value))
+            tags = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+            lines.append(f"{f.name}{{{tags}}} {number}" if tags else f"{f.name} {number}")
+    return "\n".join(lines) + "\n"
+
+
+def _families(state: Any) -> list[Family]:
+    hub = state.hub.metrics()
+    listener = state.feed_listener.status()
+    pool = state.engine.sync_engine.pool
+    live = hub.connected - hub.replaying
+    families = [
+        Family("sitcen_feed_head", "gauge", "Seq of the last change this instance published.").add(
+            hub.head
+        ),
+        Family("sitcen_feed_published_total", "counter", "Changes fanned out since start.").add(
+            hub.published
+        ),
+        Family(
+            "sitcen_feed_publish_lag_seconds",
+            "gauge",
+            "Commit-to-fan-out time over the last 10,000 changes, by quantile.",
+        )
+        .add(hub.publish_lag_ms_p50 / 1000, quantile="0.5")
+        .add(hub.publish_lag_ms_p99 / 1000, quantile="0.99"),
+        Family("sitcen_feed_listener_up", "gauge", "1 while the LISTEN connection is up.").add(
+            int(listener.listening)
+        ),
+        Family(
+            "sitcen_feed_listener_reconnects_total",
+            "counter",
+            "Times the LISTEN connection was lost and made again.",
+        ).add(listener.reconnects),
+        Family("sitcen_feed_reads_total", "counter", "Reads of the change feed.").add(
+            listener.reads
+        ),
+        Family("sitcen_ws_clients", "gauge", "WebSocket clients past their hello, by state.")
+        .add(live, state="live")
+        .add(hub.replaying, state="replaying"),
+        Family("sitcen_ws_queue_depth", "gauge", "Messages waiting in the clients' outboxes.").add(
+            hub.queue_depth_sum
+        ),
+        Family("sitcen_ws_queue_depth_max", "gauge", "Messages waiting in the fullest outbox.").add(
+            hub.queue_depth_max
+        ),
+        Family("sitcen_ws_messages_sent_total", "counter", "Messages sent to clients.").add(
+            hub.sent
+        ),
+        Family("sitcen_ws_frames_sent_total", "counter", "Frames that carried them.").add(
+            hub.frames
+        ),
+        Family(
+            "sitcen_ws_clients_dropped_total",
+            "counter",
+            "Clients closed for falling behind (4008) or not answering pings (4009).",
+        )
+        .add(hub.dropped_slow, reason="slow")
+        .add(hub.dropped_ping, reason="ping"),
+        Family("sitcen_db_pool_connections", "gauge", "Database pool connections, by state.")
+        .add(pool.checkedout(), state="in_use")
+        .add(pool.checkedin(), state="idle"),
+    ]
+    alerting = getattr(state, "alerting", None)
+    if alerting is not None:
+        a = alerting.status()
+        workers = Family("sitcen_alerts_worker_up", "gauge", "1 while an alert worker runs.")
+        for name, running in sorted(a["workers"].items()):
+            workers.add(int(running), worker=name)
+        families += [
+            Family(
+                "sitcen_alerts_listener_up", "gauge", "1 while alerting's LISTEN connection is up."
+            ).add(int(a["listening"])),
+            workers,
+            Family(
+                "sitcen_alerts_evaluated_batches_total",
+                "counter",
+                "Batches of changes evaluated against the alert rules.",
+            ).add(a["evaluated_batches"]),
+            Family("sitcen_alerts_deliveries_total", "counter", "Alert deliveries, by outcome.")
+            .add(a["sent"], outcome="sent")
+            .add(a["failed_attempts"], outcome="failed_attempt"),
+            Family(
+                "sitcen_alerts_pushed_total", "counter", "Alerts pushed to partners' sockets."
+            ).add(a["pushed"]),
+        ]
+    return families
+
+
+@router.get(
+    "/api/metrics",
+    summary="This instance's counters, Prometheus text format",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE: {}}}},
+)
+async def metrics(
+    request: Request, _: Annotated[Principal, Depends(require("audit:read"))]
+) -> Response:
+    return Response(render(_families(request.app.state)), media_type=CONTENT_TYPE)
