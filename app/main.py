@@ -35,7 +35,7 @@ from app.api.responses import json_response
 from app.auth.keycache import KeyCache
 from app.db import make_engine, make_sessionmaker
 from app.domain.registry import SPECS
-from app.middleware import BodyLimit, RequestSession, SecurityHeaders
+from app.middleware import BodyLimit, QueryText, RequestSession, SecurityHeaders
 from app.realtime import ws as realtime
 from app.settings import Settings, get_settings
 
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(RequestSession)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(QueryText)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,12 +1,16 @@
-"""ASGI middleware: the request's database session, request body limit, security headers."""
+"""ASGI middleware: the request's database session, request body limit, text-only query
+strings, security headers."""
 
 from __future__ import annotations
+
+from urllib.parse import parse_qsl
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ProblemError, problem_response
+from app.text import describe, first_bad_character
 
 SESSION_SCOPE_KEY = "sitcen.session"
 
@@ -36,6 +40,33 @@ class RequestSession:
                 # still give its connection back clean.
                 with anyio.CancelScope(shield=True):
                     await session.close()
+
+
+class QueryText:
+    """Refuse, with 400 naming the parameter, a query string carrying what no text holds
+    (app/text.py): a `%00` would otherwise reach PostgreSQL, which cannot take it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"%" in query:  # a control character can only arrive percent-encoded
+            # Decoded as Starlette decodes it, so the check sees what the endpoints see.
+            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+                char = first_bad_character(name) or first_bad_character(value)
+                if char is not None:
+                    where = name if first_bad_character(name) is None else "(a parameter name)"
+                    problem = ProblemError(
+                        400,
+                        "Bad request",
+                        f"query.{where}: {describe(char)}",
+                        type_="validation",
+                        errors=[{"loc": ["query", where], "msg": describe(char)}],
+                    )
+                    await problem_response(problem, scope.get("path"))(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 class _TooLarge(Exception):

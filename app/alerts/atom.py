@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from app.alerts.cap import MEDIA_TYPE
 from app.alerts.models import Alert, Recipient
 from app.alerts.service import identifier, text_in
+from app.text import xml_safe
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA = "application/atom+xml"
@@ -47,7 +48,7 @@ def _sub(
 ) -> etree._Element:
     element = etree.SubElement(parent, f"{{{ATOM}}}{name}", attrs)
     if text is not None:
-        element.text = text
+        element.text = xml_safe(text)
     return element
 
 

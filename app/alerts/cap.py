@@ -23,6 +23,7 @@ from app.alerts.enums import CAP_LANGUAGE, Language
 from app.alerts.models import Alert
 from app.alerts.service import LOCAL_TIME, identifier
 from app.errors import ProblemError, validation_problem
+from app.text import xml_safe
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 MEDIA_TYPE = "application/cap+xml"
@@ -198,7 +199,7 @@ def from_alert(
 
 def _sub(parent: etree._Element, name: str, value: str | None) -> None:
     if value is not None and value != "":
-        etree.SubElement(parent, _Q + name).text = value
+        etree.SubElement(parent, _Q + name).text = xml_safe(value)
 
 
 def _pair(parent: etree._Element, name: str, value_name: str, value: str) -> None:

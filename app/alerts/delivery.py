@@ -225,6 +225,11 @@ class DeliveryWorker:
                 error = None
             except SendError as e:
                 error = str(e) or "failed"
+            except Exception as e:
+                # A fault of ours in one delivery (a message that cannot be built) fails that
+                # delivery, recorded and retried like any other; the worker carries on.
+                log.exception("alerts: delivery %s failed in sitcen", c.delivery.id)
+                error = f"internal error: {type(e).__name__}"
         self._outcomes.append((c, error))
         self._outcome.set()
 

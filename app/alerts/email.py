@@ -12,6 +12,7 @@ from app.alerts.models import Alert
 from app.alerts.service import identifier, text_in
 from app.alerts.settings import AlertSettings
 from app.alerts.webhook import SendError
+from app.text import one_line
 
 
 def message(
@@ -29,7 +30,7 @@ def message(
     msg["From"] = settings.mail_from
     msg["To"] = to
     tag = "" if alert.status == "Actual" else f"[{alert.status.upper()}] "
-    msg["Subject"] = f"[SITCEN {alert.ref}] {tag}{texts['headline']}"
+    msg["Subject"] = one_line(f"[SITCEN {alert.ref}] {tag}{texts['headline']}")
     msg["Date"] = formatdate(alert.sent_at.timestamp(), localtime=False)
     # The same id on every attempt: a resend after a crash is recognisable as the same message.
     msg["Message-ID"] = f"<{delivery_id}@sitcen.safe.brussels>"

@@ -6,7 +6,7 @@ import uuid
 from datetime import time
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from app.alerts.enums import (
     CapCategory,
@@ -20,7 +20,7 @@ from app.alerts.enums import (
 )
 from app.alerts.rules import AreaKind
 from app.domain.enums import Entity, Severity, ZoneKind
-from app.domain.schema import OrgCode
+from app.domain.schema import Input, OrgCode
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 # A plausible address; the SMTP server has the last word (a bounce shows as the channel's error).
@@ -28,7 +28,7 @@ Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+
 Code = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z_-]+$")]
 
 
-class Body(BaseModel):
+class Body(Input):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

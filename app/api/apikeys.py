@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -15,12 +15,13 @@ from app.auth import service
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
 from app.domain.enums import Entity, Role
+from app.domain.schema import Input
 
 router = APIRouter(prefix="/api/apikeys", tags=["apikeys"])
 Admin = Annotated[Principal, Depends(require("apikeys:manage"))]
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._\-]*$")]

@@ -11,6 +11,7 @@ from app.api.deps import Session, parse_list, parse_time, require
 from app.api.responses import json_response
 from app.auth import audit
 from app.auth.principal import Principal
+from app.domain.schema import BIGINT_MAX
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -25,7 +26,7 @@ async def list_events(
     until: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before: Annotated[
-        int | None, Query(ge=1, description="id cursor: events older than it")
+        int | None, Query(ge=1, le=BIGINT_MAX, description="id cursor: events older than it")
     ] = None,
 ) -> Response:
     rows = await audit.events(

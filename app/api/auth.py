@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.responses import Response
 
 from app.api.deps import Session, client_ip, current_principal
@@ -16,6 +16,7 @@ from app.auth.audit import AuditKind
 from app.auth.models import User
 from app.auth.permissions import PERMISSIONS, as_table
 from app.auth.principal import Principal
+from app.domain.schema import Input
 from app.errors import ProblemError
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -97,7 +98,7 @@ async def logout(
 Me = Annotated[Principal, Depends(current_principal)]
 
 
-class ProfileChange(BaseModel):
+class ProfileChange(Input):
     """What a user may change about themselves."""
 
     model_config = ConfigDict(extra="forbid")

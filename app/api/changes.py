@@ -13,6 +13,7 @@ from app.auth.permissions import scope_of
 from app.auth.principal import Principal
 from app.domain import changes
 from app.domain.enums import Entity
+from app.domain.schema import BIGINT_MAX
 
 router = APIRouter(prefix="/api/changes", tags=["changes"])
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/changes", tags=["changes"])
 async def list_changes(
     session: Session,
     principal: Annotated[Principal, Depends(require("changes:read"))],
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     entity: str | None = None,
 ) -> Response:

@@ -33,7 +33,7 @@ from app.domain import changes, objects, timetravel
 from app.domain.changes import change_message
 from app.domain.features import to_feature
 from app.domain.objects import ListFilter
-from app.domain.schema import Props
+from app.domain.schema import Input, Props
 from app.domain.spec import EntitySpec
 from app.errors import not_found
 from app.geo.crs import OGC_URI, WGS84, transform
@@ -46,7 +46,7 @@ GeometryIn = Annotated[
 ]
 
 
-class FeatureEnvelope(BaseModel):
+class FeatureEnvelope(Input):
     """A GeoJSON Feature as sent by clients; `properties` is typed per collection."""
 
     model_config = ConfigDict(extra="forbid")

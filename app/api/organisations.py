@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -14,13 +14,13 @@ from app.api.deps import Session, require
 from app.api.responses import json_response
 from app.auth.organisations import Organisation, OrganisationKind
 from app.auth.principal import Principal
-from app.domain.schema import OrgCode
+from app.domain.schema import Input, OrgCode
 from app.errors import ProblemError
 
 router = APIRouter(prefix="/api/organisations", tags=["organisations"])
 
 
-class OrganisationCreate(BaseModel):
+class OrganisationCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     code: OrgCode

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -15,6 +15,7 @@ from app.auth import service
 from app.auth.models import User
 from app.auth.principal import Principal
 from app.domain.enums import Role
+from app.domain.schema import Input, OrgCode
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 Admin = Annotated[Principal, Depends(require("users:manage"))]
@@ -22,26 +23,26 @@ Username = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9]
 Language = Annotated[str, Field(pattern="^(fr|nl|en)$")]
 
 
-class UserCreate(BaseModel):
+class UserCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     username: Username
     password: Annotated[str, Field(max_length=256)]
     role: Role
     full_name: Annotated[str, Field(max_length=200)] | None = None
-    organisation: Annotated[str, Field(max_length=64)] | None = None
+    organisation: OrgCode | None = None
     # Unset: the user never chose; the dashboard speaks French until they do.
     language: Language | None = None
 
 
-class UserChange(BaseModel):
+class UserChange(Input):
     model_config = ConfigDict(extra="forbid")
 
     role: Role | None = None
     disabled: bool | None = None
     password: Annotated[str, Field(max_length=256)] | None = None
     full_name: Annotated[str, Field(max_length=200)] | None = None
-    organisation: Annotated[str, Field(max_length=64)] | None = None
+    organisation: OrgCode | None = None
     language: Language | None = None
 
 

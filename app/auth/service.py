@@ -39,7 +39,7 @@ async def _check_organisation(session: AsyncSession, role: Role, organisation: s
         raise validation_problem(
             [{"loc": ["body", "organisation"], "msg": "a partner user belongs to an organisation"}]
         )
-    if organisation:
+    if organisation is not None:
         await require_organisation(session, organisation)
 
 

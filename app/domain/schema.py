@@ -5,9 +5,11 @@ from __future__ import annotations
 from copy import copy
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.domain.enums import Visibility
+from app.text import bad_text
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(max_length=10_000)]
@@ -15,7 +17,24 @@ Short = Annotated[str, Field(min_length=1, max_length=300)]
 Source = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 ExternalId = Annotated[str, Field(min_length=1, max_length=128)]
 Time = AwareDatetime
+# PostgreSQL's bigint, the type of feed seqs and cursors: a larger number would not reach it.
+BIGINT_MAX = 2**63 - 1
 OrgCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]
+
+
+class Input(BaseModel):
+    """The base of every request body: text no person types is refused, naming where it is
+    (app/text.py)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_text(cls, data: Any) -> Any:
+        for loc, msg in bad_text(data):
+            where = ".".join(str(part) for part in loc) or "value"
+            raise PydanticCustomError(
+                "control_character", "{where}: {msg}", {"where": where, "msg": msg}
+            )
+        return data
 
 
 class Props(BaseModel):

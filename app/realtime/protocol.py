@@ -20,6 +20,7 @@ from app.domain.enums import (
     Severity,
     ZoneKind,
 )
+from app.domain.schema import BIGINT_MAX, Input
 
 # Client messages are small (a hello with a filter); anything bigger is a mistake or an attack.
 MAX_CLIENT_MESSAGE = 64 * 1024
@@ -106,16 +107,16 @@ class Filter(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class Hello(BaseModel):
+class Hello(Input):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["hello"]
     token: str = Field(min_length=1, max_length=4096)
-    since: int | None = Field(default=None, ge=0)
+    since: int | None = Field(default=None, ge=0, le=BIGINT_MAX)
     filter: Filter = Filter()
 
 
-class Subscribe(BaseModel):
+class Subscribe(Input):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["subscribe"]
@@ -130,7 +131,7 @@ class Pong(BaseModel):
     type: Literal["pong"]
 
 
-class Ack(BaseModel):
+class Ack(Input):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["ack"]

@@ -83,6 +83,17 @@ def test_alert_document_is_valid_cap_1_2(schema: etree.XMLSchema, area: Any) -> 
     schema.assertValid(etree.fromstring(xml))
 
 
+def test_text_stored_before_input_was_checked_still_makes_valid_cap(
+    schema: etree.XMLSchema,
+) -> None:
+    """Control characters are refused at input now (app/text.py); an alert stored before
+    must not make its CAP document, or the Atom feed listing it, fail."""
+    texts = {"fr": {"headline": "Incendie\x07 — Bruxelles", "description": "Feu\x00 de poubelle"}}
+    root = etree.fromstring(document(alert(SQUARE, texts=texts)))
+    schema.assertValid(root)
+    assert root.findtext(f"{{{NS}}}info/{{{NS}}}headline") == "Incendie — Bruxelles"
+
+
 def test_update_and_cancel_reference_the_earlier_alert(schema: etree.XMLSchema) -> None:
     first = alert(SQUARE)
     for msg_type in ("Update", "Cancel"):

@@ -155,3 +155,24 @@ async def test_the_list_carries_each_partners_deliveries_when_the_dashboard_asks
         assert list(own) == [hooked.code] and len(own[hooked.code]["deliveries"]) == 1
     finally:
         await spoc.aclose()
+
+
+async def test_a_headline_over_two_lines_is_mailed_on_one_and_mail_goes_on(
+    make_partner: Any, client_for: Any, inbox: Inbox
+) -> None:
+    """A line break in a headline once stopped the e-mail worker for every partner (a mail
+    header cannot hold one): the subject now keeps it on one line, and a fault in one delivery
+    never stops the others."""
+    coord: httpx.AsyncClient = client_for("coord")
+    partner = await make_partner()
+    await partner.channel("email")
+    address = f"spoc@{partner.code}.test"
+    await partner.contact("SPOC", "fr", 0, email=address)
+    two_lines = {**TEXTS, "fr": {"headline": "Fermeture du tunnel\r\nLéopold II"}}
+    first = await coord.post("/api/alerts", json=_alert([partner.code], texts=two_lines))
+    assert first.status_code == 201, first.text
+    (mail,) = await eventually(lambda: inbox.to(address), "the e-mail")
+    assert "Fermeture du tunnel Léopold II" in mail["Subject"]
+    second = await coord.post("/api/alerts", json=_alert([partner.code]))
+    assert second.status_code == 201, second.text
+    await eventually(lambda: len(inbox.to(address)) == 2 or None, "the next e-mail")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import httpx
@@ -172,6 +173,24 @@ CASES: list[tuple[str, Any, dict[str, str], int, list[Any] | None, str]] = [
         "EPSG:31370",
     ),
     ("not JSON", "{not json", {}, 422, None, ""),
+    # Text no person types (app/text.py): PostgreSQL, XML and mail headers cannot carry it.
+    ("NUL in a title", incident_with(title="Feu\u0000"), {}, 422, None, "properties.title"),
+    (
+        "control character in a list",
+        incident_with(shared_with=["stib\u0007"]),
+        {},
+        422,
+        None,
+        "properties.shared_with.0: control character U+0007",
+    ),
+    (
+        "lone surrogate",
+        json.dumps(incident_with(description="\ud800")),
+        {},
+        422,
+        None,
+        "U+D800",
+    ),
     (
         "event ends before it starts",
         feature(
@@ -296,3 +315,20 @@ async def test_patch_cannot_null_a_required_field(client: httpx.AsyncClient) -> 
     )
     assert r.status_code == 422
     assert ["body", "properties", "title"] in [e["loc"] for e in r.json()["errors"]]
+
+
+@pytest.mark.parametrize("path", ["/api/incidents", "/api/features/collections/incidents/items"])
+@pytest.mark.parametrize("value", ["\u0000", "a\u001bb"])
+async def test_control_characters_in_a_query_are_refused_with_400(
+    client: httpx.AsyncClient, path: str, value: str
+) -> None:
+    r = await client.get(path, params={"q": value})
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert ["query", "q"] in [e["loc"] for e in r.json()["errors"]]
+
+
+async def test_a_change_seq_past_bigint_is_refused(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/changes", params={"since": str(2**63)})
+    assert r.status_code == 422, r.text
+    assert ["query", "since"] in [e["loc"] for e in r.json()["errors"]]

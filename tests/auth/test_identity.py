@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 
 from tests.conftest import PASSWORD, Server
 from tests.samples import SAMPLES
@@ -105,6 +106,22 @@ def test_password_reset_and_role_change_by_admin(server: Server) -> None:
         _login(server, name, "a brand new passphrase", "198.51.100.4").json()["user"]["role"]
         == "partner"
     )
+
+
+@pytest.mark.parametrize("organisation", ["", "no-such-organisation"])
+def test_a_user_of_an_unknown_organisation_is_refused(server: Server, organisation: str) -> None:
+    with _admin(server) as admin:
+        body = {
+            "username": f"u-{uuid.uuid4().hex[:8]}",
+            "password": "a long enough passphrase",
+            "role": "operator",
+            "organisation": organisation,
+        }
+        r = admin.post("/api/users", json=body)
+        assert r.status_code == 422, r.text
+        assert ["body", "organisation"] in [e["loc"] for e in r.json()["errors"]]
+        users = [u["username"] for u in admin.get("/api/users").json()["users"]]
+        assert body["username"] not in users
 
 
 def test_expired_and_revoked_keys_are_refused(server: Server) -> None:
