@@ -17,7 +17,8 @@ from app.auth.models import User
 from app.auth.permissions import PERMISSIONS, as_table
 from app.auth.principal import Principal
 from app.domain.schema import Input
-from app.errors import ProblemError
+from app.errors import ProblemError, validation_problem
+from app.text import describe, first_bad_character
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -79,6 +80,9 @@ async def token(
                     {"loc": ["body", "password"], "msg": "required"},
                 ],
             )
+        char = first_bad_character(username)
+        if char is not None:  # no username holds one, and PostgreSQL could not compare it
+            raise validation_problem([{"loc": ["body", "username"], "msg": describe(char)}])
         user = await service.login(session, username, password, client_ip(request))
     return await _token_answer(session, user, request)
 

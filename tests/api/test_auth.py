@@ -38,6 +38,12 @@ def test_health_and_docs_answer_without_authentication(server: Server) -> None:
     assert httpx.get(server.url + "/api/docs/assets/swagger-ui-bundle.js").status_code == 200
 
 
+def test_a_username_with_a_control_character_is_refused_not_looked_up(server: Server) -> None:
+    r = httpx.post(server.url + "/api/auth/token", data={"username": "op\x00", "password": "x"})
+    assert r.status_code == 422, r.text
+    assert ["body", "username"] in [e["loc"] for e in r.json()["errors"]]
+
+
 def test_wrong_password_is_refused(server: Server) -> None:
     r = httpx.post(
         server.url + "/api/auth/token", data={"username": "op", "password": "wrong password!"}
