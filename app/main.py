@@ -27,6 +27,7 @@ from app.api import (
     features,
     metrics,
     objects,
+    openapi,
     organisations,
     reference,
     users,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.key_cache = KeyCache()
     errors.install(app)
+    openapi.install(app)
     app.include_router(config.router)
     app.include_router(auth.router)
     for spec in SPECS:

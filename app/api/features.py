@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from app.api.deps import Session, bbox_param, crs_param, parse_time, parse_uuid, require
 from app.api.objects import list_filter
-from app.api.responses import GEOJSON, feature_response, json_response
+from app.api.responses import GEOJSON, GeoJSONResponse, feature_response, json_response
 from app.auth.permissions import allowed, read_scope
 from app.auth.principal import Principal
 from app.domain import objects
@@ -292,6 +292,7 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
 
     @router.get(
         "/items",
+        response_class=GeoJSONResponse,
         summary=f"{title}: features, newest first",
         openapi_extra={"parameters": _item_parameters(settings)},
     )
@@ -355,6 +356,7 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
 
     @router.get(
         "/items/{feature_id}",
+        response_class=GeoJSONResponse,
         summary=f"{title}: one feature",
         openapi_extra={
             "parameters": [p for p in _item_parameters(settings) if p["name"] in ("crs", "f")]

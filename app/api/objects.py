@@ -26,7 +26,7 @@ from app.api.deps import (
     require,
     require_close_if_closing,
 )
-from app.api.responses import GEOJSON, feature_response, json_response
+from app.api.responses import GEOJSON, GeoJSONResponse, feature_response, json_response
 from app.auth.permissions import read_scope, scope_of
 from app.auth.principal import Principal
 from app.domain import changes, objects, timetravel
@@ -132,8 +132,14 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
     @router.post(
         "",
         status_code=201,
+        response_class=GeoJSONResponse,
         summary=f"Create a {label}",
-        responses={200: {"description": "Repeated create: the first object, nothing new"}},
+        responses={
+            200: {
+                "description": "Repeated create: the first object, nothing new",
+                "content": {GEOJSON: {}},
+            }
+        },
     )
     async def create(
         request: Request,
@@ -169,7 +175,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             notes=written.notes,
         )
 
-    @router.get("", summary=f"List {spec.path}")
+    @router.get("", summary=f"List {spec.path}", response_class=GeoJSONResponse)
     async def list_(
         request: Request,
         session: Session,
@@ -234,7 +240,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             body["at"] = when.isoformat()
         return json_response(body, headers={"Content-Crs": f"<{OGC_URI[crs]}>"}, media_type=GEOJSON)
 
-    @router.get("/{object_id}", summary=f"Read a {label}")
+    @router.get("/{object_id}", summary=f"Read a {label}", response_class=GeoJSONResponse)
     async def read(
         session: Session,
         object_id: str,
@@ -254,6 +260,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
 
     @router.patch(
         "/{object_id}",
+        response_class=GeoJSONResponse,
         summary=f"Change a {label} (If-Match: its version)",
         responses={
             412: {"description": "Stale version; body holds the current Feature"},

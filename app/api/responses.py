@@ -12,6 +12,13 @@ from app.geo.crs import OGC_URI, WGS84
 GEOJSON = "application/geo+json"
 
 
+class GeoJSONResponse(Response):
+    """Names GeoJSON as the success media type in the OpenAPI description (`response_class=`);
+    the endpoints build their answers with feature_response and json_response."""
+
+    media_type = GEOJSON
+
+
 def json_response(
     body: Any,
     status: int = 200,
