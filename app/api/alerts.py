@@ -123,7 +123,12 @@ async def list_alerts(
     return json_response({"alerts": body, **more})
 
 
-@router.get("/feed.atom", summary="Atom feed of current alerts, entries linking to CAP")
+@router.get(
+    "/feed.atom",
+    summary="Atom feed of current alerts, entries linking to CAP",
+    response_class=Response,
+    responses={200: {"content": {atom.MEDIA: {}}}},
+)
 async def feed(request: Request, session: Session, principal: Reader, lang: str = "fr") -> Response:
     settings = get_alert_settings()
     now = service.utcnow()

@@ -35,7 +35,10 @@ def test_features_come_back_as_geojson(settings: Any) -> None:
     paths = create_app(settings).openapi()["paths"]
 
     def content(path: str, method: str, status: str) -> list[str]:
-        return list(paths[path][method]["responses"][status].get("content", {}))
+        described = paths[path][method]["responses"][status].get("content", {})
+        for media in described.values():
+            assert media["schema"] == {"$ref": "#/components/schemas/GeoJSON"}
+        return list(described)
 
     assert content("/api/incidents", "post", "201") == ["application/geo+json"]
     assert content("/api/incidents", "post", "200") == ["application/geo+json"]
