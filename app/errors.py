@@ -55,12 +55,16 @@ class ProblemError(Exception):
         return body
 
 
-def validation_problem(errors: list[dict[str, Any]], detail: str | None = None) -> ProblemError:
+def validation_problem(
+    errors: list[dict[str, Any]], detail: str | None = None, status: int = 422
+) -> ProblemError:
+    """What was wrong, and where: 422 for a request's content, 400 where a standard asks it
+    for query parameters (OGC API – Features, and text no person types)."""
     first = errors[0] if errors else {"loc": [], "msg": "invalid"}
     where = ".".join(str(p) for p in first["loc"]) or "request"
     return ProblemError(
-        422,
-        "Validation failed",
+        status,
+        "Validation failed" if status == 422 else "Bad request",
         detail
         or f"{where}: {first['msg']}"
         + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),

@@ -9,7 +9,7 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import ProblemError, problem_response
+from app.errors import ProblemError, problem_response, validation_problem
 from app.text import describe, first_bad_character
 
 SESSION_SCOPE_KEY = "sitcen.session"
@@ -57,12 +57,8 @@ class QueryText:
                 char = first_bad_character(name) or first_bad_character(value)
                 if char is not None:
                     where = name if first_bad_character(name) is None else "(a parameter name)"
-                    problem = ProblemError(
-                        400,
-                        "Bad request",
-                        f"query.{where}: {describe(char)}",
-                        type_="validation",
-                        errors=[{"loc": ["query", where], "msg": describe(char)}],
+                    problem = validation_problem(
+                        [{"loc": ["query", where], "msg": describe(char)}], status=400
                     )
                     await problem_response(problem, scope.get("path"))(scope, receive, send)
                     return

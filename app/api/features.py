@@ -30,7 +30,7 @@ from app.domain import objects
 from app.domain.features import to_feature
 from app.domain.registry import SPECS
 from app.domain.spec import EntitySpec
-from app.errors import ProblemError
+from app.errors import ProblemError, validation_problem
 from app.geo.crs import OGC_URI, SUPPORTED, WGS84
 from app.geo.validation import BELGIUM_BOUNDS
 from app.settings import Settings
@@ -72,13 +72,7 @@ def _bad_request() -> Iterator[None]:
 
 
 def _refuse(name: str, msg: str) -> ProblemError:
-    return ProblemError(
-        400,
-        "Bad request",
-        f"query.{name}: {msg}",
-        type_="validation",
-        errors=[{"loc": ["query", name], "msg": msg}],
-    )
+    return validation_problem([{"loc": ["query", name], "msg": msg}], status=400)
 
 
 def _param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -166,14 +160,10 @@ def _limit(value: str | None, settings: Settings) -> int:
 def _check_params(request: Request, known: frozenset[str]) -> None:
     unknown = sorted(set(request.query_params) - known)
     if unknown:
-        raise ProblemError(
-            400,
-            "Bad request",
+        raise validation_problem(
+            [{"loc": ["query", name], "msg": "not a parameter of this API"} for name in unknown],
             f"unknown query parameter(s): {', '.join(unknown)}",
-            type_="validation",
-            errors=[
-                {"loc": ["query", name], "msg": "not a parameter of this API"} for name in unknown
-            ],
+            status=400,
         )
     f = request.query_params.get("f")
     if f is not None and f not in ("json", "geojson"):
