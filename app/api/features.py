@@ -32,6 +32,7 @@ from app.domain.registry import SPECS
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, validation_problem
 from app.geo.crs import OGC_URI, SUPPORTED, WGS84
+from app.geo.reference import layer_features
 from app.geo.validation import BELGIUM_BOUNDS
 from app.settings import Settings
 
@@ -56,7 +57,20 @@ TITLES = {
     "zones": ("Zones", "Perimeters, red zones, drone bans, restrictions, routes, posts, hotspots"),
     "activations": ("GCC activations", "Activations of the Regional Crisis Centre"),
     "logbook": ("Logbook", "Logbook entries: decisions, actions, information"),
+    "region": ("Region", "The Brussels-Capital Region's outline (UrbIS)"),
+    "municipalities": ("Municipalities", "The 19 municipalities, NIS code and FR/NL names"),
+    "police_zones": ("Police zones", "The 6 police zones"),
+    "landmarks": ("Landmarks", "Places the dashboard's search knows"),
 }
+# The reference layers (app/geo/reference.py) by collection id. They are standing features:
+# every `datetime` meets them.
+REFERENCE = {
+    "region": "region",
+    "municipalities": "municipality",
+    "police_zones": "police_zone",
+    "landmarks": "landmark",
+}
+REFERENCE_PARAMS = frozenset({"limit", "bbox", "bbox-crs", "datetime", "crs", "f", "cursor"})
 
 
 @contextmanager
@@ -174,11 +188,11 @@ def _url(request: Request, path: str) -> str:
     return str(request.base_url).rstrip("/") + path
 
 
-def _collection(request: Request, spec: EntitySpec) -> dict[str, Any]:
-    title, description = TITLES[spec.path]
-    base = _url(request, f"{PREFIX}/collections/{spec.path}")
+def _collection(request: Request, collection_id: str) -> dict[str, Any]:
+    title, description = TITLES[collection_id]
+    base = _url(request, f"{PREFIX}/collections/{collection_id}")
     return {
-        "id": spec.path,
+        "id": collection_id,
         "title": title,
         "description": description,
         "itemType": "feature",
@@ -202,6 +216,38 @@ def _collection(request: Request, spec: EntitySpec) -> dict[str, Any]:
         "crs": [OGC_URI[c] for c in SUPPORTED],
         "storageCrs": OGC_URI[WGS84],
     }
+
+
+def _item_links(request: Request, collection_id: str) -> list[dict[str, str]]:
+    return [
+        {"rel": "self", "type": GEOJSON, "href": str(request.url)},
+        {
+            "rel": "collection",
+            "type": JSON,
+            "href": _url(request, f"{PREFIX}/collections/{collection_id}"),
+        },
+    ]
+
+
+def _collection_page(
+    request: Request, collection_id: str, features: list[dict[str, Any]], more: bool, crs: str
+) -> Response:
+    """A page of items: its links (the next one while more remain, its cursor the last id)."""
+    links = _item_links(request, collection_id)
+    if more:
+        href = str(request.url.include_query_params(cursor=features[-1]["id"]))
+        links.append({"rel": "next", "type": GEOJSON, "title": "next page", "href": href})
+    return json_response(
+        {
+            "type": "FeatureCollection",
+            "features": features,
+            "links": links,
+            "timeStamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "numberReturned": len(features),
+        },
+        headers={"Content-Crs": f"<{OGC_URI[crs]}>"},
+        media_type=GEOJSON,
+    )
 
 
 def _readable(principal: Principal) -> list[EntitySpec]:
@@ -263,7 +309,10 @@ def _service_router() -> APIRouter:
                 "links": [
                     {"rel": "self", "type": JSON, "href": _url(request, f"{PREFIX}/collections")}
                 ],
-                "collections": [_collection(request, s) for s in _readable(principal)],
+                "collections": [
+                    *(_collection(request, s.path) for s in _readable(principal)),
+                    *(_collection(request, c) for c in REFERENCE),
+                ],
             }
         )
 
@@ -278,7 +327,7 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
     @router.get("", summary=f"{title}: collection")
     async def collection(request: Request, _: Annotated[Principal, reader]) -> Response:
         _check_params(request, frozenset({"f"}))
-        return json_response(_collection(request, spec))
+        return json_response(_collection(request, spec.path))
 
     @router.get(
         "/items",
@@ -324,25 +373,7 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         features, more = await objects.page(
             session, spec, f, read_scope(principal, spec.model), limit, after, crs
         )
-        base = _url(request, f"{PREFIX}/collections/{spec.path}")
-        links = [
-            {"rel": "self", "type": GEOJSON, "href": str(request.url)},
-            {"rel": "collection", "type": JSON, "href": base},
-        ]
-        if more:
-            href = str(request.url.include_query_params(cursor=features[-1]["id"]))
-            links.append({"rel": "next", "type": GEOJSON, "title": "next page", "href": href})
-        return json_response(
-            {
-                "type": "FeatureCollection",
-                "features": features,
-                "links": links,
-                "timeStamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-                "numberReturned": len(features),
-            },
-            headers={"Content-Crs": f"<{OGC_URI[crs]}>"},
-            media_type=GEOJSON,
-        )
+        return _collection_page(request, spec.path, features, more, crs)
 
     @router.get(
         "/items/{feature_id}",
@@ -364,15 +395,72 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         row = await objects.get(
             session, spec, parse_uuid(feature_id), read_scope(principal, spec.model)
         )
-        base = _url(request, f"{PREFIX}/collections/{spec.path}")
-        links = [
-            {"rel": "self", "type": GEOJSON, "href": str(request.url)},
-            {"rel": "collection", "type": JSON, "href": base},
-        ]
+        links = _item_links(request, spec.path)
         return feature_response({**to_feature(spec, row, crs), "links": links}, crs=crs)
 
     return router
 
 
+def _reference_router(collection_id: str, settings: Settings) -> APIRouter:
+    router = APIRouter(prefix=f"{PREFIX}/collections/{collection_id}", tags=["OGC API – Features"])
+    reader = Depends(require("reference:read"))
+    layer = REFERENCE[collection_id]
+    title = TITLES[collection_id][0]
+    parameters = [p for p in _item_parameters(settings) if p["name"] in REFERENCE_PARAMS]
+
+    @router.get("", summary=f"{title}: collection")
+    async def collection(request: Request, _: Annotated[Principal, reader]) -> Response:
+        _check_params(request, frozenset({"f"}))
+        return json_response(_collection(request, collection_id))
+
+    @router.get(
+        "/items",
+        response_class=GeoJSONResponse,
+        summary=f"{title}: features, by code",
+        openapi_extra={"parameters": parameters},
+    )
+    async def items(
+        request: Request, session: Session, _: Annotated[Principal, reader]
+    ) -> Response:
+        _check_params(request, REFERENCE_PARAMS)
+        query = request.query_params
+        with _bad_request():
+            crs = await crs_param(query.get("crs"))
+            bbox = await bbox_param(query.get("bbox"), query.get("bbox-crs"))
+            _datetime(query.get("datetime"))  # checked; standing features meet every time
+        limit = _limit(query.get("limit"), settings)
+        features = await layer_features(
+            session, layer, bbox=bbox, after=query.get("cursor"), limit=limit + 1, crs=crs
+        )
+        more = len(features) > limit
+        return _collection_page(request, collection_id, features[:limit], more, crs)
+
+    @router.get(
+        "/items/{code}",
+        response_class=GeoJSONResponse,
+        summary=f"{title}: one feature",
+        openapi_extra={"parameters": [p for p in parameters if p["name"] in ("crs", "f")]},
+    )
+    async def item(
+        request: Request, session: Session, code: str, _: Annotated[Principal, reader]
+    ) -> Response:
+        _check_params(request, frozenset({"crs", "f"}))
+        with _bad_request():
+            crs = await crs_param(request.query_params.get("crs"))
+        found = await layer_features(session, layer, code=code, crs=crs)
+        if not found:
+            raise ProblemError(404, "Not found", f"no {layer} {code!r}", type_="not-found")
+        feature = {**found[0], "links": _item_links(request, collection_id)}
+        return json_response(
+            feature, headers={"Content-Crs": f"<{OGC_URI[crs]}>"}, media_type=GEOJSON
+        )
+
+    return router
+
+
 def routers(settings: Settings) -> list[APIRouter]:
-    return [_service_router(), *(_collection_router(s, settings) for s in SPECS)]
+    return [
+        _service_router(),
+        *(_collection_router(s, settings) for s in SPECS),
+        *(_reference_router(c, settings) for c in REFERENCE),
+    ]

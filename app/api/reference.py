@@ -6,16 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping
-from sqlalchemy import select
 from starlette.responses import Response
 
 from app.api.deps import Session, require
 from app.api.responses import GEOJSON, json_response
 from app.auth.principal import Principal
 from app.errors import ProblemError
-from app.geo.reference import LAYERS, ReferenceArea
+from app.geo.reference import LAYERS, layer_features
 
 router = APIRouter(prefix="/api/reference", tags=["reference"])
 
@@ -40,26 +37,7 @@ async def layer(
             f"no reference layer {layer!r}; one of {', '.join(LAYERS)}",
             type_="not-found",
         )
-    rows = (
-        await session.scalars(
-            select(ReferenceArea).where(ReferenceArea.layer == layer).order_by(ReferenceArea.code)
-        )
-    ).all()
-    features = [
-        {
-            "type": "Feature",
-            "id": r.code,
-            "geometry": mapping(to_shape(r.geom)),  # type: ignore[arg-type]
-            "properties": {
-                "layer": layer,
-                "code": r.code,
-                "name_fr": r.name_fr,
-                "name_nl": r.name_nl,
-                "parent_code": r.parent_code,
-            },
-        }
-        for r in rows
-    ]
+    features = await layer_features(session, layer)
     return json_response(
         {"type": "FeatureCollection", "features": features},
         headers={"Cache-Control": "private, max-age=300"},

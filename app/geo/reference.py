@@ -256,6 +256,58 @@ async def areas_for(session: AsyncSession, geom: BaseGeometry | None) -> dict[st
     return areas
 
 
+async def layer_features(
+    session: AsyncSession,
+    layer: str,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    after: str | None = None,
+    code: str | None = None,
+    limit: int | None = None,
+    crs: str = "EPSG:4326",
+) -> list[dict[str, Any]]:
+    """A layer's features by code, as GeoJSON: those meeting `bbox`, after the code `after`,
+    or the one of `code`."""
+    from app.domain.features import geojson_geometry
+
+    query = (
+        select(
+            ReferenceArea.code,
+            ReferenceArea.name_fr,
+            ReferenceArea.name_nl,
+            ReferenceArea.parent_code,
+            func.ST_AsGeoJSON(ReferenceArea.geom, 15, 0).label("geojson"),
+        )
+        .where(ReferenceArea.layer == layer)
+        .order_by(ReferenceArea.code)
+    )
+    if bbox is not None:
+        query = query.where(
+            func.ST_Intersects(ReferenceArea.geom, func.ST_MakeEnvelope(*bbox, 4326))
+        )
+    if after is not None:
+        query = query.where(ReferenceArea.code > after)
+    if code is not None:
+        query = query.where(ReferenceArea.code == code)
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        {
+            "type": "Feature",
+            "id": r.code,
+            "geometry": geojson_geometry(r.geojson, crs),
+            "properties": {
+                "layer": layer,
+                "code": r.code,
+                "name_fr": r.name_fr,
+                "name_nl": r.name_nl,
+                "parent_code": r.parent_code,
+            },
+        }
+        for r in await session.execute(query)
+    ]
+
+
 async def layer_counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(ReferenceArea.layer, func.count()).group_by(ReferenceArea.layer)

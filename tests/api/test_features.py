@@ -60,7 +60,10 @@ async def test_landing_page_conformance_and_collections(client: httpx.AsyncClien
 
     collections = (await client.get(rels["data"]["href"])).json()["collections"]
     ids = [c["id"] for c in collections]
-    assert ids == ["incidents", "events", "demonstrations", "zones", "activations", "logbook"]
+    assert ids == [
+        *("incidents", "events", "demonstrations", "zones", "activations", "logbook"),
+        *("region", "municipalities", "police_zones", "landmarks"),
+    ]
     zones = collections[ids.index("zones")]
     assert zones["extent"]["spatial"]["bbox"][0][0] < GRAND_PLACE[0]
     items = _rels(zones)["items"]
@@ -75,7 +78,9 @@ async def test_collections_are_those_the_caller_may_read(client_for: Any) -> Non
     partner = (await client_for("part").get(ROOT + "/collections")).json()["collections"]
     assert "logbook" not in [c["id"] for c in partner]
     dispatch = (await client_for("dispatch-a").get(ROOT + "/collections")).json()["collections"]
-    assert [c["id"] for c in dispatch] == ["incidents"]
+    assert [c["id"] for c in dispatch] == [
+        *("incidents", "region", "municipalities", "police_zones", "landmarks")
+    ]
     assert (await client_for("dispatch-a").get(ITEMS.format("zones"))).status_code == 403
 
 
@@ -215,6 +220,28 @@ async def test_a_partner_reads_only_what_is_shared(
     assert hidden.status_code == 404
 
 
+async def test_reference_layers_are_collections_too(client: httpx.AsyncClient) -> None:
+    municipalities = await _all_items(client, ITEMS.format("municipalities"), {"limit": "5"})
+    assert len(municipalities) == 19, "four pages of five, each municipality once"
+    assert len({f["id"] for f in municipalities}) == 19
+    lon, lat = GRAND_PLACE
+    bbox = f"{lon - 0.0001},{lat - 0.0001},{lon + 0.0001},{lat + 0.0001}"
+    r = await client.get(ITEMS.format("municipalities"), params={"bbox": bbox})
+    assert [f["id"] for f in r.json()["features"]] == ["21004"]
+    zones = await client.get(ITEMS.format("police_zones"), params={"bbox": bbox})
+    assert [f["properties"]["code"] for f in zones.json()["features"]] == ["5339"]
+
+    one = await client.get(ITEMS.format("municipalities") + "/21004")
+    assert one.status_code == 200 and one.json()["properties"]["name_nl"] == "Brussel"
+    assert _rels(one.json())["collection"]["href"].endswith("/collections/municipalities")
+    lambert = await client.get(ITEMS.format("region") + "/04000", params={"crs": "EPSG:31370"})
+    assert lambert.status_code == 200, lambert.text
+    assert lambert.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/31370>"
+    assert (await client.get(ITEMS.format("municipalities") + "/99999")).status_code == 404
+    bad = await client.get(ITEMS.format("municipalities"), params={"status": "x"})
+    assert bad.status_code == 400
+
+
 def _ogr(server: Server, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -237,7 +264,7 @@ async def test_gdal_reads_every_collection_and_pages(
         assert (await client.post("/api/demonstrations", json=body)).status_code == 201
     source = f"OAPIF:{server.url}{ROOT}"
     layers = _ogr(server, tmp_path, "ogrinfo", "-ro", "-q", source).stdout
-    for name in ("incidents", "events", "demonstrations", "zones", "activations", "logbook"):
+    for name in ("incidents", "zones", "logbook", "municipalities", "police_zones"):
         assert f": {name} (" in layers, layers
 
     expected = {
