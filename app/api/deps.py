@@ -16,6 +16,7 @@ from app.auth import audit
 from app.auth.permissions import allowed
 from app.auth.principal import Principal
 from app.auth.tokens import principal_from_api_key, principal_from_token, unauthorized
+from app.domain.objects import ListFilter
 from app.domain.schema import Props
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, validation_problem
@@ -241,3 +242,40 @@ def if_match(value: str | None, *, required: bool) -> int | None:
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='Version being edited, e.g. "3"')
 ]
+
+
+def list_filter(
+    spec: EntitySpec,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    start: datetime | None,
+    end: datetime | None,
+    status: str | None,
+    category: str | None,
+    kind: str | None,
+    municipality: str | None,
+    police_zone: str | None,
+    q: str | None,
+    exercise: bool | None,
+    subject: str | None,
+) -> ListFilter:
+    """The list filters of a collection's query string, checked against its enumerations: the
+    REST lists and the OGC API items (app/api/features.py) filter alike."""
+    status_values = {s.value for s in spec.status_enum} if spec.status_enum else set()
+    kind_values = {k.value for k in spec.kind_enum} if spec.kind_enum else set()
+    return ListFilter(
+        bbox=bbox,
+        start=start,
+        end=end,
+        status=parse_list(status, "status", status_values),
+        kind=parse_list(
+            category if category is not None else kind,
+            "category" if category is not None else "kind",
+            kind_values,
+        ),
+        municipality=parse_list(municipality, "municipality"),
+        police_zone=parse_list(police_zone, "police_zone"),
+        q=q,
+        exercise=exercise,
+        subject=parse_uuid(subject, "subject") if subject else None,
+    )

@@ -21,8 +21,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from app.api.deps import Session, bbox_param, crs_param, parse_time, parse_uuid, require
-from app.api.objects import list_filter
+from app.api.deps import (
+    Session,
+    bbox_param,
+    crs_param,
+    list_filter,
+    parse_time,
+    parse_uuid,
+    require,
+)
 from app.api.responses import GEOJSON, GeoJSONResponse, feature_response, json_response
 from app.auth.permissions import allowed, read_scope
 from app.auth.principal import Principal

@@ -6,7 +6,6 @@ from the annotations of the endpoint functions built below.
 
 import hashlib
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
@@ -20,7 +19,7 @@ from app.api.deps import (
     check_key_scope,
     crs_param,
     if_match,
-    parse_list,
+    list_filter,
     parse_time,
     parse_uuid,
     require,
@@ -32,7 +31,6 @@ from app.auth.principal import Principal
 from app.domain import changes, objects, timetravel
 from app.domain.changes import change_message
 from app.domain.features import to_feature
-from app.domain.objects import ListFilter
 from app.domain.schema import Input, Props
 from app.domain.spec import EntitySpec
 from app.errors import not_found
@@ -83,43 +81,6 @@ def _reproject(feature: dict[str, Any], crs: str) -> dict[str, Any]:
 def _next_link(request: Request, cursor: uuid.UUID) -> dict[str, str]:
     url = str(request.url.include_query_params(cursor=str(cursor)))
     return {"rel": "next", "href": url, "type": GEOJSON, "title": "next page"}
-
-
-def list_filter(
-    spec: EntitySpec,
-    *,
-    bbox: tuple[float, float, float, float] | None,
-    start: datetime | None,
-    end: datetime | None,
-    status: str | None,
-    category: str | None,
-    kind: str | None,
-    municipality: str | None,
-    police_zone: str | None,
-    q: str | None,
-    exercise: bool | None,
-    subject: str | None,
-) -> ListFilter:
-    """The list filters of a collection's query string, checked against its enumerations: the
-    REST lists and the OGC API items (app/api/features.py) filter alike."""
-    status_values = {s.value for s in spec.status_enum} if spec.status_enum else set()
-    kind_values = {k.value for k in spec.kind_enum} if spec.kind_enum else set()
-    return ListFilter(
-        bbox=bbox,
-        start=start,
-        end=end,
-        status=parse_list(status, "status", status_values),
-        kind=parse_list(
-            category if category is not None else kind,
-            "category" if category is not None else "kind",
-            kind_values,
-        ),
-        municipality=parse_list(municipality, "municipality"),
-        police_zone=parse_list(police_zone, "police_zone"),
-        q=q,
-        exercise=exercise,
-        subject=parse_uuid(subject, "subject") if subject else None,
-    )
 
 
 def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
