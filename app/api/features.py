@@ -125,8 +125,9 @@ def _item_parameters(settings: Settings) -> list[dict[str, Any]]:
         ),
         _param(
             "bbox",
-            "minx,miny,maxx,maxy in WGS 84 lon/lat (or in bbox-crs)",
-            {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+            "minx,miny,maxx,maxy in WGS 84 lon/lat (or in bbox-crs); a 3D box's heights "
+            "(minx,miny,minz,maxx,maxy,maxz) are ignored",
+            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
         ),
         _param("bbox-crs", "CRS of bbox: CRS84 (default), EPSG:31370 or EPSG:3812", text),
         _param(
@@ -164,6 +165,14 @@ def _datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
     if start is not None and end is not None and end < start:
         raise _refuse("datetime", "the interval ends before it starts")
     return start, end
+
+
+def _flat_bbox(value: str | None) -> str | None:
+    """OGC API lets a client send a 3D box; the picture is flat, so its heights are dropped."""
+    if value is None:
+        return None
+    parts = value.split(",")
+    return ",".join(parts[:2] + parts[3:5]) if len(parts) == 6 else value
 
 
 def _limit(value: str | None, settings: Settings) -> int:
@@ -349,7 +358,7 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         query = request.query_params
         with _bad_request():
             crs = await crs_param(query.get("crs"))
-            bbox = await bbox_param(query.get("bbox"), query.get("bbox-crs"))
+            bbox = await bbox_param(_flat_bbox(query.get("bbox")), query.get("bbox-crs"))
             start, end = _datetime(query.get("datetime"))
             q = query.get("q")
             if q is not None and len(q) > 200:
@@ -433,7 +442,7 @@ def _reference_router(collection_id: str, settings: Settings) -> APIRouter:
         query = request.query_params
         with _bad_request():
             crs = await crs_param(query.get("crs"))
-            bbox = await bbox_param(query.get("bbox"), query.get("bbox-crs"))
+            bbox = await bbox_param(_flat_bbox(query.get("bbox")), query.get("bbox-crs"))
             _datetime(query.get("datetime"))  # checked; standing features meet every time
         limit = _limit(query.get("limit"), settings)
         features = await layer_features(

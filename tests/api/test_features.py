@@ -228,6 +228,9 @@ async def test_reference_layers_are_collections_too(client: httpx.AsyncClient) -
     bbox = f"{lon - 0.0001},{lat - 0.0001},{lon + 0.0001},{lat + 0.0001}"
     r = await client.get(ITEMS.format("municipalities"), params={"bbox": bbox})
     assert [f["id"] for f in r.json()["features"]] == ["21004"]
+    box3d = f"{lon - 0.0001},{lat - 0.0001},-10,{lon + 0.0001},{lat + 0.0001},100"
+    r3d = await client.get(ITEMS.format("municipalities"), params={"bbox": box3d})
+    assert [f["id"] for f in r3d.json()["features"]] == ["21004"], "heights ignored"
     zones = await client.get(ITEMS.format("police_zones"), params={"bbox": bbox})
     assert [f["properties"]["code"] for f in zones.json()["features"]] == ["5339"]
 
