@@ -187,6 +187,20 @@ def _limit(value: str | None, settings: Settings) -> int:
     return min(limit, settings.page_limit_max)  # above the maximum: the maximum (OGC 17-069r4)
 
 
+async def _standard_params(
+    request: Request, known: frozenset[str], settings: Settings
+) -> tuple[str, tuple[float, float, float, float] | None, tuple[Any, Any], int]:
+    """The parameters every items request takes, checked: crs, bbox (and bbox-crs), the
+    datetime as (start, end), limit; and no parameter outside `known`."""
+    _check_params(request, known)
+    query = request.query_params
+    with _bad_request():
+        crs = await crs_param(query.get("crs"))
+        bbox = await bbox_param(_flat_bbox(query.get("bbox")), query.get("bbox-crs"))
+        window = _datetime(query.get("datetime"))
+    return crs, bbox, window, _limit(query.get("limit"), settings)
+
+
 def _check_params(request: Request, known: frozenset[str]) -> None:
     unknown = sorted(set(request.query_params) - known)
     if unknown:
@@ -354,12 +368,9 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
     async def items(
         request: Request, session: Session, principal: Annotated[Principal, reader]
     ) -> Response:
-        _check_params(request, ITEM_PARAMS)
+        crs, bbox, (start, end), limit = await _standard_params(request, ITEM_PARAMS, settings)
         query = request.query_params
         with _bad_request():
-            crs = await crs_param(query.get("crs"))
-            bbox = await bbox_param(_flat_bbox(query.get("bbox")), query.get("bbox-crs"))
-            start, end = _datetime(query.get("datetime"))
             q = query.get("q")
             if q is not None and len(q) > 200:
                 raise _refuse("q", "at most 200 characters")
@@ -385,7 +396,6 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
                 after = uuid.UUID(cursor) if cursor else None
             except ValueError:
                 raise _refuse("cursor", "the cursor of a next link") from None
-        limit = _limit(query.get("limit"), settings)
         features, more = await objects.page(
             session, spec, f, read_scope(principal, spec.model), limit, after, crs
         )
@@ -438,15 +448,11 @@ def _reference_router(collection_id: str, settings: Settings) -> APIRouter:
     async def items(
         request: Request, session: Session, _: Annotated[Principal, reader]
     ) -> Response:
-        _check_params(request, REFERENCE_PARAMS)
-        query = request.query_params
-        with _bad_request():
-            crs = await crs_param(query.get("crs"))
-            bbox = await bbox_param(_flat_bbox(query.get("bbox")), query.get("bbox-crs"))
-            _datetime(query.get("datetime"))  # checked; standing features meet every time
-        limit = _limit(query.get("limit"), settings)
+        # The datetime is checked, and met: reference features stand at every time.
+        crs, bbox, _window, limit = await _standard_params(request, REFERENCE_PARAMS, settings)
+        cursor = request.query_params.get("cursor")
         features = await layer_features(
-            session, layer, bbox=bbox, after=query.get("cursor"), limit=limit + 1, crs=crs
+            session, layer, bbox=bbox, after=cursor, limit=limit + 1, crs=crs
         )
         more = len(features) > limit
         return _collection_page(request, collection_id, features[:limit], more, crs)
