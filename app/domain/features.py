@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-import orjson
 from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 
 from app.domain.base import OperationalObject
 from app.domain.spec import EntitySpec
@@ -68,16 +67,6 @@ def feature_of(
     for name in COMMON_AFTER:
         props[name] = _plain(value(name))
     return {"type": "Feature", "id": str(object_id), "geometry": geometry, "properties": props}
-
-
-def geojson_geometry(text: str | None, crs: str = WGS84) -> Any:
-    """A geometry PostGIS wrote as GeoJSON (ST_AsGeoJSON, 15 decimals), in `crs`: embedded
-    as written when no reprojection is asked (orjson copies it into the response as is)."""
-    if text is None:
-        return None
-    if crs == WGS84:
-        return orjson.Fragment(text)
-    return dict(mapping(transform(shape(orjson.loads(text)), WGS84, crs)))
 
 
 def to_feature(spec: EntitySpec, row: OperationalObject, crs: str = WGS84) -> dict[str, Any]:

@@ -27,12 +27,12 @@ from app.db import driver
 from app.domain.base import OperationalObject, uuid7
 from app.domain.changes import APPEND_SQL, append_change
 from app.domain.enums import ChangeOp, Entity
-from app.domain.features import feature_of, geojson_geometry, to_feature
+from app.domain.features import feature_of, to_feature
 from app.domain.idempotency import claim_key, record_key_target
 from app.domain.schema import Props
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, not_found, validation_problem
-from app.geo.crs import WGS84
+from app.geo.crs import WGS84, geojson_geometry
 from app.geo.reference import AREAS_SQL, areas_for
 from app.geo.validation import ParsedGeometry
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import shapely
 from pyproj import Transformer
+from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from app.errors import ProblemError
@@ -73,3 +75,13 @@ def transform(geom: BaseGeometry, src: str, dst: str) -> BaseGeometry:
         return coords
 
     return shapely.transform(geom, _apply)
+
+
+def geojson_geometry(text: str | None, crs: str = WGS84) -> Any:
+    """A geometry PostGIS wrote as GeoJSON (ST_AsGeoJSON, 15 decimals), in `crs`: embedded
+    as written when no reprojection is asked (orjson copies it into the response as is)."""
+    if text is None:
+        return None
+    if crs == WGS84:
+        return orjson.Fragment(text)
+    return dict(mapping(transform(shape(orjson.loads(text)), WGS84, crs)))

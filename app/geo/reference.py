@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 from app.errors import ProblemError
+from app.geo.crs import WGS84, geojson_geometry
 
 LAYERS = ("region", "municipality", "police_zone", "landmark")
 # Layers of areas: cut into parts for the spatial join. Landmarks are points, for the map and
@@ -264,12 +265,10 @@ async def layer_features(
     after: str | None = None,
     code: str | None = None,
     limit: int | None = None,
-    crs: str = "EPSG:4326",
+    crs: str = WGS84,
 ) -> list[dict[str, Any]]:
     """A layer's features by code, as GeoJSON: those meeting `bbox`, after the code `after`,
     or the one of `code`."""
-    from app.domain.features import geojson_geometry
-
     query = (
         select(
             ReferenceArea.code,
