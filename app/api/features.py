@@ -30,7 +30,13 @@ from app.api.deps import (
     parse_uuid,
     require,
 )
-from app.api.responses import GEOJSON, GeoJSONResponse, feature_response, json_response
+from app.api.responses import (
+    GEOJSON,
+    GeoJSONResponse,
+    feature_response,
+    geojson_response,
+    json_response,
+)
 from app.auth.permissions import allowed, read_scope
 from app.auth.principal import Principal
 from app.domain import objects
@@ -201,6 +207,13 @@ async def _standard_params(
     return crs, bbox, window, _limit(query.get("limit"), settings)
 
 
+async def _answer_crs(request: Request) -> str:
+    """One feature's request: the CRS it is to be answered in, and no other parameter."""
+    _check_params(request, frozenset({"crs", "f"}))
+    with _bad_request():
+        return await crs_param(request.query_params.get("crs"))
+
+
 def _check_params(request: Request, known: frozenset[str]) -> None:
     unknown = sorted(set(request.query_params) - known)
     if unknown:
@@ -267,7 +280,7 @@ def _collection_page(
     if more:
         href = str(request.url.include_query_params(cursor=features[-1]["id"]))
         links.append({"rel": "next", "type": GEOJSON, "title": "next page", "href": href})
-    return json_response(
+    return geojson_response(
         {
             "type": "FeatureCollection",
             "features": features,
@@ -275,8 +288,7 @@ def _collection_page(
             "timeStamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "numberReturned": len(features),
         },
-        headers={"Content-Crs": f"<{OGC_URI[crs]}>"},
-        media_type=GEOJSON,
+        crs=crs,
     )
 
 
@@ -349,15 +361,22 @@ def _service_router() -> APIRouter:
     return router
 
 
-def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
-    router = APIRouter(prefix=f"{PREFIX}/collections/{spec.path}", tags=["OGC API – Features"])
-    reader = Depends(require(f"{spec.entity.value}:read"))
-    title = TITLES[spec.path][0]
+def _collection_base(collection_id: str, reader: Any) -> APIRouter:
+    """A collection's router, holding the route that describes it."""
+    router = APIRouter(prefix=f"{PREFIX}/collections/{collection_id}", tags=["OGC API – Features"])
 
-    @router.get("", summary=f"{title}: collection")
+    @router.get("", summary=f"{TITLES[collection_id][0]}: collection")
     async def collection(request: Request, _: Annotated[Principal, reader]) -> Response:
         _check_params(request, frozenset({"f"}))
-        return json_response(_collection(request, spec.path))
+        return json_response(_collection(request, collection_id))
+
+    return router
+
+
+def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
+    reader = Depends(require(f"{spec.entity.value}:read"))
+    router = _collection_base(spec.path, reader)
+    title = TITLES[spec.path][0]
 
     @router.get(
         "/items",
@@ -415,9 +434,7 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         feature_id: str,
         principal: Annotated[Principal, reader],
     ) -> Response:
-        _check_params(request, frozenset({"crs", "f"}))
-        with _bad_request():
-            crs = await crs_param(request.query_params.get("crs"))
+        crs = await _answer_crs(request)
         row = await objects.get(
             session, spec, parse_uuid(feature_id), read_scope(principal, spec.model)
         )
@@ -428,16 +445,11 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
 
 
 def _reference_router(collection_id: str, settings: Settings) -> APIRouter:
-    router = APIRouter(prefix=f"{PREFIX}/collections/{collection_id}", tags=["OGC API – Features"])
     reader = Depends(require("reference:read"))
+    router = _collection_base(collection_id, reader)
     layer = REFERENCE[collection_id]
     title = TITLES[collection_id][0]
     parameters = [p for p in _item_parameters(settings) if p["name"] in REFERENCE_PARAMS]
-
-    @router.get("", summary=f"{title}: collection")
-    async def collection(request: Request, _: Annotated[Principal, reader]) -> Response:
-        _check_params(request, frozenset({"f"}))
-        return json_response(_collection(request, collection_id))
 
     @router.get(
         "/items",
@@ -466,16 +478,12 @@ def _reference_router(collection_id: str, settings: Settings) -> APIRouter:
     async def item(
         request: Request, session: Session, code: str, _: Annotated[Principal, reader]
     ) -> Response:
-        _check_params(request, frozenset({"crs", "f"}))
-        with _bad_request():
-            crs = await crs_param(request.query_params.get("crs"))
+        crs = await _answer_crs(request)
         found = await layer_features(session, layer, code=code, crs=crs)
         if not found:
             raise ProblemError(404, "Not found", f"no {layer} {code!r}", type_="not-found")
         feature = {**found[0], "links": _item_links(request, collection_id)}
-        return json_response(
-            feature, headers={"Content-Crs": f"<{OGC_URI[crs]}>"}, media_type=GEOJSON
-        )
+        return geojson_response(feature, crs=crs)
 
     return router
 

@@ -25,7 +25,13 @@ from app.api.deps import (
     require,
     require_close_if_closing,
 )
-from app.api.responses import GEOJSON, GeoJSONResponse, feature_response, json_response
+from app.api.responses import (
+    GEOJSON,
+    GeoJSONResponse,
+    feature_response,
+    geojson_response,
+    json_response,
+)
 from app.auth.permissions import read_scope, scope_of
 from app.auth.principal import Principal
 from app.domain import changes, objects, timetravel
@@ -34,7 +40,7 @@ from app.domain.features import to_feature
 from app.domain.schema import Input, Props
 from app.domain.spec import EntitySpec
 from app.errors import not_found
-from app.geo.crs import OGC_URI, WGS84, transform
+from app.geo.crs import WGS84, transform
 from app.geo.validation import parse_geometry
 from app.settings import Settings
 
@@ -199,7 +205,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         }
         if when is not None:
             body["at"] = when.isoformat()
-        return json_response(body, headers={"Content-Crs": f"<{OGC_URI[crs]}>"}, media_type=GEOJSON)
+        return geojson_response(body, crs=crs)
 
     @router.get("/{object_id}", summary=f"Read a {label}", response_class=GeoJSONResponse)
     async def read(

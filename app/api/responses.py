@@ -30,6 +30,15 @@ def json_response(
     )
 
 
+def geojson_response(
+    body: Any, status: int = 200, *, crs: str = WGS84, headers: dict[str, str] | None = None
+) -> Response:
+    """GeoJSON, with the CRS its coordinates are in (`Content-Crs`, OGC API – Features Part 2)."""
+    return json_response(
+        body, status, {"Content-Crs": f"<{OGC_URI[crs]}>", **(headers or {})}, GEOJSON
+    )
+
+
 def feature_response(
     feature: dict[str, Any],
     status: int = 200,
@@ -38,9 +47,9 @@ def feature_response(
     location: str | None = None,
     notes: list[str] | None = None,
 ) -> Response:
-    headers = {"ETag": f'"{feature["properties"]["version"]}"', "Content-Crs": f"<{OGC_URI[crs]}>"}
+    headers = {"ETag": f'"{feature["properties"]["version"]}"'}
     if location:
         headers["Location"] = location
     if notes:
         feature = {**feature, "notes": notes}
-    return json_response(feature, status, headers, GEOJSON)
+    return geojson_response(feature, status, crs=crs, headers=headers)
