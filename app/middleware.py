@@ -54,9 +54,10 @@ class QueryText:
         if b"%" in query:  # a control character can only arrive percent-encoded
             # Decoded as Starlette decodes it, so the check sees what the endpoints see.
             for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-                char = first_bad_character(name) or first_bad_character(value)
+                in_name = first_bad_character(name)
+                char = in_name or first_bad_character(value)
                 if char is not None:
-                    where = name if first_bad_character(name) is None else "(a parameter name)"
+                    where = "(a parameter name)" if in_name else name
                     problem = validation_problem(
                         [{"loc": ["query", where], "msg": describe(char)}], status=400
                     )
