@@ -46,7 +46,9 @@ def verify(secret: str, token: str, now: datetime | None = None) -> AckClaim | N
     try:
         encoded, mac = token.split(".", 1)
         payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        if not hmac.compare_digest(mac, _mac(secret, payload)):
+        # Bytes, not str: compare_digest raises TypeError on a non-ASCII str, and a link
+        # anyone can edit must never make the service fail.
+        if not hmac.compare_digest(mac.encode(), _mac(secret, payload).encode()):
             return None
         alert_id, organisation, contact, expires = payload.decode().split("|")
         claim = AckClaim(

@@ -259,7 +259,14 @@ async def _claim(request: Request, session: Session, token: str) -> tuple[tokens
     claim = tokens.verify(request.app.state.settings.secret_key, token)
     alert = await session.get(Alert, claim.alert_id) if claim else None
     if claim is None or alert is None:
-        raise ProblemError(400, "Invalid link", "this acknowledgement link is invalid or expired")
+        raise ProblemError(
+            400,
+            "Invalid link",
+            # The SPOC reads this page, not an API client: in the region's languages.
+            "Ce lien d'accusé de réception n'est pas valable ou a expiré. / "
+            "Deze ontvangstbevestigingslink is ongeldig of verlopen. / "
+            "This acknowledgement link is invalid or expired.",
+        )
     return claim, alert
 
 
