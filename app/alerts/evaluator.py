@@ -79,7 +79,7 @@ async def load_rules(session: AsyncSession) -> list[Rule]:
 
 
 @dataclass(frozen=True, slots=True)
-class FedChange:
+class ChangeToEvaluate:
     """A change as the evaluator reads it; `feature` is None unless some rule watches its
     entity."""
 
@@ -144,7 +144,7 @@ class Group:
 
 async def evaluate(
     session: AsyncSession,
-    changes: Sequence[FedChange],
+    changes: Sequence[ChangeToEvaluate],
     cache: PartnerCache,
     settings: AlertSettings,
     now: datetime,
@@ -193,7 +193,7 @@ async def _previous(
 async def _raise(
     session: AsyncSession,
     subject: Subject,
-    change: FedChange,
+    change: ChangeToEvaluate,
     group: Group,
     settings: AlertSettings,
     now: datetime,
@@ -277,7 +277,7 @@ class Evaluator:
             rows = await db.fetch(_BATCH, cursor, settings.evaluate_batch, self._cache.entities)
             if not rows:
                 return False
-            changes = [FedChange(*row) for row in rows]
+            changes = [ChangeToEvaluate(*row) for row in rows]
             raised = await evaluate(session, changes, self._cache, settings, self._clock())
             await db.execute(_ADVANCE, changes[-1].seq)
             if raised and self._before_commit:

@@ -244,6 +244,10 @@ IfMatch = Annotated[
 ]
 
 
+# The longest `q` a list takes, REST and OGC alike: a search phrase, not a document.
+Q_MAX_LENGTH = 200
+
+
 def list_filter(
     spec: EntitySpec,
     *,

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app.api.deps import (
+    Q_MAX_LENGTH,
     Session,
     bbox_param,
     crs_param,
@@ -148,7 +149,9 @@ def _item_parameters(settings: Settings) -> list[dict[str, Any]]:
         _param("kind", "comma-separated kinds", text),
         _param("municipality", "comma-separated NIS codes, e.g. 21004", text),
         _param("police_zone", "comma-separated police zone numbers, e.g. 5339", text),
-        _param("q", "text in the title, description or reference", {**text, "maxLength": 200}),
+        _param(
+            "q", "text in the title, description or reference", {**text, "maxLength": Q_MAX_LENGTH}
+        ),
         _param("exercise", "true: exercises only; false: real objects only", {"type": "boolean"}),
         _param("subject", "the id of the object a logbook entry or zone belongs to", text),
         _param("cursor", "the page to read, as given by a next link", text),
@@ -391,8 +394,8 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         query = request.query_params
         with _bad_request():
             q = query.get("q")
-            if q is not None and len(q) > 200:
-                raise _refuse("q", "at most 200 characters")
+            if q is not None and len(q) > Q_MAX_LENGTH:
+                raise _refuse("q", f"at most {Q_MAX_LENGTH} characters")
             exercise = query.get("exercise")
             if exercise not in (None, "true", "false"):
                 raise _refuse("exercise", "true or false")

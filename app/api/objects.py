@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.responses import Response
 
 from app.api.deps import (
+    Q_MAX_LENGTH,
     IfMatch,
     Session,
     bbox_param,
@@ -156,7 +157,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         kind: str | None = None,
         municipality: str | None = None,
         police_zone: str | None = None,
-        q: Annotated[str | None, Query(max_length=200)] = None,
+        q: Annotated[str | None, Query(max_length=Q_MAX_LENGTH)] = None,
         exercise: bool | None = None,
         subject: str | None = None,
         at: Annotated[
