@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -201,7 +202,11 @@ class Watch:
 async def watch(
     url: str, username: str | None, state_file: str, entities: list[str] | None
 ) -> None:
-    """Entry point of `sitcen watch`; runs until interrupted."""
+    """Entry point of `sitcen watch`; runs until interrupted (Ctrl-C, or SIGTERM from a
+    service manager: both end it the same clean way)."""
+    main = asyncio.current_task()
+    if main is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     try:
         credentials = Credentials(http_url_of(url), username, token=os.environ.get("SITCEN_TOKEN"))
         if username:
@@ -212,5 +217,5 @@ async def watch(
     except WatchError as e:
         sys.exit(f"sitcen watch: {e}")
     except asyncio.CancelledError:
-        # Ctrl-C: the state file already holds the last seq printed.
+        # The state file already holds the last seq printed.
         print("# stopped", file=sys.stderr)

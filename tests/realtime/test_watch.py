@@ -39,6 +39,9 @@ class WatchProcess:
             "incident",
             env=env,
             cwd=PROJECT_ROOT,
+            # As from a terminal: a shell's background job (`… &`) starts with SIGINT ignored,
+            # and an ignored SIGINT is inherited, so Ctrl-C would never reach the client.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -60,9 +63,9 @@ class WatchProcess:
         async with asyncio.timeout(LINE_TIMEOUT):
             return [(await self.process.stdout.readline()).decode() for _ in range(count)]
 
-    async def stop(self) -> None:
-        """Ctrl-C, as a user would."""
-        self.process.send_signal(signal.SIGINT)
+    async def stop(self, how: signal.Signals = signal.SIGINT) -> None:
+        """Ctrl-C as a user would, or SIGTERM as a service manager would."""
+        self.process.send_signal(how)
         await self.log_line_with("# stopped")
         assert await self.process.wait() == 0
 
@@ -87,7 +90,7 @@ async def test_watch_prints_one_line_per_change_and_resumes_from_its_state_file(
 
     watch = await WatchProcess.start(server, state)
     lines = await watch.change_lines(3)
-    await watch.stop()
+    await watch.stop(signal.SIGTERM)
     refs = [line.split()[4] for line in lines]
     assert refs == [f["properties"]["ref"] for f in (*missed, after)]
     assert int(lines[0].split()[0]) == last_seq + 1
