@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from typing import Any
 
+import asyncpg
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -15,6 +19,23 @@ log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://sitcen.safe.brussels/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# SQLSTATE classes that mean "the database is not there", not "this request is wrong":
+# 08 connection exception; 57P01-04 shutdown, crash, starting up, dropped; 53300 too many
+# connections.
+_UNREACHABLE_SQLSTATES = ("08", "57P", "53300")
+_UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN}
+_UNREACHABLE_TYPES = (sa_exc.TimeoutError, ConnectionError, TimeoutError, socket.gaierror)
+# The errors a lost database shows up as, by the exception's own class (how handlers are
+# found); database_unreachable() then tells an outage from a wrong statement.
+_DATABASE_ERROR_TYPES: tuple[type[Exception], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+RETRY_AFTER_SECONDS = 5
 
 
 class ProblemError(Exception):
@@ -53,6 +74,27 @@ class ProblemError(Exception):
             body["errors"] = self.errors
         body.update(self.extra)
         return body
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database could not be reached: a refused
+    or lost connection, a server shutting down or starting, a pool that found no connection in
+    time. Such a request is answered 503, which clients and proxies know to retry."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, _UNREACHABLE_TYPES):
+            return True
+        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE_ERRNOS:
+            return True
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNREACHABLE_SQLSTATES):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def validation_problem(
@@ -129,6 +171,29 @@ def install(app: FastAPI) -> None:
             ProblemError(exc.status_code, title, detail, headers=dict(exc.headers or {})),
             request.url.path,
         )
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        # Handled here, below the server-error middleware: that one re-raises after answering,
+        # and uvicorn then closes the connection, which a client retrying on it would see as a
+        # second failure.
+        if not database_unreachable(exc):
+            raise exc
+        log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(
+            ProblemError(
+                503,
+                "Database unavailable",
+                "the database cannot be reached right now; retry in a few seconds. A write "
+                "cut off by this may or may not have been saved: retry it with the same "
+                "Idempotency-Key or external_id (creates) or If-Match (updates), which "
+                "never applies it twice",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            ),
+            request.url.path,
+        )
+
+    for kind in _DATABASE_ERROR_TYPES:
+        app.add_exception_handler(kind, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -3,6 +3,7 @@ strings, security headers."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qsl
 
 import anyio
@@ -11,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ProblemError, problem_response, validation_problem
 from app.text import describe, first_bad_character
+
+log = logging.getLogger(__name__)
 
 SESSION_SCOPE_KEY = "sitcen.session"
 
@@ -39,7 +42,13 @@ class RequestSession:
                 # Shielded, as FastAPI shields a dependency's exit: a cancelled request must
                 # still give its connection back clean.
                 with anyio.CancelScope(shield=True):
-                    await session.close()
+                    try:
+                        await session.close()
+                    except Exception:
+                        # The database went away after the answer (or its error) was made;
+                        # the pool discards the connection. Raised from here it would only
+                        # make uvicorn drop a kept-alive connection its client is reusing.
+                        log.warning("could not close a request's session", exc_info=True)
 
 
 class QueryText:
