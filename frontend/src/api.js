@@ -20,6 +20,15 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A fresh Idempotency-Key. crypto.randomUUID() exists only in secure contexts (HTTPS or
+ * localhost); a control room may reach the service over plain HTTP on its own network.
+ */
+export function newIdempotencyKey() {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return `ui-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 export class Api {
   constructor({ base = '', storage = globalThis.sessionStorage, fetchImpl = globalThis.fetch?.bind(globalThis) } = {}) {
     this.base = base;

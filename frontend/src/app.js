@@ -1,6 +1,6 @@
 // The watch's dashboard (and the wall view): loads the snapshot, follows /ws from its head,
 // and wires the store to the map and the panels.
-import { ApiError } from './api.js';
+import { errorDetail } from './format.js';
 import { Store } from './store.js';
 import { LiveClient, streamUrl } from './live.js';
 import { MapView } from './map.js';
@@ -141,7 +141,7 @@ export class App {
     try {
       this.me.language = (await this.api.saveLanguage(lang)).language;
     } catch (error) {
-      this.toast(t('alert.language_failed', { detail: error.detail || error.message }), 'error');
+      this.toast(t('alert.language_failed', { detail: errorDetail(error) }), 'error');
     }
   }
 
@@ -182,7 +182,7 @@ export class App {
       const page = await this.api.get(`/api/changes?since=${since}&limit=${FEED_SEED}`);
       this.store.seedFeed(page.changes.filter((c) => c.seq <= this.store.seq && this.readable(c.entity)));
     } catch (error) {
-      this.toast(t('alert.error', { detail: error.detail || error.message }), 'error');
+      this.toast(t('alert.error', { detail: errorDetail(error) }), 'error');
     }
   }
 
@@ -331,7 +331,7 @@ export class App {
       this.toast(t('alert.reloaded'), 'info');
     } catch (error) {
       this.reloading = false;
-      this.toast(t('alert.error', { detail: error.detail || error.message }), 'error');
+      this.toast(t('alert.error', { detail: errorDetail(error) }), 'error');
     }
   }
 
@@ -389,8 +389,7 @@ export class App {
 
   /** Show an API error: its detail, and the fields it names. */
   apiError(error) {
-    const detail = error instanceof ApiError ? error.detail : String(error.message || error);
-    this.toast(t('alert.error', { detail }), 'error');
+    this.toast(t('alert.error', { detail: errorDetail(error) }), 'error');
   }
 
   openDetail(entity, id, { fly = true } = {}) {

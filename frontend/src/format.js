@@ -1,5 +1,6 @@
 // How a property value reads in the UI: enum values by their label, times in Brussels time,
 // areas by their name in the current language.
+import { ApiError } from './api.js';
 import { label, language, locale, t } from './i18n.js';
 import { ENTITIES } from './model.js';
 import { formatDateTime } from './time.js';
@@ -66,4 +67,13 @@ export function describeChange(entity, field, before, after) {
   const from = formatValue(entity, field, before?.properties?.[field]);
   const to = formatValue(entity, field, after?.properties?.[field]);
   return `${name}: ${t('detail.from_to', { from, to })}`;
+}
+
+/** What an operator reads about a failed request: the server's own detail, or, in their
+ * language, what the server cannot say itself (its database is down, or it is unreachable). */
+export function errorDetail(error) {
+  if (error instanceof ApiError) return error.status === 503 ? t('alert.unavailable') : error.detail;
+  // fetch() rejects with a TypeError when no answer came at all.
+  if (error instanceof TypeError) return t('alert.offline');
+  return String(error?.message || error);
 }

@@ -2,6 +2,7 @@
 import './styles.css';
 import { Api } from './api.js';
 import { App } from './app.js';
+import { errorDetail } from './format.js';
 import { showLogin } from './panels/login.js';
 import { language, preferredLanguage, setLanguage, startLanguage, t, translate } from './i18n.js';
 import { applyTheme } from './theme.js';
@@ -45,7 +46,7 @@ async function start(session, chosenAtLogin = null) {
     const message = document.createElement('p');
     message.className = 'error boot-error';
     message.setAttribute('role', 'alert');
-    message.textContent = t('alert.error', { detail: error.detail || error.message });
+    message.textContent = t('alert.error', { detail: errorDetail(error) });
     root.replaceChildren(message);
     throw error;
   }

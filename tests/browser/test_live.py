@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -306,3 +307,99 @@ async def test_incident_placed_by_searching_a_landmark(agents: OpenAgent, server
         stored = (await client.get(f"/api/incidents/{incident_id}")).json()
     assert stored["geometry"] == {"type": "Point", "coordinates": [4.3415, 50.8949]}
     assert stored["properties"]["municipality"]["name_fr"] == "Bruxelles"
+
+
+UNAVAILABLE = {
+    "status": 503,
+    "content_type": "application/problem+json",
+    "headers": {"Retry-After": "5"},
+    "body": json.dumps(
+        {
+            "type": "https://sitcen.safe.brussels/problems/database-unavailable",
+            "title": "Database unavailable",
+            "status": 503,
+            "detail": "the database cannot be reached right now; retry in a few seconds",
+        }
+    ),
+}
+FORM_PROBLEM = "#editor form p.error[role=alert]"
+BY_TITLE = """(title) => {
+    const f = [...window.sitcen.store.all('incident')].find(i => i.properties.title === title);
+    return f ? f.id : null;
+}"""
+
+
+async def test_a_create_whose_answer_was_lost_is_sent_again_without_a_duplicate(
+    agents: OpenAgent, server: Server
+) -> None:
+    """The server saved the incident but its answer never came back (a 503 on the way): the
+    form stays with what was typed and says why in French; sending it again answers the
+    first incident instead of making a second one."""
+    op = await agents("op")
+    page = op.page
+    title = f"Odeur de gaz — réponse perdue {time.monotonic_ns()}"
+    await create_incident_in_ui(op, title, (4.3560, 50.8450))
+    answers: list[int] = []
+
+    async def lose_the_first_answer(route: Any) -> None:
+        if route.request.method != "POST" or answers:
+            await route.fallback()
+            return
+        answers.append((await route.fetch()).status)  # saved by the server…
+        await route.fulfill(**UNAVAILABLE)  # …and answered 503 to the page
+
+    await page.route("**/api/incidents", lose_the_first_answer)
+    await page.click("#editor button[type=submit]")
+    problem = page.locator(FORM_PROBLEM)
+    await problem.wait_for()
+    assert (await problem.inner_text()).startswith("Service momentanément indisponible")
+    assert await page.input_value("#f-title") == title
+    await op.shot("08-create-answer-lost")
+
+    await page.click("#editor button[type=submit]")
+    await page.wait_for_selector("#editor:not([open])", state="attached")
+    incident_id = await op.wait_for(BY_TITLE, title)
+    async with api(server) as client:
+        found = (await client.get("/api/incidents", params={"q": title})).json()["features"]
+    assert answers == [201]
+    assert [f["id"] for f in found] == [incident_id], "one incident, not two"
+
+
+async def test_an_edit_the_server_could_not_take_comes_back_to_be_sent_again(
+    agents: OpenAgent, server: Server
+) -> None:
+    async with api(server) as client:
+        r = await client.post(
+            "/api/incidents",
+            json=incident_body("Inondation — tunnel Belliard", [4.3760, 50.8400]),
+        )
+        incident_id = r.json()["id"]
+        op = await agents("op")
+        page = op.page
+        await op.wait_for(HAS, ["incident", incident_id])
+        await op.js("(id) => window.sitcen.openDetail('incident', id)", incident_id)
+        await page.click(".detail .actions button.primary")
+        await page.wait_for_selector("#editor[open]")
+        await page.fill("#f-place", "Tunnel Belliard, sortie Schuman")
+
+        async def database_down(route: Any) -> None:
+            if route.request.method == "PATCH":
+                await route.fulfill(**UNAVAILABLE)
+            else:
+                await route.fallback()
+
+        await page.route(f"**/api/incidents/{incident_id}", database_down)
+        await page.click("#editor button[type=submit]")
+        problem = page.locator(FORM_PROBLEM)
+        await problem.wait_for()
+        assert (await problem.inner_text()).startswith("Service momentanément indisponible")
+        assert await page.input_value("#f-place") == "Tunnel Belliard, sortie Schuman"
+
+        await page.unroute(f"**/api/incidents/{incident_id}")
+        await page.click("#editor button[type=submit]")
+        await op.wait_for(
+            "(id) => window.sitcen.store.get('incident', id).properties.version === 2",
+            incident_id,
+        )
+        stored = (await client.get(f"/api/incidents/{incident_id}")).json()["properties"]
+        assert (stored["version"], stored["place"]) == (2, "Tunnel Belliard, sortie Schuman")

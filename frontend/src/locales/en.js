@@ -357,6 +357,8 @@ export default {
     severe: '{severity} incident: {title}',
     dismiss: 'Dismiss',
     error: 'Error: {detail}',
+    unavailable: 'Service temporarily unavailable (database unreachable); try again in a few seconds.',
+    offline: 'Server unreachable; check the network connection.',
     reloading: 'Reloading the picture…',
     reloaded: 'Picture reloaded.',
     language_failed: 'Language not saved to your account: {detail}',

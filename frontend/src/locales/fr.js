@@ -357,6 +357,8 @@ export default {
     severe: 'Incident {severity} : {title}',
     dismiss: 'Fermer',
     error: 'Erreur : {detail}',
+    unavailable: 'Service momentanément indisponible (base de données injoignable) ; réessayez dans quelques secondes.',
+    offline: 'Serveur injoignable ; vérifiez la connexion réseau.',
     reloading: 'Rechargement de la situation…',
     reloaded: 'Situation rechargée.',
     language_failed: 'Langue non enregistrée sur votre compte : {detail}',

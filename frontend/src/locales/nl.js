@@ -357,6 +357,8 @@ export default {
     severe: 'Incident {severity}: {title}',
     dismiss: 'Sluiten',
     error: 'Fout: {detail}',
+    unavailable: 'Dienst tijdelijk niet beschikbaar (database onbereikbaar); probeer het over enkele seconden opnieuw.',
+    offline: 'Server onbereikbaar; controleer de netwerkverbinding.',
     reloading: 'Situatie wordt herladen…',
     reloaded: 'Situatie herladen.',
     language_failed: 'Taal niet bewaard in uw account: {detail}',

@@ -8,6 +8,7 @@ import { label, language, onLanguage, t } from '../i18n.js';
 import { ApiError } from '../api.js';
 import { CAP, LIMITS, TEXT_FIELDS, TEXT_LANGUAGES, alertBody, capSeverity, draftFrom, emptyDraft, fieldOf, validateAlert } from '../cap.js';
 import { textOf } from '../alerts.js';
+import { errorDetail } from '../format.js';
 
 export class Composer {
   constructor(app) {
@@ -279,7 +280,7 @@ export class Composer {
         // Each error beside its field; the API's summary only for what has no field.
         this._show(error.errors.map((e) => ({ field: fieldOf(e), text: e.msg })), t('editor.invalid'));
       } else {
-        this._show([], error instanceof ApiError ? error.detail : String(error.message || error));
+        this._show([], errorDetail(error));
       }
     }
   }

@@ -6,9 +6,9 @@ import { h, fill, $ } from '../dom.js';
 import { label, onLanguage, t } from '../i18n.js';
 import { ENTITIES, ENUMS, allowedNext, validate, zoneKindsFor } from '../model.js';
 import { fromLocalInput, toLocalInput } from '../time.js';
-import { ApiError } from '../api.js';
+import { ApiError, newIdempotencyKey } from '../api.js';
 import { conflictRows, edits, resolve } from '../conflict.js';
-import { fieldLabel, formatValue } from '../format.js';
+import { errorDetail, fieldLabel, formatValue } from '../format.js';
 
 const MODE_OF = { Polygon: 'polygon', LineString: 'linestring', Point: 'point' };
 const HOUR = 3600 * 1000;
@@ -372,8 +372,9 @@ export class Editor {
         this._showProblems(problems, t('editor.invalid'));
         return;
       }
+      const body = { type: 'Feature', geometry, properties: props };
       try {
-        const feature = await this.app.api.request('POST', `/api/${ENTITIES[entity].path}`, { body: { type: 'Feature', geometry, properties: props } });
+        const feature = await this.app.api.request('POST', `/api/${ENTITIES[entity].path}`, { body, headers: { 'Idempotency-Key': this._createKey(body) } });
         this.app.store.applyFeature(entity, feature);
         this.closeForm();
         this.app.toast(t('editor.created', { ref: feature.properties.ref }), 'info', { timeout: 5000 });
@@ -397,14 +398,25 @@ export class Editor {
     await this.save(entity, base, changes);
   }
 
+  /**
+   * The Idempotency-Key of a create: the same while the same form is sent again unchanged. A
+   * create whose answer was lost (the network, a 503) may have been saved; sent again with its
+   * key it answers the first object instead of making a second one.
+   */
+  _createKey(body) {
+    const sent = JSON.stringify(body);
+    if (this.session.create?.sent !== sent) this.session.create = { sent, key: newIdempotencyKey() };
+    return this.session.create.key;
+  }
+
   _apiProblem(error) {
     if (!(error instanceof ApiError)) {
-      this._showProblems([], String(error.message || error));
+      this._showProblems([], errorDetail(error));
       return;
     }
     const problems = error.fieldErrors().map((e) => ({ field: e.field, text: e.msg }));
     if (error.body?.field) problems.push({ field: error.body.field, text: error.detail });
-    this._showProblems(problems, error.detail);
+    this._showProblems(problems, errorDetail(error));
   }
 
   /**
@@ -426,12 +438,10 @@ export class Editor {
         this.showConflict(entity, base, changes, error.body.current);
         return null;
       }
-      if (error instanceof ApiError && (error.status === 422 || error.status === 409)) {
-        this.openForm(entity, { base, preset: properties });
-        this._apiProblem(error);
-        return null;
-      }
-      this.app.apiError(error);
+      // Refused (422, 409) or not answered (503, the network): the form comes back with what
+      // was typed, to correct or send again; If-Match keeps a repeat from applying twice.
+      this.openForm(entity, { base, preset: properties });
+      this._apiProblem(error);
       return null;
     }
   }
