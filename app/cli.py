@@ -158,11 +158,13 @@ def cmd_apikey_create(args: argparse.Namespace) -> None:
                 expires_at=expires,
                 entities=args.entity,
                 source=args.source,
+                read_only=args.read_only,
             )
             return key
 
     key = _run(work)
-    print(f"API key {args.name} ({args.role}); shown once, store it now:\n{key}")
+    scope = ", read-only" if args.read_only else ""
+    print(f"API key {args.name} ({args.role}{scope}); shown once, store it now:\n{key}")
 
 
 def cmd_apikey_revoke(args: argparse.Namespace) -> None:
@@ -305,6 +307,11 @@ def parser() -> argparse.ArgumentParser:
         "--entity", action="append", help="object type it may write (repeatable; default incident)"
     )
     kc.add_argument("--source", help="the source its objects carry (default: the key's name)")
+    kc.add_argument(
+        "--read-only",
+        action="store_true",
+        help="reads what its role reads and writes nothing (a GIS client, a metrics scraper)",
+    )
     kc.set_defaults(func=cmd_apikey_create)
     kr = key.add_parser("revoke", help="revoke a key")
     kr.add_argument("name")

@@ -107,6 +107,7 @@ class Identities:
 
 @pytest.fixture(scope="session")
 async def identities(sessions: async_sessionmaker[AsyncSession]) -> Identities:
+    from app.auth.permissions import PICTURE
     from app.auth.service import create_api_key, create_user
     from app.domain.enums import Role
 
@@ -130,6 +131,11 @@ async def identities(sessions: async_sessionmaker[AsyncSession]) -> Identities:
             )
         for name in ("dispatch-a", "dispatch-b"):
             _, keys[name] = await create_api_key(session, name, Role.dispatch, actor="tests")
+        # Read-only keys: a GIS workstation's (operator) and a metrics scraper's (admin).
+        for name, role in (("reader-op", Role.operator), ("reader-adm", Role.admin)):
+            _, keys[name] = await create_api_key(
+                session, name, role, actor="tests", entities=list(PICTURE), read_only=True
+            )
     return Identities({u: PASSWORD for u in users}, keys)
 
 

@@ -9,6 +9,7 @@ import sys
 import httpx
 
 from tests.conftest import REFERENCE_DIR, Server
+from tests.samples import SAMPLES
 
 
 def sitcen(settings, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -80,3 +81,33 @@ def test_api_key_is_shown_once_works_and_can_be_revoked(settings, server: Server
     assert httpx.get(server.url + "/api/incidents", headers=headers).status_code == 200
     assert sitcen(settings, "apikey", "revoke", "pz-5340-dispatch").returncode == 0
     assert httpx.get(server.url + "/api/incidents", headers=headers).status_code == 401
+
+
+def test_a_read_only_key_reads_like_its_role_and_writes_nothing(settings, server: Server) -> None:
+    """A GIS workstation's key: the picture through REST and the OGC API, no write; the key
+    an admin gives Prometheus: the metrics, and no user management."""
+    gis = sitcen(settings, "apikey", "create", "qgis-sitcen", "--role", "operator", "--read-only")
+    assert gis.returncode == 0, gis.stderr
+    assert "(operator, read-only)" in gis.stdout
+    scraper = sitcen(settings, "apikey", "create", "prometheus", "--role", "admin", "--read-only")
+    assert scraper.returncode == 0, scraper.stderr
+    with httpx.Client(
+        base_url=server.url, headers={"X-API-Key": gis.stdout.strip().splitlines()[-1]}
+    ) as c:
+        assert c.get("/api/incidents").status_code == 200
+        assert c.get("/api/features/collections/incidents/items").status_code == 200
+        refused = c.post("/api/incidents", json=SAMPLES["incidents"][0])
+        assert refused.status_code == 403 and "read-only" in refused.json()["detail"]
+    with httpx.Client(
+        base_url=server.url, headers={"X-API-Key": scraper.stdout.strip().splitlines()[-1]}
+    ) as c:
+        assert c.get("/api/metrics").status_code == 200
+        assert c.post("/api/users", json={"username": "x", "role": "admin"}).status_code == 403
+    listed = {
+        k["name"]: k["read_only"]
+        for k in httpx.get(
+            server.url + "/api/apikeys",
+            headers={"Authorization": f"Bearer {server.tokens['adm']}"},
+        ).json()["apikeys"]
+    }
+    assert listed["qgis-sitcen"] is True and listed["prometheus"] is True

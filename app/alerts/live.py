@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.alerts import service
 from app.alerts.enums import AckVia
 from app.alerts.models import Alert
-from app.auth.permissions import allowed
+from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.domain.enums import Role
 from app.errors import ProblemError
@@ -29,7 +29,7 @@ from app.realtime.protocol import encode, error
 
 def is_staff(principal: Principal) -> bool:
     """SITCEN's own users, who see every alert's state."""
-    return principal.role != Role.partner and allowed(principal.role, "alerts:read")
+    return principal.role != Role.partner and may(principal, "alerts:read")
 
 
 @dataclass
@@ -150,7 +150,7 @@ class WebSocketAck:
         self._sessions = sessions
 
     async def __call__(self, principal: Principal, alert: str) -> str:
-        if not allowed(principal.role, "alerts:ack") or principal.organisation is None:
+        if not may(principal, "alerts:ack") or principal.organisation is None:
             return error("forbidden", "only a partner SPOC acknowledges over /ws", "alert")
         try:
             alert_id = uuid.UUID(alert)

@@ -31,6 +31,8 @@ class ApiKeyCreate(Input):
         Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")] | None
     ) = None
     expires_at: AwareDatetime | None = None
+    # For a GIS workstation or a metrics scraper: reads whatever the role reads, writes nothing.
+    read_only: bool = False
 
 
 def _public(row: ApiKey) -> dict[str, object]:
@@ -43,6 +45,7 @@ def _public(row: ApiKey) -> dict[str, object]:
         "prefix": row.prefix,
         "entities": row.entities,
         "source": row.source,
+        "read_only": row.read_only,
         "created_at": iso(row.created_at),
         "created_by": row.created_by,
         "expires_at": iso(row.expires_at),
@@ -67,6 +70,7 @@ async def create_key(session: Session, admin: Admin, body: ApiKeyCreate) -> Resp
         expires_at=body.expires_at,
         entities=[e.value for e in body.entities],
         source=body.source,
+        read_only=body.read_only,
     )
     await session.commit()
     return json_response({**_public(row), "key": key}, 201, headers={"Cache-Control": "no-store"})

@@ -11,7 +11,7 @@ from app.alerts import cap
 from app.alerts.ingest import Target, ingest
 from app.api.deps import Session, forbid, require
 from app.api.responses import feature_response
-from app.auth.permissions import allowed
+from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.domain.enums import Entity, ZoneKind
 
@@ -44,7 +44,7 @@ async def ingest_cap(
     if entity not in (Entity.incident, Entity.zone):
         raise cap.malformed("entity: a CAP alert becomes an incident or a zone")
     action = f"{entity.value}:create"
-    if not allowed(principal.role, action) or (
+    if not may(principal, action) or (
         principal.entities is not None and entity.value not in principal.entities
     ):
         raise await forbid(request, principal, action, f"{principal.actor} may not {action}")

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth import audit
-from app.auth.permissions import allowed
+from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.auth.tokens import principal_from_api_key, principal_from_token, unauthorized
 from app.domain.objects import ListFilter
@@ -81,6 +81,18 @@ async def forbid(request: Request, principal: Principal, action: str, detail: st
     return ProblemError(403, "Forbidden", detail, type_="forbidden", action=action)
 
 
+async def enforce(request: Request, principal: Principal, action: str) -> None:
+    """Refuse (403, audited) what the permission table does not allow this principal."""
+    if may(principal, action):
+        return
+    why = (
+        f"API key {principal.name} is read-only"
+        if principal.read_only
+        else f"role {principal.role.value} may not {action}"
+    )
+    raise await forbid(request, principal, action, why)
+
+
 def require(action: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency that lets the request through only if the permission table allows it.
 
@@ -90,10 +102,7 @@ def require(action: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def _check(
         request: Request, principal: Annotated[Principal, Depends(current_principal)]
     ) -> Principal:
-        if not allowed(principal.role, action):
-            raise await forbid(
-                request, principal, action, f"role {principal.role.value} may not {action}"
-            )
+        await enforce(request, principal, action)
         return principal
 
     _check.__name__ = f"require_{action.replace(':', '_')}"
@@ -130,11 +139,7 @@ async def require_close_if_closing(
     """Ending an object (closing, cancelling, lifting) is its own action in the table."""
     field = spec.status_field
     if field and field in props.model_fields_set and getattr(props, field) in spec.closing:
-        action = f"{spec.entity.value}:close"
-        if not allowed(principal.role, action):
-            raise await forbid(
-                request, principal, action, f"role {principal.role.value} may not {action}"
-            )
+        await enforce(request, principal, f"{spec.entity.value}:close")
 
 
 async def crs_param(

@@ -38,7 +38,7 @@ from app.api.responses import (
     geojson_response,
     json_response,
 )
-from app.auth.permissions import allowed, read_scope
+from app.auth.permissions import may, read_scope
 from app.auth.principal import Principal
 from app.domain import objects
 from app.domain.features import to_feature
@@ -296,7 +296,7 @@ def _collection_page(
 
 
 def _readable(principal: Principal) -> list[EntitySpec]:
-    return [s for s in SPECS if allowed(principal.role, f"{s.entity.value}:read")]
+    return [s for s in SPECS if may(principal, f"{s.entity.value}:read")]
 
 
 def _service_router() -> APIRouter:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, false
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,6 +38,8 @@ class ApiKey(Base):
     # What the key may write: object types, and the `source` its objects carry.
     entities: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=lambda: ["incident"])
     source: Mapped[str] = mapped_column(String(64))
+    # Reads only, whatever its role allows: a GIS workstation's or a metrics scraper's key.
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

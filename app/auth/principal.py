@@ -19,6 +19,8 @@ class Principal:
     # API keys only: the object types the key may write and the `source` its objects carry.
     entities: frozenset[str] | None = None
     source: str | None = None
+    # API keys only: reads, whatever the role would allow besides.
+    read_only: bool = False
 
     @property
     def actor(self) -> str:

@@ -175,6 +175,7 @@ async def create_api_key(
     expires_at: datetime | None = None,
     entities: list[str] | None = None,
     source: str | None = None,
+    read_only: bool = False,
     key: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; the plain key is returned once and only its hash is stored.
@@ -200,6 +201,7 @@ async def create_api_key(
         key_hash=digest(key),
         entities=wanted,
         source=source or name,
+        read_only=read_only,
         created_at=datetime.now(UTC),
         created_by=actor,
         expires_at=expires_at,
@@ -211,7 +213,12 @@ async def create_api_key(
         AuditKind.key_created,
         subject=f"key:{name}",
         actor=actor,
-        detail={"role": role.value, "entities": wanted, "source": row.source},
+        detail={
+            "role": role.value,
+            "entities": wanted,
+            "source": row.source,
+            "read_only": read_only,
+        },
     )
     return row, key
 

@@ -129,7 +129,8 @@ async def principal_from_api_key(session: AsyncSession, key: str, cache: KeyCach
         generation = cache.generation
         # On the driver, as every machine request may pay for it (see app.db.driver).
         row = await (await driver(session)).fetchrow(
-            "SELECT id, name, role, entities, source, expires_at, revoked_at, last_used_at"
+            "SELECT id, name, role, entities, source, read_only, expires_at, revoked_at,"
+            " last_used_at"
             " FROM api_keys WHERE key_hash = $1",
             key_hash,
         )
@@ -142,6 +143,7 @@ async def principal_from_api_key(session: AsyncSession, key: str, cache: KeyCach
             Role(row["role"]),
             entities=frozenset(row["entities"]),
             source=row["source"],
+            read_only=row["read_only"],
         )
         entry = CachedKey(principal, row["expires_at"], row["last_used_at"])
         cache.put(key_hash, entry, generation)

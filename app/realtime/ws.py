@@ -20,7 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 from app.api.deps import require
 from app.api.responses import json_response
 from app.auth.keycache import KeyCache
-from app.auth.permissions import Scope, allowed, scope_of
+from app.auth.permissions import Scope, may, scope_of
 from app.auth.principal import Principal
 from app.auth.tokens import (
     API_KEY_PREFIX,
@@ -167,7 +167,7 @@ class Connection:
             except ProblemError as e:
                 raise Refused(CloseCode.UNAUTHENTICATED, e.detail) from None
         # The same permission table as GET /api/changes.
-        if not allowed(principal.role, "changes:read"):
+        if not may(principal, "changes:read"):
             raise Refused(CloseCode.FORBIDDEN, f"role {principal.role.value}")
         return principal
 
