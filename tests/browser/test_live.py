@@ -40,6 +40,14 @@ async def create_incident_in_ui(agent: Agent, title: str, at: tuple[float, float
     await page.select_option("#f-severity", "severe")
 
 
+async def open_editor(agent: Agent, incident_id: str) -> None:
+    """The incident's detail panel, then its Edit button: the form open on it."""
+    await agent.wait_for(HAS, ["incident", incident_id])
+    await agent.js("(id) => window.sitcen.openDetail('incident', id)", incident_id)
+    await agent.page.click(".detail .actions button.primary")
+    await agent.page.wait_for_selector("#editor[open]")
+
+
 async def test_incident_created_by_one_agent_appears_for_the_other(agents: OpenAgent) -> None:
     writer = await agents("op")
     watcher = await agents("coord")
@@ -93,10 +101,7 @@ async def test_concurrent_edit_shows_the_conflict_to_the_second_agent(
         first = await agents("op")
         second = await agents("coord")
         for agent in (first, second):
-            await agent.wait_for(HAS, ["incident", incident_id])
-            await agent.js("(id) => window.sitcen.openDetail('incident', id)", incident_id)
-            await agent.page.click(".detail .actions button.primary")
-            await agent.page.wait_for_selector("#editor[open]")
+            await open_editor(agent, incident_id)
 
         await first.page.select_option("#f-severity", "severe")
         await first.page.click("#editor button[type=submit]")
@@ -376,10 +381,7 @@ async def test_an_edit_the_server_could_not_take_comes_back_to_be_sent_again(
         incident_id = r.json()["id"]
         op = await agents("op")
         page = op.page
-        await op.wait_for(HAS, ["incident", incident_id])
-        await op.js("(id) => window.sitcen.openDetail('incident', id)", incident_id)
-        await page.click(".detail .actions button.primary")
-        await page.wait_for_selector("#editor[open]")
+        await open_editor(op, incident_id)
         await page.fill("#f-place", "Tunnel Belliard, sortie Schuman")
 
         async def database_down(route: Any) -> None:
