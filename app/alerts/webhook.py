@@ -42,7 +42,9 @@ def verify(secret: str, header: str, body: bytes, now: float) -> bool:
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         return False
     expected = signature(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    # Bytes: compare_digest raises TypeError on a str that is not ASCII, and the header is the
+    # sender's to write.
+    return hmac.compare_digest(expected.encode(), parts.get("v1", "").encode())
 
 
 async def post(
