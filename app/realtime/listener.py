@@ -83,12 +83,11 @@ async def keep_listening(
             log.warning("%s: LISTEN connection failed (%s)", label, e)
         except Exception:
             log.exception("%s: LISTEN failed", label)
-        except asyncio.CancelledError:
-            # Shutting down is not a lost connection: no warning, no reconnect count.
+        finally:
             connection.terminate()
-            raise
+        # Not reached when cancelled: shutting down is not a lost connection (no warning, no
+        # reconnect count).
         on_lost()
-        connection.terminate()
         await asyncio.sleep(next(delays))
 
 
