@@ -29,7 +29,7 @@ Code = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z_-
 
 
 class Body(Input):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class ContactIn(Body):

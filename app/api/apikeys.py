@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -22,8 +22,6 @@ Admin = Annotated[Principal, Depends(require("apikeys:manage"))]
 
 
 class ApiKeyCreate(Input):
-    model_config = ConfigDict(extra="forbid")
-
     name: Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._\-]*$")]
     role: Role = Role.dispatch
     entities: Annotated[list[Entity], Field(min_length=1, max_length=6)] = [Entity.incident]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from pydantic import ConfigDict, Field
+from pydantic import Field
 from starlette.responses import Response
 
 from app.api.deps import Session, client_ip, current_principal
@@ -104,8 +104,6 @@ Me = Annotated[Principal, Depends(current_principal)]
 
 class ProfileChange(Input):
     """What a user may change about themselves."""
-
-    model_config = ConfigDict(extra="forbid")
 
     language: Annotated[str, Field(pattern="^(fr|nl|en)$")]
 

@@ -9,7 +9,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, Field, create_model
 from starlette.responses import Response
 
 from app.api.deps import (
@@ -53,8 +53,6 @@ GeometryIn = Annotated[
 
 class FeatureEnvelope(Input):
     """A GeoJSON Feature as sent by clients; `properties` is typed per collection."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: Literal["Feature"]
     id: str | None = None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -21,8 +21,6 @@ router = APIRouter(prefix="/api/organisations", tags=["organisations"])
 
 
 class OrganisationCreate(Input):
-    model_config = ConfigDict(extra="forbid")
-
     code: OrgCode
     name_fr: Annotated[str, Field(min_length=1, max_length=200)]
     name_nl: Annotated[str, Field(min_length=1, max_length=200)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -24,8 +24,6 @@ Language = Annotated[str, Field(pattern="^(fr|nl|en)$")]
 
 
 class UserCreate(Input):
-    model_config = ConfigDict(extra="forbid")
-
     username: Username
     password: Annotated[str, Field(max_length=256)]
     role: Role
@@ -36,8 +34,6 @@ class UserCreate(Input):
 
 
 class UserChange(Input):
-    model_config = ConfigDict(extra="forbid")
-
     role: Role | None = None
     disabled: bool | None = None
     password: Annotated[str, Field(max_length=256)] | None = None

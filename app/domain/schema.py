@@ -23,8 +23,10 @@ OrgCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][
 
 
 class Input(BaseModel):
-    """The base of every request body: text no person types is refused, naming where it is
-    (app/text.py)."""
+    """The base of every request body: unknown fields are refused, and so is text no person
+    types, naming where it is (app/text.py)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod

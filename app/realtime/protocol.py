@@ -108,8 +108,6 @@ class Filter(BaseModel):
 
 
 class Hello(Input):
-    model_config = ConfigDict(extra="forbid")
-
     type: Literal["hello"]
     token: str = Field(min_length=1, max_length=4096)
     since: int | None = Field(default=None, ge=0, le=BIGINT_MAX)
@@ -117,8 +115,6 @@ class Hello(Input):
 
 
 class Subscribe(Input):
-    model_config = ConfigDict(extra="forbid")
-
     type: Literal["subscribe"]
     filter: Filter
 
@@ -132,8 +128,6 @@ class Pong(BaseModel):
 
 
 class Ack(Input):
-    model_config = ConfigDict(extra="forbid")
-
     type: Literal["ack"]
     alert: str = Field(min_length=1, max_length=64)
 
