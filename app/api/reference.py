@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from app.api.deps import Session, require
-from app.api.responses import GEOJSON, json_response
+from app.api.responses import geojson_response, json_response
 from app.auth.principal import Principal
 from app.errors import ProblemError
 from app.geo.reference import LAYERS, layer_features
@@ -38,8 +38,7 @@ async def layer(
             type_="not-found",
         )
     features = await layer_features(session, layer)
-    return json_response(
+    return geojson_response(
         {"type": "FeatureCollection", "features": features},
         headers={"Cache-Control": "private, max-age=300"},
-        media_type=GEOJSON,
     )

@@ -20,6 +20,8 @@ async def test_the_landmark_layer_is_served_with_french_and_dutch_names(
 ) -> None:
     r = await client.get("/api/reference/landmark")
     assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    assert r.headers["content-crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    assert r.headers["cache-control"] == "private, max-age=300"
     features = {f["properties"]["name_fr"]: f for f in r.json()["features"]}
     assert len(features) == len(DATA["features"])
     grand_place = features["Grand-Place"]
