@@ -6,13 +6,16 @@ another server, e.g. postgresql://postgres@127.0.0.1:5432.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import secrets
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -26,6 +29,27 @@ from app.settings import PROJECT_ROOT, Settings
 REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PASSWORD = "correct horse battery staple"
+# How long a test waits for what happens in the background (a delivery, a reconnect): long
+# enough for a loaded CI machine, never a speed check.
+TIMEOUT = 20.0
+T = TypeVar("T")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T | None] | T | None], what: str, within: float = TIMEOUT
+) -> T:
+    """Poll `check` (a function or a coroutine function) until it returns something truthy,
+    or fail after `within` seconds naming `what`."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result  # type: ignore[return-value]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

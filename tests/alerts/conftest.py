@@ -10,7 +10,6 @@ tests move an injected clock instead.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import os
 import threading
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as email_policy
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import orjson
@@ -52,26 +51,6 @@ for name, value in {
     ),
 }.items():
     os.environ.setdefault(name, value)
-
-TIMEOUT = 20.0
-T = TypeVar("T")
-
-
-async def eventually(
-    check: Callable[[], Awaitable[T | None] | T | None], what: str, within: float = TIMEOUT
-) -> T:
-    """Poll `check` (a function or a coroutine function) until it returns something truthy,
-    or fail after `within` seconds naming `what`."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return result  # type: ignore[return-value]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 # ---- webhook receiver --------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.alerts.conftest import Inbox, Partner, alerts_of, eventually, incident, place, square
-from tests.conftest import Server
+from tests.alerts.conftest import Inbox, Partner, alerts_of, incident, place, square
+from tests.conftest import Server, eventually
 from tests.realtime.conftest import Feed, open_feed
 
 

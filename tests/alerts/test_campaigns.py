@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.alerts.conftest import Receiver, eventually
+from tests.alerts.conftest import Receiver
+from tests.conftest import eventually
 
 
 async def test_alarm_test_reports_time_to_acknowledge_per_partner(

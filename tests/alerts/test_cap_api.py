@@ -10,8 +10,9 @@ import pytest
 from lxml import etree
 
 from app.alerts.cap import NS
-from tests.alerts.conftest import alerts_of, eventually, incident, place, square
+from tests.alerts.conftest import alerts_of, incident, place, square
 from tests.alerts.test_cap import BILLION_LAUGHS, EXTERNAL_ENTITY, XSD, _minimal
+from tests.conftest import eventually
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

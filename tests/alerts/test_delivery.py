@@ -17,13 +17,12 @@ from tests.alerts.conftest import (
     Partner,
     Receiver,
     alerts_of,
-    eventually,
     incident,
     place,
     settled,
     square,
 )
-from tests.conftest import Server, start_server
+from tests.conftest import Server, eventually, start_server
 
 
 async def _subscribed_partner(

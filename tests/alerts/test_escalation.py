@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.escalation import escalate_due
 from app.alerts.settings import AlertSettings
-from tests.alerts.conftest import Inbox, alerts_of, eventually, incident, place, square
+from tests.alerts.conftest import Inbox, alerts_of, incident, place, square
+from tests.conftest import eventually
 
 Sessions = async_sessionmaker[AsyncSession]
 

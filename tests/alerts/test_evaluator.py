@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.alerts.evaluator import EVALUATOR_LOCK, Evaluator
 from app.alerts.settings import AlertSettings
 from app.settings import Settings, plain_url
-from tests.alerts.conftest import alerts_of, eventually, incident, place, square
+from tests.alerts.conftest import alerts_of, incident, place, square
+from tests.conftest import eventually
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.alerts.conftest import Inbox, Receiver, eventually, place, square
+from tests.alerts.conftest import Inbox, Receiver, place, square
+from tests.conftest import eventually
 
 TEXTS = {
     "fr": {

@@ -5,7 +5,6 @@ serves again, live stream included, once the database is back — without a rest
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,8 +18,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.devserver import free_port
 from app.errors import PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS, database_unreachable
 from app.settings import Settings
-from tests.conftest import Server, auth, incident, start_server, stop_server
-from tests.realtime.conftest import TIMEOUT, metrics, open_feed
+from tests.conftest import Server, auth, eventually, incident, start_server, stop_server
+from tests.realtime.conftest import metrics, open_feed
 
 
 class Relay:
@@ -86,21 +85,6 @@ async def relayed(settings: Settings, server: Server) -> AsyncIterator[tuple[Ser
     await relay.cut()
 
 
-async def _until_healthy(c: httpx.AsyncClient) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while (await c.get("/api/health")).status_code != 200:
-        assert time.monotonic() < deadline, "the instance did not come back with the database"
-        await asyncio.sleep(0.1)
-
-
-async def _until_listening(instance: Server) -> dict[str, Any]:
-    deadline = time.monotonic() + TIMEOUT
-    while not (listener := (await metrics(instance))["listener"])["listening"]:
-        assert time.monotonic() < deadline, "the change feed did not LISTEN again"
-        await asyncio.sleep(0.1)
-    return dict(listener)
-
-
 def _assert_unavailable(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
@@ -130,8 +114,16 @@ async def test_an_outage_answers_503_and_the_instance_recovers_by_itself(
         assert instance.process.poll() is None, "the instance keeps running"
 
         await relay.open()
-        await _until_healthy(c)
-        listener = await _until_listening(instance)
+
+        async def healthy() -> bool:
+            return (await c.get("/api/health")).status_code == 200
+
+        async def listening() -> dict[str, Any] | None:
+            listener: dict[str, Any] = (await metrics(instance))["listener"]
+            return listener if listener["listening"] else None
+
+        await eventually(healthy, "the instance back with the database")
+        listener = await eventually(listening, "the change feed to LISTEN again")
         assert listener["reconnects"] >= 1, "the LISTEN connection was lost and opened again"
         # The create refused during the outage was not saved: its retry creates it, once.
         first = await c.post("/api/incidents", json=feature, headers=retried)

@@ -18,9 +18,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.domain.changes import head
-from tests.conftest import PASSWORD, Server, incident, start_server, stop_server
+from tests.conftest import PASSWORD, TIMEOUT, Server, incident, start_server, stop_server
 
-TIMEOUT = 20.0
 _titles = itertools.count()
 
 
