@@ -1,16 +1,14 @@
-// The watch's dashboard (and the wall view): loads the snapshot, follows /ws from its head,
-// and wires the store to the map and the panels.
+// The watch's dashboard (and the wall view): composes the store, its sync with the server, the
+// map and the panels. What each does lives in its own module.
 import { errorDetail } from './format.js';
 import { Store } from './store.js';
-import { LiveClient, streamUrl } from './live.js';
+import { PictureSync } from './sync.js';
 import { MapView } from './map.js';
-import { ENTITIES, SEVERITY_RANK } from './model.js';
-import { label, language, onLanguage, rememberLanguage, setLanguage, startLanguage, t, translate, LANGUAGES } from './i18n.js';
+import { language, onLanguage, setLanguage, startLanguage, t, translate } from './i18n.js';
 import { timeWindow } from './mapdata.js';
-import { formatTime, fromLocalInput } from './time.js';
-import { applyTheme, onTheme, resolvedTheme, themeChoice, THEME_CHOICES } from './theme.js';
-import { beep, setSound, soundOn } from './sound.js';
-import { h, fill, $ } from './dom.js';
+import { fromLocalInput } from './time.js';
+import { onTheme, resolvedTheme } from './theme.js';
+import { fill, $ } from './dom.js';
 import { Legend } from './panels/legend.js';
 import { Feed } from './panels/feed.js';
 import { Detail } from './panels/detail.js';
@@ -18,14 +16,15 @@ import { Logbook } from './panels/logbook.js';
 import { Editor } from './panels/editor.js';
 import { Search } from './panels/search.js';
 import { Wall } from './panels/wall.js';
-import { AlertBook, textOf } from './alerts.js';
+import { AlertBook } from './alerts.js';
 import { Alerts } from './panels/alerts.js';
 import { Inbox } from './panels/inbox.js';
 import { Composer } from './panels/composer.js';
 import { Campaigns } from './panels/campaigns.js';
+import { Header } from './panels/header.js';
+import { Toasts } from './panels/toasts.js';
+import { Announcements } from './panels/announcements.js';
 
-const FEED_SEED = 100;
-const TOAST_LIMIT = 5;
 const NOW_TICK_MS = 60000;
 const ALERTS_SEED = 100;
 
@@ -39,9 +38,6 @@ export class App {
     this.store = new Store();
     this.permissions = new Set();
     this.me = null;
-    this.unread = 0;
-    this.reloading = null;
-    this.buffer = [];
     this.timeMode = 'now';
     this.custom = {};
     this.hideOutside = false;
@@ -49,7 +45,22 @@ export class App {
     this.cleanups = [];
     this.alerts = new AlertBook();
     this.organisations = new Map();
-    this._announced = new Set();
+    this.toasts = new Toasts(root);
+    this.sync = new PictureSync({
+      api,
+      store: this.store,
+      readable: (entity) => this.readable(entity),
+      on: {
+        status: (status) => this.header?.setStatus(status),
+        alert: (message) => this._onAlert(message),
+        welcome: (_message, { again }) => {
+          if (again) this.loadAlerts();
+        },
+        reloading: () => this.toast(t('alert.reloading'), 'info'),
+        reloaded: () => this.toast(t('alert.reloaded'), 'info'),
+        error: (error) => this.apiError(error),
+      },
+    });
   }
 
   can(action) {
@@ -78,11 +89,14 @@ export class App {
     fill(this.root, template.content.cloneNode(true));
     document.body.classList.toggle('wall-mode', this.wall);
     translate(this.root);
-    this._header();
+    this.header = new Header(this);
 
     // The lists are read while the map starts: the store does not need the map, and the map
     // draws whatever the store holds when it is ready.
-    const snapshot = this.loadSnapshot();
+    this.mark('lists_start');
+    const snapshot = this.sync.loadSnapshot().then(() => {
+      this.metrics.snapshotLoaded = performance.now();
+    });
     const reference = this._reference();
     // Awaited below; until then a failure must not count as unhandled.
     snapshot.catch(() => {});
@@ -99,10 +113,7 @@ export class App {
     this.mark('map');
     this.mapView.on('select', (entity, id) => this.openDetail(entity, id, { fly: false }));
     this.cleanups.push(onTheme((theme) => this.mapView.setTheme(theme)));
-    this.cleanups.push(onLanguage((lang) => {
-      this.mapView.setLanguage(lang);
-      this._renderStatus();
-    }));
+    this.cleanups.push(onLanguage((lang) => this.mapView.setLanguage(lang)));
 
     if (this.wall) {
       this.panels = { wall: new Wall(this) };
@@ -119,7 +130,7 @@ export class App {
       this._tabs();
       this._timeFilter();
     }
-    this.store.subscribe((event) => this._watchSevere(event));
+    this.announcements = new Announcements(this);
 
     const [layers] = await Promise.all([reference, snapshot]);
     this.mark('lists');
@@ -128,9 +139,10 @@ export class App {
     for (const panel of Object.values(this.panels)) panel.reference?.(layers);
     // Alerts are read beside the stream: their pushes and this snapshot merge in any order.
     this.loadAlerts();
-    this._startLive();
+    if (this.readable('changes')) this.sync.start();
     // The feed's recent history is read while the map draws the picture.
-    await Promise.all([this._seedFeed().then(() => this.mark('feed')), this.mapView.settled()]);
+    const feed = this.sync.seedFeed().catch((error) => this.apiError(error));
+    await Promise.all([feed.then(() => this.mark('feed')), this.mapView.settled()]);
     this.metrics.firstPicture = performance.now();
     document.body.dataset.ready = 'true';
   }
@@ -150,66 +162,6 @@ export class App {
     const names = ['region', 'municipality', 'police_zone', 'landmark'];
     const layers = await Promise.all(names.map((n) => this.api.get(`/api/reference/${n}`).catch(() => null)));
     return Object.fromEntries(names.map((n, i) => [n, layers[i]]));
-  }
-
-  /** Read every readable collection (all pages) and replace the store's picture with it. */
-  async loadSnapshot() {
-    this.reloading = true;
-    this.buffer = [];
-    const entities = Object.keys(ENTITIES).filter((e) => this.readable(e));
-    this.mark('lists_start');
-    const results = await Promise.all(
-      entities.map((entity) => this.api.getAll(`/api/${ENTITIES[entity].path}?limit=1000`)),
-    );
-    const snapshot = {};
-    let head = Infinity;
-    entities.forEach((entity, i) => {
-      snapshot[entity] = results[i].features;
-      head = Math.min(head, results[i].head);
-    });
-    this.store.loadSnapshot(snapshot, head === Infinity ? 0 : head);
-    this.reloading = false;
-    const buffered = this.buffer;
-    this.buffer = [];
-    for (const change of buffered) this.store.applyChange(change);
-    this.metrics.snapshotLoaded = performance.now();
-  }
-
-  async _seedFeed() {
-    if (!this.can('changes:read')) return;
-    const since = Math.max(0, this.store.seq - FEED_SEED);
-    try {
-      const page = await this.api.get(`/api/changes?since=${since}&limit=${FEED_SEED}`);
-      this.store.seedFeed(page.changes.filter((c) => c.seq <= this.store.seq && this.readable(c.entity)));
-    } catch (error) {
-      this.toast(t('alert.error', { detail: errorDetail(error) }), 'error');
-    }
-  }
-
-  _startLive() {
-    if (!this.can('changes:read')) return;
-    this.live = new LiveClient({
-      url: streamUrl(),
-      getToken: () => this.api.token,
-      getSince: () => this.store.seq,
-      onChange: (message) => this._onLiveChange(message),
-      onAlert: (message) => this._onAlert(message),
-      // Alert pushes are not replayed after a reconnection: read their state again.
-      onWelcome: () => {
-        if (this.welcomed) this.loadAlerts();
-        this.welcomed = true;
-      },
-      onReset: () => this._onReset(),
-      onStatus: (status) => {
-        this.connection = status;
-        this._renderStatus();
-      },
-      onAuthFailure: () => this.api.refresh(),
-    });
-    this.live.start();
-    const online = () => this.live.reconnectNow();
-    window.addEventListener('online', online);
-    this.cleanups.push(() => window.removeEventListener('online', online));
   }
 
   /** The alert panels this role is given: SITCEN's state and composer, or a partner's inbox. */
@@ -266,125 +218,21 @@ export class App {
         return;
       }
     }
-    if (message.type === 'alert' && !known) this._announceAlert(this.alerts.get(message.alert.id));
-    else if (message.type === 'alert_state' && !this.partner) this._announceState(message);
+    this.announcements.alert(message, known);
   }
 
-  // A partner hears a new alert: a toast, the tone, the count on the tab.
-  _announceAlert(alert) {
-    if (!alert || !this.partner) return;
-    const extreme = alert.severity === 'Extreme';
-    beep(extreme);
-    const sev = String(alert.severity).toLowerCase();
-    this.toast(t('inbox.arrived', { ref: alert.ref, headline: textOf(alert, language()).headline }), `severe sev-${sev}`, {
-      action: () => this.showTab('alerts'),
-    });
+  /** The connection's state as the header shows it (tests read it). */
+  get connection() {
+    return this.header?.connection ?? null;
   }
 
-  // SITCEN hears an acknowledgement, and a partner flagged for not answering.
-  _announceState(message) {
-    const alert = this.alerts.get(message.alert);
-    for (const r of message.recipients || []) {
-      if (!alert) continue;
-      const row = alert.recipients.get(r.organisation);
-      const name = this.organisationName(r.organisation);
-      if (r.acknowledged_at && row?.acknowledged_at === r.acknowledged_at && !this._announced.has(`${alert.id}:${r.organisation}:ack`)) {
-        this._remember(`${alert.id}:${r.organisation}:ack`);
-        this.toast(t('alerts.acked_toast', { partner: name, ref: alert.ref, who: r.acknowledged_by }), 'info', {
-          action: () => this.panels.alerts.open(alert.id),
-          timeout: 8000,
-        });
-      } else if (r.flagged_at && !r.acknowledged_at && !this._announced.has(`${alert.id}:${r.organisation}:flag`)) {
-        this._remember(`${alert.id}:${r.organisation}:flag`);
-        beep(true);
-        this.toast(t('alerts.flagged_toast', { partner: name, ref: alert.ref }), 'error', { action: () => this.panels.alerts.open(alert.id) });
-      }
-    }
-  }
-
-  _remember(key) {
-    this._announced.add(key);
-  }
-
-  /** The count on the alerts tab: a partner's alerts to acknowledge, SITCEN's escalations. */
+  /** The count on the alerts tab (the alert panels call it when the book changes). */
   renderAlertCount() {
-    const badge = $('#tab-alerts .tab-count', this.root);
-    if (!badge) return;
-    const n = this.partner ? this.alerts.unacknowledged(this.me.organisation).length : this.alerts.escalations().length;
-    badge.hidden = n === 0;
-    fill(badge, String(n));
-    badge.title = this.partner ? t('inbox.to_acknowledge', { n }) : t('alerts.escalations_count', { n });
+    this.announcements?.renderAlertCount();
   }
 
-  _onLiveChange(message) {
-    if (!this.readable(message.entity)) return;
-    const change = { ...message, arrivedAt: performance.now() };
-    if (this.reloading) this.buffer.push(change);
-    else this.store.applyChange(change);
-  }
-
-  async _onReset() {
-    if (this.reloading) return;
-    this.toast(t('alert.reloading'), 'info');
-    try {
-      await this.loadSnapshot();
-      this.toast(t('alert.reloaded'), 'info');
-    } catch (error) {
-      this.reloading = false;
-      this.toast(t('alert.error', { detail: errorDetail(error) }), 'error');
-    }
-  }
-
-  _renderStatus() {
-    const el = $('#conn', this.root);
-    if (!el || !this.connection) return;
-    const { status, offlineSince, error } = this.connection;
-    el.dataset.status = status;
-    const since = offlineSince && status !== 'live' ? ` ${t('status.since', { time: formatTime(offlineSince) })}` : '';
-    fill($('.conn-text', el), t(`status.${status}`) + since);
-    el.title = error || t('status.label');
-  }
-
-  // A new severe or extreme incident, or one raised to that grade, rings on the map, shows a
-  // toast and counts as unread until the agent looks.
-  _watchSevere(event) {
-    if (event.type !== 'change' || event.entity !== 'incident' || event.outcome !== 'applied') return;
-    if (!event.entry?.arrivedAt || !event.feature) return;
-    const rank = SEVERITY_RANK[event.feature.properties.severity] ?? 0;
-    const before = event.previous ? SEVERITY_RANK[event.previous.properties.severity] ?? 0 : -1;
-    if (rank < 2 || before >= 2) return;
-    this.mapView.flash(event.feature);
-    if (this.wall) return;
-    this.unread += 1;
-    this._renderUnread();
-    beep(rank === 3);
-    const p = event.feature.properties;
-    this.toast(t('alert.severe', { severity: label('severity', p.severity), title: p.title }), `severe sev-${p.severity}`, {
-      action: () => this.openDetail('incident', event.feature.id),
-    });
-  }
-
-  _renderUnread() {
-    const button = $('#unread', this.root);
-    if (!button) return;
-    button.hidden = this.unread === 0;
-    fill(button, String(this.unread));
-    button.setAttribute('aria-label', t('header.unread', { n: this.unread }));
-    button.title = t('header.unread', { n: this.unread });
-  }
-
-  toast(text, kind = 'info', { action = null, timeout = 12000 } = {}) {
-    const box = $('#toasts', this.root);
-    if (!box) return;
-    const item = h(
-      'div',
-      { class: ['toast', ...kind.split(' ').map((k) => `toast-${k}`)], role: kind.startsWith('error') ? 'alert' : 'status' },
-      action ? h('button', { class: 'toast-text', onclick: () => { action(); item.remove(); } }, text) : h('span', { class: 'toast-text' }, text),
-      h('button', { class: 'toast-close', 'aria-label': t('alert.dismiss'), onclick: () => item.remove() }, '×'),
-    );
-    box.prepend(item);
-    while (box.children.length > TOAST_LIMIT) box.lastChild.remove();
-    setTimeout(() => item.remove(), timeout);
+  toast(text, kind = 'info', options = {}) {
+    this.toasts.show(text, kind, options);
   }
 
   /** Show an API error: its detail, and the fields it names. */
@@ -428,54 +276,6 @@ export class App {
     this.showTab('feed');
   }
 
-  _header() {
-    const user = this.user;
-    const who = $('#whoami', this.root);
-    const renderWho = () => who && fill(who, t('header.user', { name: user.full_name || user.username, role: label('role', this.me.role) }));
-    renderWho();
-    this.cleanups.push(onLanguage(renderWho));
-
-    const lang = $('#lang', this.root);
-    if (lang) {
-      fill(lang, LANGUAGES.map((l) => h('option', { value: l, lang: l }, CATALOGUE_NAMES[l])));
-      lang.value = language();
-      this.cleanups.push(onLanguage((l) => { lang.value = l; }));
-      lang.addEventListener('change', () => {
-        setLanguage(lang.value);
-        rememberLanguage(lang.value);
-        this.saveLanguage(lang.value);
-      });
-    }
-    const theme = $('#theme', this.root);
-    if (theme) {
-      const render = () => {
-        fill(theme, THEME_CHOICES.map((c) => h('option', { value: c }, t(`theme.${c}`))));
-        theme.value = themeChoice();
-      };
-      render();
-      this.cleanups.push(onLanguage(render));
-      theme.addEventListener('change', () => applyTheme(theme.value));
-    }
-    const sound = $('#sound', this.root);
-    if (sound) {
-      sound.checked = soundOn();
-      sound.addEventListener('change', () => {
-        setSound(sound.checked);
-        if (sound.checked) beep();
-      });
-    }
-    $('#logout', this.root)?.addEventListener('click', () => this.logout());
-    const wallLink = $('#wall-link', this.root);
-    if (wallLink) wallLink.href = '?mode=wall';
-    const unread = $('#unread', this.root);
-    unread?.addEventListener('click', () => {
-      this.unread = 0;
-      this._renderUnread();
-      this.showTab('feed');
-      this.panels.feed?.showSevere();
-    });
-  }
-
   _timeFilter() {
     const mode = $('#time-mode', this.root);
     const custom = $('#time-custom', this.root);
@@ -512,13 +312,10 @@ export class App {
   }
 
   stop() {
-    this.live?.stop();
+    this.sync.stop();
     this.mapView?.destroy();
     this.mapView = null;
     for (const cleanup of this.cleanups) cleanup();
     this.cleanups = [];
   }
 }
-
-// Each language's name in itself, as a language menu shows them.
-const CATALOGUE_NAMES = { fr: 'Français', nl: 'Nederlands', en: 'English' };

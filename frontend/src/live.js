@@ -1,6 +1,7 @@
-// The /ws client (DESIGN §4, app/realtime/protocol.py): hello with the token and the last seq
-// seen, then changes; answers pings; reconnects with back-off and `since`; asks for a snapshot
-// reload on `reset`. Status: connecting → catching_up → live, or reconnecting / offline.
+// The /ws client (DESIGN §4, app/realtime/protocol.py): hello with the token and where to resume
+// (`getSince`), then changes; answers pings; reconnects with back-off. It speaks the protocol
+// only: what to resume from, the snapshot and a `reset`'s reload belong to PictureSync (sync.js).
+// Status: connecting → catching_up → live, or reconnecting / offline.
 
 // Close codes after which retrying as before cannot help (protocol.CloseCode).
 const BAD_HELLO = 4000;
@@ -17,6 +18,7 @@ export class LiveClient {
     getToken,
     getSince,
     filter = {},
+    onPosition = () => {},
     onChange = () => {},
     onAlert = () => {},
     onWelcome = () => {},
@@ -29,16 +31,13 @@ export class LiveClient {
     backoff = BACKOFF_MS,
     jitter = () => 0.8 + Math.random() * 0.4,
   }) {
-    Object.assign(this, { url, getToken, getSince, filter, onChange, onAlert, onWelcome, onReset, onStatus, onAuthFailure });
+    Object.assign(this, { url, getToken, getSince, filter, onPosition, onChange, onAlert, onWelcome, onReset, onStatus, onAuthFailure });
     this.WebSocketImpl = WebSocketImpl;
     this.timers = timers;
     this.now = now;
     this.backoff = backoff;
     this.jitter = jitter;
     this.ws = null;
-    // The stream position: the highest seq of live, ping and subscribed messages and of a
-    // reset's head (docs/realtime.md §7). Changes move the caller's own position (getSince).
-    this.position = null;
     this.attempt = 0;
     this.status = 'stopped';
     this.offlineSince = null;
@@ -96,19 +95,12 @@ export class LiveClient {
     }
     this.ws = ws;
     ws.onopen = () => {
-      this._send({ type: 'hello', token: this.getToken() || '', since: this.since(), filter: this.filter });
+      this._send({ type: 'hello', token: this.getToken() || '', since: this.getSince(), filter: this.filter });
       this._arm();
     };
     ws.onmessage = (event) => this._frame(event.data);
     ws.onclose = (event) => this._closed(ws, event);
     ws.onerror = () => {};
-  }
-
-  /** Where to resume: the later of the caller's position and the stream's. */
-  since() {
-    const mine = this.getSince();
-    if (mine == null) return this.position;
-    return this.position == null ? mine : Math.max(mine, this.position);
   }
 
   _send(message) {
@@ -148,8 +140,10 @@ export class LiveClient {
     if (this.ws) this._arm();
   }
 
+  // A seq the stream vouches for without a change (docs/realtime.md §7): the caller resumes
+  // from it when nothing it applied is later.
   _advance(seq) {
-    if (typeof seq === 'number' && (this.position == null || seq > this.position)) this.position = seq;
+    if (typeof seq === 'number') this.onPosition(seq);
   }
 
   _message(message) {
@@ -158,7 +152,7 @@ export class LiveClient {
         this.attempt = 0;
         this.lastError = null;
         if (message.ping_seconds) this.pingSeconds = message.ping_seconds;
-        const since = this.since();
+        const since = this.getSince();
         this._setStatus(since != null && message.head > since ? 'catching_up' : 'live');
         // Alert pushes are not replayed: a reconnected client reads their state again.
         this.onWelcome(message);

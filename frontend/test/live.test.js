@@ -1,51 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LiveClient } from '../src/live.js';
-
-// A scripted WebSocket and timers, so the client's protocol can be played step by step.
-class FakeSocket {
-  static all = [];
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    this.sent = [];
-    FakeSocket.all.push(this);
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-  send(text) {
-    this.sent.push(JSON.parse(text));
-  }
-  receive(...messages) {
-    this.onmessage?.({ data: messages.map((m) => JSON.stringify(m)).join('\n') });
-  }
-  close(code = 1006, reason = '') {
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-}
-
-class Timers {
-  constructor() {
-    this.queue = [];
-    this.id = 0;
-  }
-  setTimeout(fn, ms) {
-    this.id += 1;
-    this.queue.push({ id: this.id, fn, ms });
-    return this.id;
-  }
-  clearTimeout(id) {
-    this.queue = this.queue.filter((t) => t.id !== id);
-  }
-  runNext(kind = () => true) {
-    const next = this.queue.filter(kind).sort((a, b) => a.ms - b.ms)[0];
-    this.clearTimeout(next.id);
-    next.fn();
-    return next.ms;
-  }
-}
+import { FakeSocket, Timers } from './fakes.js';
 
 function client(overrides = {}) {
   FakeSocket.all = [];
@@ -112,16 +67,15 @@ describe('live client', () => {
     expect(welcomes).toBe(2);
   });
 
-  it("resumes from the stream's position when a filter kept changes out", () => {
-    const { live } = client();
+  it('reports the seqs the stream vouches for without a change', () => {
+    const positions = [];
+    const { live } = client({ onPosition: (seq) => positions.push(seq) });
     live.start();
     FakeSocket.all[0].open();
     FakeSocket.all[0].receive({ type: 'welcome', head: 10 }, { type: 'live', seq: 10 });
-    FakeSocket.all[0].receive({ type: 'ping', seq: 57 });
-    FakeSocket.all[0].close(4009, 'no pong in time');
-    live.reconnectNow();
-    FakeSocket.all.at(-1).open();
-    expect(FakeSocket.all.at(-1).sent[0].since).toBe(57);
+    FakeSocket.all[0].receive({ type: 'ping', seq: 57 }, { type: 'subscribed', seq: 58 }, { type: 'reset', head: 60 });
+    FakeSocket.all[0].receive({ type: 'change', seq: 61 });
+    expect(positions).toEqual([10, 57, 58, 60]);
   });
 
   it('reconnects with back-off and resumes from the last seq it saw', () => {

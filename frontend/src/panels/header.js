@@ -1,0 +1,102 @@
+// The top bar: who is signed in, language, theme, sound, the wall link, log out, the count of
+// unread severe incidents and the connection's state. The wall view has only the last.
+import { formatTime } from '../time.js';
+import { label, language, onLanguage, rememberLanguage, setLanguage, t, LANGUAGES } from '../i18n.js';
+import { applyTheme, themeChoice, THEME_CHOICES } from '../theme.js';
+import { beep, setSound, soundOn } from '../sound.js';
+import { h, fill, $ } from '../dom.js';
+
+// Each language's name in itself, as a language menu shows them.
+const CATALOGUE_NAMES = { fr: 'Français', nl: 'Nederlands', en: 'English' };
+
+export class Header {
+  constructor(app) {
+    this.app = app;
+    this.root = app.root;
+    this.unread = 0;
+    this.connection = null;
+    this._who();
+    this._language();
+    this._theme();
+    this._sound();
+    $('#logout', this.root)?.addEventListener('click', () => app.logout());
+    const wallLink = $('#wall-link', this.root);
+    if (wallLink) wallLink.href = '?mode=wall';
+    $('#unread', this.root)?.addEventListener('click', () => {
+      this.setUnread(0);
+      app.showTab('feed');
+      app.panels.feed?.showSevere();
+    });
+    app.cleanups.push(onLanguage(() => this.renderStatus()));
+  }
+
+  _who() {
+    const who = $('#whoami', this.root);
+    if (!who) return;
+    const { user, me } = this.app;
+    const render = () => fill(who, t('header.user', { name: user.full_name || user.username, role: label('role', me.role) }));
+    render();
+    this.app.cleanups.push(onLanguage(render));
+  }
+
+  _language() {
+    const lang = $('#lang', this.root);
+    if (!lang) return;
+    fill(lang, LANGUAGES.map((l) => h('option', { value: l, lang: l }, CATALOGUE_NAMES[l])));
+    lang.value = language();
+    this.app.cleanups.push(onLanguage((l) => { lang.value = l; }));
+    lang.addEventListener('change', () => {
+      setLanguage(lang.value);
+      rememberLanguage(lang.value);
+      this.app.saveLanguage(lang.value);
+    });
+  }
+
+  _theme() {
+    const theme = $('#theme', this.root);
+    if (!theme) return;
+    const render = () => {
+      fill(theme, THEME_CHOICES.map((c) => h('option', { value: c }, t(`theme.${c}`))));
+      theme.value = themeChoice();
+    };
+    render();
+    this.app.cleanups.push(onLanguage(render));
+    theme.addEventListener('change', () => applyTheme(theme.value));
+  }
+
+  _sound() {
+    const sound = $('#sound', this.root);
+    if (!sound) return;
+    sound.checked = soundOn();
+    sound.addEventListener('change', () => {
+      setSound(sound.checked);
+      if (sound.checked) beep();
+    });
+  }
+
+  /** The connection's state, from the live client: live, catching up, reconnecting since… */
+  setStatus(connection) {
+    this.connection = connection;
+    this.renderStatus();
+  }
+
+  renderStatus() {
+    const el = $('#conn', this.root);
+    if (!el || !this.connection) return;
+    const { status, offlineSince, error } = this.connection;
+    el.dataset.status = status;
+    const since = offlineSince && status !== 'live' ? ` ${t('status.since', { time: formatTime(offlineSince) })}` : '';
+    fill($('.conn-text', el), t(`status.${status}`) + since);
+    el.title = error || t('status.label');
+  }
+
+  setUnread(n) {
+    this.unread = n;
+    const button = $('#unread', this.root);
+    if (!button) return;
+    button.hidden = n === 0;
+    fill(button, String(n));
+    button.setAttribute('aria-label', t('header.unread', { n }));
+    button.title = t('header.unread', { n });
+  }
+}
