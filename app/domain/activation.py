@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from sqlalchemy import ARRAY, DateTime, Index, String, text
+from sqlalchemy import ARRAY, DateTime, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,18 +22,6 @@ Member = Annotated[str, Field(min_length=1, max_length=120)]
 
 class Activation(OperationalObject, Base):
     __tablename__ = "activations"
-    __table_args__ = (
-        Index("ix_activations_geom", "geom", postgresql_using="gist"),
-        Index("ix_activations_municipalities", "municipality_codes", postgresql_using="gin"),
-        Index("ix_activations_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index(
-            "ux_activations_source_external_id",
-            "source",
-            "external_id",
-            unique=True,
-            postgresql_where=text("external_id IS NOT NULL"),
-        ),
-    )
 
     level: Mapped[str] = mapped_column(String(16))
     coordinator: Mapped[str] = mapped_column(String(16))

@@ -6,9 +6,10 @@ import os
 import time
 import uuid
 from datetime import datetime
+from typing import Any, ClassVar
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -25,7 +26,30 @@ def uuid7() -> uuid.UUID:
 
 
 class OperationalObject:
-    """Mixin: identity, version, geometry and derived geography, provenance and audit columns."""
+    """Mixin: identity, version, geometry and derived geography, provenance and audit columns,
+    and the indexes every kind's table needs (named after the table)."""
+
+    # Links to another object that lists filter on (`subject`): (index suffix, column).
+    linked_by: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        t: str = cls.__tablename__  # type: ignore[attr-defined]  # set by each kind's table
+        return (
+            Index(f"ix_{t}_geom", "geom", postgresql_using="gist"),
+            Index(f"ix_{t}_municipalities", "municipality_codes", postgresql_using="gin"),
+            Index(f"ix_{t}_police_zones", "police_zone_codes", postgresql_using="gin"),
+            *(Index(f"ix_{t}_{suffix}", column) for suffix, column in cls.linked_by),
+            # What idempotent creates rely on: a retried (source, external_id) finds the first
+            # row (ON CONFLICT in objects._insert_statement).
+            Index(
+                f"ux_{t}_source_external_id",
+                "source",
+                "external_id",
+                unique=True,
+                postgresql_where=text("external_id IS NOT NULL"),
+            ),
+        )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
     ref: Mapped[str] = mapped_column(String(32), unique=True)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
-from sqlalchemy import DateTime, Index, Integer, String, text
+from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -19,18 +19,6 @@ from app.domain.spec import EntitySpec
 
 class Demonstration(OperationalObject, Base):
     __tablename__ = "demonstrations"
-    __table_args__ = (
-        Index("ix_demonstrations_geom", "geom", postgresql_using="gist"),
-        Index("ix_demonstrations_municipalities", "municipality_codes", postgresql_using="gin"),
-        Index("ix_demonstrations_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index(
-            "ux_demonstrations_source_external_id",
-            "source",
-            "external_id",
-            unique=True,
-            postgresql_where=text("external_id IS NOT NULL"),
-        ),
-    )
 
     organiser: Mapped[str | None] = mapped_column(String(300))
     expected_participants: Mapped[int | None] = mapped_column(Integer)

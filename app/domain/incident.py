@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, String, text
+from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -17,18 +17,6 @@ from app.domain.spec import EntitySpec
 
 class Incident(OperationalObject, Base):
     __tablename__ = "incidents"
-    __table_args__ = (
-        Index("ix_incidents_geom", "geom", postgresql_using="gist"),
-        Index("ix_incidents_municipalities", "municipality_codes", postgresql_using="gin"),
-        Index("ix_incidents_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index(
-            "ux_incidents_source_external_id",
-            "source",
-            "external_id",
-            unique=True,
-            postgresql_where=text("external_id IS NOT NULL"),
-        ),
-    )
 
     category: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from sqlalchemy import DateTime, Index, String, text
+from sqlalchemy import DateTime, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,19 +22,7 @@ SUBJECTS = Literal["incident", "planned_event", "demonstration", "zone", "activa
 
 class LogbookEntry(OperationalObject, Base):
     __tablename__ = "logbook_entries"
-    __table_args__ = (
-        Index("ix_logbook_entries_geom", "geom", postgresql_using="gist"),
-        Index("ix_logbook_entries_municipalities", "municipality_codes", postgresql_using="gin"),
-        Index("ix_logbook_entries_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index("ix_logbook_entries_subject", "subject_id"),
-        Index(
-            "ux_logbook_entries_source_external_id",
-            "source",
-            "external_id",
-            unique=True,
-            postgresql_where=text("external_id IS NOT NULL"),
-        ),
-    )
+    linked_by = (("subject", "subject_id"),)
 
     kind: Mapped[str] = mapped_column(String(16))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

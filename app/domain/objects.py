@@ -278,18 +278,6 @@ def _area_columns(areas: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def get_for_update(
-    session: AsyncSession, spec: EntitySpec, object_id: uuid.UUID, scope: ColumnElement[bool] | None
-) -> OperationalObject:
-    query = select(spec.model).where(spec.model.id == object_id).with_for_update()
-    if scope is not None:
-        query = query.where(scope)
-    row = await session.scalar(query)
-    if row is None:
-        raise not_found(spec.label, object_id)
-    return row
-
-
 def stale(spec: EntitySpec, row: OperationalObject, expected: int) -> ProblemError:
     return ProblemError(
         412,
@@ -313,7 +301,7 @@ async def update(
     scope: ColumnElement[bool] | None = None,
 ) -> Written:
     """Apply a partial change if the client saw the current version (optimistic locking)."""
-    row = await get_for_update(session, spec, object_id, scope)
+    row = await get(session, spec, object_id, scope, for_update=True)
     if row.version != expected_version:
         raise stale(spec, row, expected_version)
     changed = {
@@ -371,7 +359,7 @@ async def remove(
     principal: Principal,
 ) -> None:
     """Delete a wrongly created object; its last state stays in the change feed."""
-    row = await get_for_update(session, spec, object_id, None)
+    row = await get(session, spec, object_id, None, for_update=True)
     if expected_version is not None and row.version != expected_version:
         raise stale(spec, row, expected_version)
     feature = to_feature(spec, row)
@@ -389,11 +377,20 @@ async def remove(
 
 
 async def get(
-    session: AsyncSession, spec: EntitySpec, object_id: uuid.UUID, scope: ColumnElement[bool] | None
+    session: AsyncSession,
+    spec: EntitySpec,
+    object_id: uuid.UUID,
+    scope: ColumnElement[bool] | None,
+    *,
+    for_update: bool = False,
 ) -> OperationalObject:
+    """One object the scope lets the caller see, or 404 (hidden and unknown alike); locked
+    for the rest of the transaction when it is about to be written."""
     query = select(spec.model).where(spec.model.id == object_id)
     if scope is not None:
         query = query.where(scope)
+    if for_update:
+        query = query.with_for_update()
     row = await session.scalar(query)
     if row is None:
         raise not_found(spec.label, object_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import DateTime, Index, Integer, String, text
+from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -18,18 +18,6 @@ from app.domain.spec import EntitySpec
 
 class PlannedEvent(OperationalObject, Base):
     __tablename__ = "planned_events"
-    __table_args__ = (
-        Index("ix_planned_events_geom", "geom", postgresql_using="gist"),
-        Index("ix_planned_events_municipalities", "municipality_codes", postgresql_using="gin"),
-        Index("ix_planned_events_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index(
-            "ux_planned_events_source_external_id",
-            "source",
-            "external_id",
-            unique=True,
-            postgresql_where=text("external_id IS NOT NULL"),
-        ),
-    )
 
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, Index, String, text
+from sqlalchemy import DateTime, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,19 +19,7 @@ from app.domain.spec import EntitySpec
 
 class Zone(OperationalObject, Base):
     __tablename__ = "zones"
-    __table_args__ = (
-        Index("ix_zones_geom", "geom", postgresql_using="gist"),
-        Index("ix_zones_municipalities", "municipality_codes", postgresql_using="gin"),
-        Index("ix_zones_police_zones", "police_zone_codes", postgresql_using="gin"),
-        Index("ix_zones_parent", "parent_id"),
-        Index(
-            "ux_zones_source_external_id",
-            "source",
-            "external_id",
-            unique=True,
-            postgresql_where=text("external_id IS NOT NULL"),
-        ),
-    )
+    linked_by = (("parent", "parent_id"),)
 
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
