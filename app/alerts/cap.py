@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -52,6 +52,7 @@ SEVERITY = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 CERTAINTY = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
 MAX_BYTES = 1_000_000
 MAX_NAME = 250  # characters of a sender or identifier
+MAX_REFERENCES = 500  # a message's chain of earlier messages; each is looked up
 PRECISION = 6  # decimal places of coordinates: ~0.1 m
 RESTRICTION = "Partners of the Brussels-Capital Region crisis centre (safe.brussels)"
 SENDER_NAME = "SITCEN — Centre de crise régional / Gewestelijk Crisiscentrum Brussel"
@@ -332,10 +333,16 @@ class _Reader:
             self.fail([*loc, name], "a time like 2026-09-26T10:00:00+02:00 (with an offset, no Z)")
             return None
         try:
-            return datetime.fromisoformat(value)
+            when = datetime.fromisoformat(value)
+            # Stored in UTC: a time at the far ends of the calendar has no UTC form.
+            when.astimezone(UTC)
         except ValueError:
             self.fail([*loc, name], f"{value!r} is not a valid time")
             return None
+        except OverflowError:
+            self.fail([*loc, name], f"{value!r} is out of range")
+            return None
+        return when
 
     def pairs(self, parent: Element, name: str) -> list[tuple[str, str]]:
         return [
@@ -446,6 +453,9 @@ def reference_key(reference: str) -> tuple[str, str]:
 
 
 def _check_references(r: _Reader, references: list[str]) -> None:
+    if len(references) > MAX_REFERENCES:
+        r.fail(["references"], f"at most {MAX_REFERENCES} references")
+        return
     for i, reference in enumerate(references):
         parts = reference.split(",")
         problem = (

@@ -268,7 +268,7 @@ async def receive(
     if message.msg_type != "Alert" and not refs:
         raise _refuse(
             ["references"],
-            f"an {message.msg_type} names the message(s) it changes in <references>",
+            f"{message.msg_type}: <references> must name the message(s) it changes",
         )
     feed = cap_feed.feed_of(principal)
     await cap_feed.lock(session, feed)
@@ -289,9 +289,10 @@ async def receive(
         raise ProblemError(
             404,
             "Unknown reference",
-            f"this Cancel names {' '.join(message.references)}: no such message was received "
-            "here, so there is nothing to cancel (send it again once the message it cancels "
-            "has been received)",
+            f"this Cancel names {', '.join(message.references[:3])}"
+            f"{' and more' if len(message.references) > 3 else ''}: no such message was "
+            "received here, so there is nothing to cancel (send it again once the message it "
+            "cancels has been received)",
             type_="cap-unknown-reference",
             references=message.references,
         )

@@ -184,6 +184,8 @@ def test_a_minimal_partner_alert_parses() -> None:
     ("override", "field"),
     [
         ({"sent": "2026-09-26T08:00:00Z"}, "sent"),
+        ({"sent": "9999-12-31T23:59:59-14:00"}, "sent"),
+        ({"sent": "0001-01-01T00:00:00+14:00"}, "sent"),
         ({"status": "Real"}, "status"),
         ({"severity": "Bad"}, "severity"),
         ({"identifier": "has space"}, "identifier"),
@@ -193,6 +195,8 @@ def test_a_minimal_partner_alert_parses() -> None:
     ],
     ids=[
         "Z time",
+        "after year 9999 in UTC",
+        "before year 1 in UTC",
         "status",
         "severity",
         "identifier",
@@ -215,8 +219,15 @@ def test_wrong_cap_fields_are_named(override: dict[str, str], field: str) -> Non
         "ops@partner.example,PARTNER-0,2026-09-26T09:00:00+02:00 PARTNER-00",
         "ops@partner.example,,2026-09-26T09:00:00+02:00",
         "ops@partner.example," + "x" * 251 + ",2026-09-26T09:00:00+02:00",
+        " ".join(f"ops@partner.example,PARTNER-{i},2026-09-26T09:00:00+02:00" for i in range(501)),
     ],
-    ids=["no sent", "second not a triple", "empty identifier", "identifier too long"],
+    ids=[
+        "no sent",
+        "second not a triple",
+        "empty identifier",
+        "identifier too long",
+        "more than 500",
+    ],
 )
 def test_a_reference_is_sender_identifier_sent(references: str) -> None:
     with pytest.raises(ProblemError) as refused:
