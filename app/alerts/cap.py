@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -51,6 +51,8 @@ URGENCY = ("Immediate", "Expected", "Future", "Past", "Unknown")
 SEVERITY = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 CERTAINTY = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
 MAX_BYTES = 1_000_000
+MAX_NAME = 250  # characters of a sender or identifier
+MAX_REFERENCES = 500  # a message's chain of earlier messages; each is looked up
 PRECISION = 6  # decimal places of coordinates: ~0.1 m
 RESTRICTION = "Partners of the Brussels-Capital Region crisis centre (safe.brussels)"
 SENDER_NAME = "SITCEN — Centre de crise régional / Gewestelijk Crisiscentrum Brussel"
@@ -331,10 +333,16 @@ class _Reader:
             self.fail([*loc, name], "a time like 2026-09-26T10:00:00+02:00 (with an offset, no Z)")
             return None
         try:
-            return datetime.fromisoformat(value)
+            when = datetime.fromisoformat(value)
+            # Stored in UTC: a time at the far ends of the calendar has no UTC form.
+            when.astimezone(UTC)
         except ValueError:
             self.fail([*loc, name], f"{value!r} is not a valid time")
             return None
+        except OverflowError:
+            self.fail([*loc, name], f"{value!r} is out of range")
+            return None
+        return when
 
     def pairs(self, parent: Element, name: str) -> list[tuple[str, str]]:
         return [
@@ -427,17 +435,53 @@ class _Reader:
         return info
 
 
+def _name_problem(value: str) -> str | None:
+    """What is wrong with a sender or identifier: CAP forbids spaces, commas, '<' and '&' in
+    them (a reference joins them with commas, references with spaces); and the picture keeps
+    them, so they are bounded."""
+    if re.search(r"[\s,<&]", value):
+        return "must not contain spaces, commas, '<' or '&'"
+    if len(value) > MAX_NAME:
+        return f"at most {MAX_NAME} characters"
+    return None
+
+
+def reference_key(reference: str) -> tuple[str, str]:
+    """The (sender, identifier) of a reference `sender,identifier,sent` (checked by parse)."""
+    sender, identifier, _ = reference.split(",")
+    return sender, identifier
+
+
+def _check_references(r: _Reader, references: list[str]) -> None:
+    if len(references) > MAX_REFERENCES:
+        r.fail(["references"], f"at most {MAX_REFERENCES} references")
+        return
+    for i, reference in enumerate(references):
+        parts = reference.split(",")
+        problem = (
+            None
+            if len(parts) == 3 and all(parts)
+            else "a reference is 'sender,identifier,sent', references are separated by spaces"
+        )
+        problem = problem or _name_problem(parts[0]) or _name_problem(parts[1])
+        if problem:
+            r.fail(["references", i], f"{reference[:80]!r}: {problem}")
+
+
 def parse(data: bytes) -> CapMessage:
     """A received CAP 1.2 alert, checked field by field: 400 for XML that is malformed or
     refused (DTD, entities), 422 naming every CAP field that is wrong."""
     root = load(data)
     r = _Reader()
     identifier_ = r.text(root, "identifier", [])
-    if identifier_ and re.search(r"[\s,<&]", identifier_):
-        r.fail(["identifier"], "must not contain spaces, commas, '<' or '&'")
+    sender_ = r.text(root, "sender", [])
+    for name, value in (("identifier", identifier_), ("sender", sender_)):
+        problem = _name_problem(value) if value else None
+        if problem:
+            r.fail([name], problem)
     message = CapMessage(
         identifier=identifier_ or "",
-        sender=r.text(root, "sender", []) or "",
+        sender=sender_ or "",
         sent=r.time(root, "sent", [], required=True) or datetime.min,
         status=r.choice(root, "status", [], STATUS),
         msg_type=r.choice(root, "msgType", [], MSG_TYPE),
@@ -447,6 +491,7 @@ def parse(data: bytes) -> CapMessage:
         note=r.text(root, "note", [], required=False),
         references=(r.text(root, "references", [], required=False) or "").split(),
     )
+    _check_references(r, message.references)
     message.infos = [r.info(e, ["info", i]) for i, e in enumerate(root.findall(_Q + "info"))]
     if r.errors:
         raise validation_problem(r.errors)

@@ -29,7 +29,7 @@ COMMON_AFTER = (
 )
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, datetime):
         # UTC, as the database gives it back: a Feature reads the same however it was made.
         return value.astimezone(UTC).isoformat()
@@ -58,14 +58,14 @@ def feature_of(
     the values just written (a create need not read back what it wrote)."""
     props: dict[str, Any] = {"entity": spec.entity.value}
     for name in COMMON_BEFORE:
-        props[name] = _plain(value(name))
+        props[name] = plain(value(name))
     for name in spec.fields:
-        props[name] = _plain(value(name))
+        props[name] = plain(value(name))
     areas = areas or {}
     for key in ("municipality", "municipalities", "police_zone", "police_zones"):
         props[key] = areas.get(key, [] if key.endswith("s") else None)
     for name in COMMON_AFTER:
-        props[name] = _plain(value(name))
+        props[name] = plain(value(name))
     return {"type": "Feature", "id": str(object_id), "geometry": geometry, "properties": props}
 
 

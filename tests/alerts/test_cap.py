@@ -153,7 +153,7 @@ def test_hostile_or_malformed_xml_is_refused_with_400(xml: bytes) -> None:
     assert refused.value.status == 400
 
 
-def _minimal(**overrides: str) -> bytes:
+def _minimal(references: str | None = None, **overrides: str) -> bytes:
     fields = {
         "identifier": "PARTNER-1",
         "sender": "ops@partner.example",
@@ -168,7 +168,8 @@ def _minimal(**overrides: str) -> bytes:
     return f"""<alert xmlns="{NS}"><identifier>{fields["identifier"]}</identifier>
 <sender>{fields["sender"]}</sender><sent>{fields["sent"]}</sent>
 <status>{fields["status"]}</status><msgType>{fields["msgType"]}</msgType>
-<scope>{fields["scope"]}</scope><info><category>Fire</category><event>Fire</event>
+<scope>{fields["scope"]}</scope>{f"<references>{references}</references>" if references else ""}
+<info><category>Fire</category><event>Fire</event>
 <urgency>Immediate</urgency><severity>{fields["severity"]}</severity>
 <certainty>Observed</certainty><area><areaDesc>x</areaDesc>
 <polygon>{fields["polygon"]}</polygon></area></info></alert>""".encode()
@@ -183,16 +184,65 @@ def test_a_minimal_partner_alert_parses() -> None:
     ("override", "field"),
     [
         ({"sent": "2026-09-26T08:00:00Z"}, "sent"),
+        ({"sent": "9999-12-31T23:59:59-14:00"}, "sent"),
+        ({"sent": "0001-01-01T00:00:00+14:00"}, "sent"),
         ({"status": "Real"}, "status"),
         ({"severity": "Bad"}, "severity"),
         ({"identifier": "has space"}, "identifier"),
+        ({"sender": "ops,partner"}, "sender"),
         ({"polygon": "50.84,4.35 50.84,4.36 50.85,4.36 50.85,4.35"}, "polygon"),
         ({"polygon": "4.35,50.84 4.36,50.84 91.0,4.36 4.35,50.84"}, "polygon"),
     ],
-    ids=["Z time", "status", "severity", "identifier", "unclosed polygon", "latitude > 90"],
+    ids=[
+        "Z time",
+        "after year 9999 in UTC",
+        "before year 1 in UTC",
+        "status",
+        "severity",
+        "identifier",
+        "sender with a comma",
+        "unclosed polygon",
+        "latitude > 90",
+    ],
 )
 def test_wrong_cap_fields_are_named(override: dict[str, str], field: str) -> None:
     with pytest.raises(ProblemError) as refused:
         cap.parse(_minimal(**override))
     assert refused.value.status == 422
     assert any(field in e["loc"] for e in refused.value.errors or []), refused.value.errors
+
+
+@pytest.mark.parametrize(
+    "references",
+    [
+        "ops@partner.example,PARTNER-0",
+        "ops@partner.example,PARTNER-0,2026-09-26T09:00:00+02:00 PARTNER-00",
+        "ops@partner.example,,2026-09-26T09:00:00+02:00",
+        "ops@partner.example," + "x" * 251 + ",2026-09-26T09:00:00+02:00",
+        " ".join(f"ops@partner.example,PARTNER-{i},2026-09-26T09:00:00+02:00" for i in range(501)),
+    ],
+    ids=[
+        "no sent",
+        "second not a triple",
+        "empty identifier",
+        "identifier too long",
+        "more than 500",
+    ],
+)
+def test_a_reference_is_sender_identifier_sent(references: str) -> None:
+    with pytest.raises(ProblemError) as refused:
+        cap.parse(_minimal(references=references, msgType="Update"))
+    assert refused.value.status == 422
+    assert any("references" in e["loc"] for e in refused.value.errors or []), refused.value.errors
+
+
+def test_references_name_messages_by_sender_and_identifier() -> None:
+    references = (
+        "cap-pac@canada.ca,urn:oid:2.49.0.1.124.0642871265.2019,2019-01-08T19:55:40-00:00 "
+        "cap-pac@canada.ca,urn:oid:2.49.0.1.124.2407362607.2019,2019-01-08T19:56:40-00:00"
+    )
+    message = cap.parse(_minimal(references=references, msgType="Update"))
+    assert [cap.reference_key(r) for r in message.references] == [
+        ("cap-pac@canada.ca", "urn:oid:2.49.0.1.124.0642871265.2019"),
+        ("cap-pac@canada.ca", "urn:oid:2.49.0.1.124.2407362607.2019"),
+    ]

@@ -127,12 +127,22 @@ async def test_malicious_xml_is_refused_with_400(client: httpx.AsyncClient, xml:
     ("xml", "field"),
     [
         (_minimal(status="Test"), "status"),
-        (_minimal(msgType="Update"), "msgType"),
+        (_minimal(msgType="Ack"), "msgType"),
+        (_minimal(msgType="Update"), "references"),
+        (_minimal(msgType="Cancel"), "references"),
         (_minimal(severity="Unknown"), "severity"),
         (_minimal(polygon="40.0,4.0 40.0,4.1 40.1,4.1 40.0,4.0"), "area"),
         (_minimal(sent="yesterday"), "sent"),
     ],
-    ids=["test message", "update", "unknown severity", "outside Belgium", "bad time"],
+    ids=[
+        "test message",
+        "acknowledgement",
+        "update naming nothing",
+        "cancel naming nothing",
+        "unknown severity",
+        "outside Belgium",
+        "bad time",
+    ],
 )
 async def test_unusable_cap_is_refused_naming_the_field(
     client: httpx.AsyncClient, xml: bytes, field: str
