@@ -24,15 +24,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
-    op.add_column(
-        "alert_recipients",
-        sa.Column(
-            "subscription_id",
-            postgresql.UUID(as_uuid=True),
-            sa.ForeignKey("subscriptions.id", ondelete="SET NULL"),
-        ),
+def _subscription_id() -> sa.Column[object]:
+    return sa.Column(
+        "subscription_id",
+        postgresql.UUID(as_uuid=True),
+        sa.ForeignKey("subscriptions.id", ondelete="SET NULL"),
     )
+
+
+def upgrade() -> None:
+    op.add_column("alert_recipients", _subscription_id())
     # Each recipient's own subscription: the rule matches name it for the last alert of each
     # rule and object, the alert's own column for the partner of its first rule.
     op.execute(
@@ -63,14 +64,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column("api_keys", "organisation")
     op.drop_column("alerts", "feature")
-    op.add_column(
-        "alerts",
-        sa.Column(
-            "subscription_id",
-            postgresql.UUID(as_uuid=True),
-            sa.ForeignKey("subscriptions.id", ondelete="SET NULL"),
-        ),
-    )
+    op.add_column("alerts", _subscription_id())
     op.execute(
         "UPDATE alerts a SET subscription_id = r.subscription_id FROM alert_recipients r"
         " WHERE r.alert_id = a.id AND r.subscription_id IS NOT NULL"
