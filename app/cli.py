@@ -159,12 +159,14 @@ def cmd_apikey_create(args: argparse.Namespace) -> None:
                 entities=args.entity,
                 source=args.source,
                 read_only=args.read_only,
+                organisation=args.organisation,
             )
             return key
 
     key = _run(work)
-    scope = ", read-only" if args.read_only else ""
-    print(f"API key {args.name} ({args.role}{scope}); shown once, store it now:\n{key}")
+    read_only = "read-only" if args.read_only else None
+    about = ", ".join(x for x in (args.role, args.organisation, read_only) if x)
+    print(f"API key {args.name} ({about}); shown once, store it now:\n{key}")
 
 
 def cmd_apikey_revoke(args: argparse.Namespace) -> None:
@@ -307,6 +309,10 @@ def parser() -> argparse.ArgumentParser:
         "--entity", action="append", help="object type it may write (repeatable; default incident)"
     )
     kc.add_argument("--source", help="the source its objects carry (default: the key's name)")
+    kc.add_argument(
+        "--organisation",
+        help="the organisation a partner key acts for (required with --role partner)",
+    )
     kc.add_argument(
         "--read-only",
         action="store_true",

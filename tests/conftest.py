@@ -140,8 +140,11 @@ async def identities(sessions: async_sessionmaker[AsyncSession]) -> Identities:
         "coord": Role.coordinator,
         "off": Role.official,
         "part": Role.partner,
+        "part-b": Role.partner,
         "adm": Role.admin,
     }
+    # Two partner organisations, so that every route is also tried across partners.
+    organisations = {"part": "pz-5339", "part-b": "pz-5340"}
     keys: dict[str, str] = {}
     async with transaction(sessions) as session:
         for name, role in users.items():
@@ -151,7 +154,7 @@ async def identities(sessions: async_sessionmaker[AsyncSession]) -> Identities:
                 PASSWORD,
                 role,
                 actor="tests",
-                organisation="pz-5339" if role == Role.partner else None,
+                organisation=organisations.get(name),
             )
         for name in ("dispatch-a", "dispatch-b"):
             _, keys[name] = await create_api_key(session, name, Role.dispatch, actor="tests")

@@ -111,3 +111,24 @@ def test_a_read_only_key_reads_like_its_role_and_writes_nothing(settings, server
         ).json()["apikeys"]
     }
     assert listed["qgis-sitcen"] is True and listed["prometheus"] is True
+
+
+def test_a_partner_key_needs_an_organisation_and_no_key_expires_in_the_past(
+    settings, sessions
+) -> None:
+    out = sitcen(settings, "apikey", "create", "cli-partner", "--role", "partner")
+    assert out.returncode != 0 and "organisation" in out.stderr, out
+    out = sitcen(settings, "apikey", "create", "cli-old", "--expires", "2020-01-01T00:00:00+01:00")
+    assert out.returncode != 0 and "expires_at" in out.stderr and "past" in out.stderr, out
+    out = sitcen(
+        settings,
+        "apikey",
+        "create",
+        "cli-partner",
+        "--role",
+        "partner",
+        "--organisation",
+        "pz-5339",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "pz-5339" in out.stdout

@@ -21,7 +21,7 @@ def within(principal: Principal, organisation: str, what: str = "organisation") 
 def acting_for(principal: Principal, requested: str | None, loc: str = "organisation") -> str:
     """The organisation a write is for: the partner's own, or the one SITCEN staff name."""
     if is_partner(principal):
-        assert principal.organisation is not None  # a partner user always has one
+        assert principal.organisation is not None  # a partner always has one (app.auth.tokens)
         if requested is not None:
             within(principal, requested)
         return principal.organisation

@@ -41,13 +41,13 @@ class AlertDraft:
     area_codes: list[str] = field(default_factory=list)
     references_id: uuid.UUID | None = None
     origin: Origin = Origin.manual
-    subscription_id: uuid.UUID | None = None
     entity: str | None = None
     entity_id: uuid.UUID | None = None
     entity_ref: str | None = None
     change_seq: int | None = None
     campaign_id: uuid.UUID | None = None
     expires_at: datetime | None = None
+    feature: dict[str, Any] | None = None  # the object's state a rule alert is composed from
 
 
 CATEGORY = {
@@ -122,12 +122,13 @@ def from_change(
     subject: Subject,
     msg_type: MsgType,
     *,
-    subscription_id: uuid.UUID,
     references_id: uuid.UUID | None,
     change_seq: int,
     now: datetime,
 ) -> AlertDraft:
-    """The automatic alert about one change of an object that matched a subscription."""
+    """The automatic alert about an object, from its state in `subject`: the change that
+    matched the subscriptions, or, for a Cancel to partners that lost sight of the object, the
+    state their last alert was composed from."""
     props = subject.properties
     kind = subject.kind
     category = CATEGORY.get(kind or "") or ENTITY_CATEGORY.get(subject.entity, CapCategory.Safety)
@@ -146,9 +147,9 @@ def from_change(
         area_codes=sorted(subject.codes("municipalities")),
         references_id=references_id,
         origin=Origin.rule,
-        subscription_id=subscription_id,
         entity=subject.entity,
         entity_id=subject.id,
         entity_ref=props.get("ref"),
         change_seq=change_seq,
+        feature=subject.feature,
     )

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.alerts import email, webhook
 from app.alerts.enums import ChannelKind, DeliveryStatus
 from app.alerts.http import WebhookClient
-from app.alerts.models import Alert, Channel, Delivery
+from app.alerts.models import Alert, Channel, Delivery, Recipient
 from app.alerts.service import alert_json, notify
 from app.alerts.settings import AlertSettings
 from app.alerts.tokens import AckClaim, sign
@@ -57,13 +57,22 @@ def cap_url(settings: AlertSettings, alert: Alert) -> str:
     return f"{settings.public_url}/api/alerts/{alert.id}.cap"
 
 
-def webhook_body(settings: AlertSettings, secret_key: str, d: Delivery, alert: Alert) -> bytes:
-    """The same bytes on every attempt of a delivery (only the signature's time differs)."""
+def webhook_body(
+    settings: AlertSettings,
+    secret_key: str,
+    d: Delivery,
+    alert: Alert,
+    subscription_id: uuid.UUID | None,
+) -> bytes:
+    """The same bytes on every attempt of a delivery (only the signature's time differs). What
+    concerns this partner only (its subscription) sits beside the alert, which every recipient
+    reads alike."""
     return orjson.dumps(
         {
             "type": "alert",
             "delivery": str(d.id),
             "organisation": d.organisation,
+            "subscription_id": str(subscription_id) if subscription_id else None,
             "alert": alert_json(alert),
             "ack_url": ack_url(settings, secret_key, d, alert),
             "cap_url": cap_url(settings, alert),
@@ -76,6 +85,7 @@ class Claimed:
     delivery: Delivery
     alert: Alert
     channel: Channel | None
+    subscription_id: uuid.UUID | None = None  # the recipient's: the partner's own subscription
 
 
 async def claim(
@@ -93,22 +103,30 @@ async def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    taken = list(
-        (
-            await session.scalars(
-                update(Delivery)
-                .where(Delivery.id.in_(due.scalar_subquery()))
-                .values(
-                    status=DeliveryStatus.sending,
-                    claimed_until=now + lease,
-                    attempts=Delivery.attempts + 1,
-                )
-                .returning(Delivery)
-            )
-        ).all()
+    # The partner's own subscription comes back with each claimed row, in the same statement.
+    own_subscription = (
+        select(Recipient.subscription_id)
+        .where(
+            Recipient.alert_id == Delivery.alert_id,
+            Recipient.organisation == Delivery.organisation,
+        )
+        .scalar_subquery()
     )
-    if not taken:
+    rows = (
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(due.scalar_subquery()))
+            .values(
+                status=DeliveryStatus.sending,
+                claimed_until=now + lease,
+                attempts=Delivery.attempts + 1,
+            )
+            .returning(Delivery, own_subscription)
+        )
+    ).all()
+    if not rows:
         return []
+    taken = [d for d, _ in rows]
     alerts = {
         a.id: a
         for a in await session.scalars(
@@ -120,8 +138,13 @@ async def claim(
         c.id: c for c in await session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
     }
     return [
-        Claimed(d, alerts[d.alert_id], channels.get(d.channel_id) if d.channel_id else None)
-        for d in taken
+        Claimed(
+            d,
+            alerts[d.alert_id],
+            channels.get(d.channel_id) if d.channel_id else None,
+            subscription_id,
+        )
+        for d, subscription_id in rows
     ]
 
 
@@ -253,7 +276,7 @@ class DeliveryWorker:
         if d.channel == ChannelKind.webhook:
             if c.channel is None or not c.channel.secret:
                 raise SendError("webhook channel removed or without a secret")
-            body = webhook_body(self._settings, self._secret, d, alert)
+            body = webhook_body(self._settings, self._secret, d, alert, c.subscription_id)
             seconds = self._settings.webhook_timeout_seconds
             try:
                 async with asyncio.timeout(seconds):

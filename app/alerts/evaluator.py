@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts import compose, service
 from app.alerts.enums import MsgType
-from app.alerts.models import Channel, RuleMatch, Subscription
+from app.alerts.models import Alert, Channel, RuleMatch, Subscription
 from app.alerts.rules import AreaKind, Context, Previous, Rule, Subject, ZoneArea, decide
 from app.alerts.settings import AlertSettings
 from app.db import driver
@@ -74,7 +74,13 @@ def rule_of(s: Subscription) -> Rule:
 
 
 async def load_rules(session: AsyncSession) -> list[Rule]:
-    rows = await session.scalars(select(Subscription).where(Subscription.active.is_(True)))
+    """The active subscriptions, each partner's oldest first: when several of a partner's
+    subscriptions match one change, its alert names the oldest."""
+    rows = await session.scalars(
+        select(Subscription)
+        .where(Subscription.active.is_(True))
+        .order_by(Subscription.organisation, Subscription.created_at, Subscription.id)
+    )
     return [rule_of(s) for s in rows]
 
 
@@ -122,10 +128,22 @@ async def load_context(session: AsyncSession, rules: Sequence[Rule], now: dateti
         & or_(Zone.valid_to.is_(None), Zone.valid_to >= now)
     )
     query = select(
-        Zone.id, Zone.kind, active.label("active"), func.ST_AsGeoJSON(Zone.geom).label("g")
+        Zone.id,
+        Zone.kind,
+        active.label("active"),
+        func.ST_AsGeoJSON(Zone.geom).label("g"),
+        Zone.visibility,
+        Zone.shared_with,
     ).where(Zone.geom.is_not(None), or_(Zone.id.in_(ids), Zone.kind.in_(kinds) & active))
     zones = {
-        row.id: ZoneArea.of(row.id, row.kind, bool(row.active), orjson.loads(row.g))
+        row.id: ZoneArea.of(
+            row.id,
+            row.kind,
+            bool(row.active),
+            orjson.loads(row.g),
+            visibility=row.visibility,
+            shared_with=row.shared_with or (),
+        )
         for row in (await session.execute(query)).all()
     }
     return Context(zones)
@@ -134,12 +152,18 @@ async def load_context(session: AsyncSession, rules: Sequence[Rule], now: dateti
 @dataclass
 class Group:
     """The rules that decided the same thing about one change: one alert for all their
-    partners."""
+    partners. `current` False: a Cancel to partners that no longer see the object, composed
+    from the alert it references rather than from the change."""
 
     decision_type: MsgType
     references: uuid.UUID | None
-    organisations: set[str] = field(default_factory=set)
+    current: bool
+    # Each partner with the subscription its alert names (its first rule that matched).
+    subscriptions: dict[str, uuid.UUID] = field(default_factory=dict)
     matches: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # (rule id, fingerprint)
+
+
+GroupKey = tuple[MsgType, uuid.UUID | None, bool]
 
 
 async def evaluate(
@@ -160,22 +184,47 @@ async def evaluate(
     for change in relevant:
         assert change.feature is not None
         subject = Subject(change.entity, change.entity_id, change.op, change.feature)
-        groups: dict[tuple[MsgType, uuid.UUID | None], Group] = {}
+        groups: dict[GroupKey, Group] = {}
         for rule in rules:
             decision = decide(rule, subject, context, previous.get((rule.id, change.entity_id)))
             if decision is None:
                 continue
-            key = (decision.msg_type, decision.references)
-            group = groups.setdefault(key, Group(decision.msg_type, decision.references))
-            group.organisations.add(rule.organisation)
+            key = (decision.msg_type, decision.references, decision.current)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = Group(*key)
+            group.subscriptions.setdefault(rule.organisation, rule.id)
             group.matches.append((rule.id, decision.fingerprint))
+        seen = await _alerted_states(
+            session, [g.references for g in groups.values() if not g.current and g.references]
+        )
         for group in groups.values():
-            new = await _raise(session, subject, change, group, settings, now, cache.channels)
+            about = subject
+            if not group.current:
+                assert group.references is not None  # a Cancel references the alert it ends
+                about = Subject(change.entity, change.entity_id, "updated", seen[group.references])
+            new = await _raise(session, about, change, group, settings, now, cache.channels)
             for rule_id, fingerprint in group.matches:
                 previous[(rule_id, change.entity_id)] = Previous(new.alert.id, fingerprint)
             await _remember(session, change.entity_id, group, new.alert.id)
             raised.append(new)
     return raised
+
+
+async def _alerted_states(
+    session: AsyncSession, alert_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The object's state each of these alerts was composed from: what its partners saw.
+
+    Read only for the Cancels to partners that lost sight of an object, which are rare: the
+    rule matches do not carry a copy of the Feature per partner, and an alert holds it once
+    for all its recipients."""
+    if not alert_ids:
+        return {}
+    rows = await session.execute(select(Alert.id, Alert.feature).where(Alert.id.in_(alert_ids)))
+    # Migration 0007 gave every earlier rule alert the Feature of the change that raised it;
+    # should one still lack it, its Cancel carries no state at all rather than the current one.
+    return {row.id: row.feature or {"type": "Feature", "geometry": None} for row in rows}
 
 
 async def _previous(
@@ -202,7 +251,6 @@ async def _raise(
     draft = compose.from_change(
         subject,
         group.decision_type,
-        subscription_id=group.matches[0][0],
         references_id=group.references,
         change_seq=change.seq,
         now=now,
@@ -210,11 +258,12 @@ async def _raise(
     return await service.create_alert(
         session,
         draft,
-        sorted(group.organisations),
+        sorted(group.subscriptions),
         actor=ACTOR,
         settings=settings,
         now=now,
         channels=channels,
+        subscriptions=group.subscriptions,
     )
 
 

@@ -123,13 +123,14 @@ class Alert(Base):
         ForeignKey("alerts.id", ondelete="SET NULL")
     )
     origin: Mapped[str] = mapped_column(String(16))
-    subscription_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("subscriptions.id", ondelete="SET NULL")
-    )
     entity: Mapped[str | None] = mapped_column(String(32))
     entity_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     entity_ref: Mapped[str | None] = mapped_column(String(32))
     change_seq: Mapped[int | None] = mapped_column(BigInteger)
+    # A rule alert: the object's state it was composed from (never on the wire). A Cancel to a
+    # partner that can no longer see the object is composed from the state of the last alert
+    # that partner had, so it says nothing the partner did not already know.
+    feature: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -137,7 +138,9 @@ class Alert(Base):
 
 
 class Recipient(Base):
-    """One partner organisation an alert is addressed to: its acknowledgement and escalation."""
+    """One partner organisation an alert is addressed to: its acknowledgement and escalation,
+    and, for a rule alert, the subscription of that partner that raised it. Whatever concerns
+    one partner lives here, never on the alert, which all its recipients read."""
 
     __tablename__ = "alert_recipients"
     __table_args__ = (
@@ -154,6 +157,9 @@ class Recipient(Base):
         ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
     )
     organisation: Mapped[str] = mapped_column(ForeignKey(ORG_FK), primary_key=True)
+    subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL")
+    )
     deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     level: Mapped[int] = mapped_column(Integer, default=0)  # escalation steps taken
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

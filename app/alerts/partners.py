@@ -22,6 +22,7 @@ from app.alerts.schemas import (
 )
 from app.alerts.webhook import new_secret
 from app.auth.organisations import require_organisation
+from app.auth.permissions import Scope
 from app.db import get_or_404
 from app.domain.zone import Zone
 from app.errors import not_found, validation_problem
@@ -209,10 +210,25 @@ async def rotate_secret(
     return channel
 
 
-async def _check_area(session: AsyncSession, body: SubscriptionIn) -> dict[str, Any] | None:
-    zone_id = body.zone_id if body.area_kind == AreaKind.zone else None
-    if zone_id is not None and await session.get(Zone, zone_id) is None:
-        raise validation_problem([{"loc": ["body", "zone_id"], "msg": "no such zone"}])
+async def _check_zone(session: AsyncSession, org: str, zone_id: uuid.UUID) -> None:
+    """A partner subscribes only to a zone it may see (its rules would never match one it may
+    not). A hidden zone is refused in the words of an unknown one: otherwise the answer would
+    tell the partner that the zone exists."""
+    query = select(Zone.id).where(Zone.id == zone_id)
+    visible = Scope(organisation=org, partner=True).clause(Zone)
+    if visible is not None:
+        query = query.where(visible)
+    if await session.scalar(query) is None:
+        raise validation_problem(
+            [{"loc": ["body", "zone_id"], "msg": f"no zone {zone_id} that {org!r} may see"}]
+        )
+
+
+async def _check_area(
+    session: AsyncSession, org: str, body: SubscriptionIn
+) -> dict[str, Any] | None:
+    if body.area_kind == AreaKind.zone and body.zone_id is not None:
+        await _check_zone(session, org, body.zone_id)
     if body.area_kind == AreaKind.polygon and body.polygon is not None:
         parsed = parse_geometry(
             body.polygon,
@@ -227,7 +243,7 @@ async def add_subscription(
     session: AsyncSession, org: str, body: SubscriptionIn, actor: str, now: datetime
 ) -> Subscription:
     await require_organisation(session, org)
-    polygon = await _check_area(session, body)
+    polygon = await _check_area(session, org, body)
     sub = Subscription(
         id=uuid.uuid4(),
         organisation=org,

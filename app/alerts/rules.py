@@ -54,30 +54,56 @@ class AreaKind(StrEnum):
 
 @dataclass(frozen=True)
 class ZoneArea:
-    """A zone of the picture as the rules need it."""
+    """A zone of the picture as the rules need it, with who may see it."""
 
     id: uuid.UUID
     kind: str
     active: bool
     geometry: BaseGeometry
+    visibility: str = "internal"
+    shared_with: frozenset[str] = frozenset()
 
     @classmethod
     def of(
-        cls, zone_id: uuid.UUID, kind: str, active: bool, geojson: Mapping[str, Any]
+        cls,
+        zone_id: uuid.UUID,
+        kind: str,
+        active: bool,
+        geojson: Mapping[str, Any],
+        *,
+        visibility: str,
+        shared_with: Iterable[str] = (),
     ) -> ZoneArea:
         geometry = shape(geojson)
         prepare(geometry)
-        return cls(zone_id, kind, active, geometry)
+        return cls(zone_id, kind, active, geometry, visibility, frozenset(shared_with))
+
+    def visible_to(self, organisation: str) -> bool:
+        return partner_sees(
+            organisation, {"visibility": self.visibility, "shared_with": self.shared_with}
+        )
 
 
 @dataclass
 class Context:
-    """The zones of the picture when a batch of changes is evaluated."""
+    """The zones of the picture when a batch of changes is evaluated.
+
+    A partner's rules are matched against the zones that partner may see, and only those: an
+    alert raised "inside" an internal zone, or one shared with another partner only, would
+    tell it where that zone lies."""
 
     zones: dict[uuid.UUID, ZoneArea] = field(default_factory=dict)
+    _seen: dict[str, dict[uuid.UUID, ZoneArea]] = field(default_factory=dict, repr=False)
 
-    def active_of(self, kinds: frozenset[str]) -> list[ZoneArea]:
-        return [z for z in self.zones.values() if z.active and z.kind in kinds]
+    def zones_of(self, organisation: str) -> dict[uuid.UUID, ZoneArea]:
+        seen = self._seen.get(organisation)
+        if seen is None:
+            seen = {i: z for i, z in self.zones.items() if z.visible_to(organisation)}
+            self._seen[organisation] = seen
+        return seen
+
+    def active_of(self, kinds: frozenset[str], organisation: str) -> list[ZoneArea]:
+        return [z for z in self.zones_of(organisation).values() if z.active and z.kind in kinds]
 
 
 @dataclass(frozen=True)
@@ -193,7 +219,7 @@ def in_area(rule: Rule, subject: Subject, context: Context) -> bool:
         case AreaKind.polygon:
             return rule.polygon is not None and bool(rule.polygon.intersects(geometry))
         case AreaKind.zone:
-            zone = context.zones.get(rule.zone_id) if rule.zone_id else None
+            zone = context.zones_of(rule.organisation).get(rule.zone_id) if rule.zone_id else None
             # The zone's own changes are not "inside" it: they are about the zone itself.
             if zone is None or zone.id == subject.id:
                 return False
@@ -201,7 +227,7 @@ def in_area(rule: Rule, subject: Subject, context: Context) -> bool:
         case AreaKind.zone_kinds:
             return any(
                 z.geometry.intersects(geometry)
-                for z in context.active_of(rule.zone_kinds)
+                for z in context.active_of(rule.zone_kinds, rule.organisation)
                 if z.id != subject.id
             )
     return False
@@ -227,9 +253,14 @@ def matches(rule: Rule, subject: Subject, context: Context) -> bool:
     return in_area(rule, subject, context)
 
 
+def partner_sees(organisation: str, properties: Mapping[str, Any]) -> bool:
+    """Whether a partner may read an object: the same scope as the REST API."""
+    return Scope(organisation=organisation, partner=True).sees(properties)
+
+
 def visible_to(organisation: str, subject: Subject) -> bool:
-    """A partner is alerted only about what it may read: the same scope as the REST API."""
-    return Scope(organisation=organisation, partner=True).sees(subject.properties)
+    """A partner is alerted only about what it may read."""
+    return partner_sees(organisation, subject.properties)
 
 
 @dataclass(frozen=True)
@@ -245,6 +276,9 @@ class Decision:
     msg_type: MsgType
     references: uuid.UUID | None
     fingerprint: str
+    # False: the partner no longer sees the object, and its Cancel is composed from the state
+    # of the alert it references (what the partner was alerted with), not from this change.
+    current: bool = True
 
 
 def decide(
@@ -255,18 +289,20 @@ def decide(
     - a first match raises an Alert; the same material state raises nothing more;
     - a material change while it still matches raises an Update of the last alert;
     - an object that ends (closed, false alarm, lifted, deleted) after an alert raises a Cancel;
-      one that ends without having been alerted raises nothing.
+      one that ends without having been alerted raises nothing. A partner that can no longer
+      see the object (it was withdrawn from it) still has its alert cancelled, but is told only
+      what it was alerted with (`Decision.current` False): not the later state, not even
+      whether the object was closed or deleted.
     """
     fingerprint = subject.fingerprint()
     if previous is not None and previous.fingerprint == fingerprint:
         return None
+    seen = visible_to(rule.organisation, subject)
     if subject.ended:
         if previous is None or subject.entity not in rule.entities:
             return None
-        if subject.op != "deleted" and not visible_to(rule.organisation, subject):
-            return None
-        return Decision(MsgType.Cancel, previous.alert_id, fingerprint)
-    if not visible_to(rule.organisation, subject) or not matches(rule, subject, context):
+        return Decision(MsgType.Cancel, previous.alert_id, fingerprint, current=seen)
+    if not seen or not matches(rule, subject, context):
         return None
     if previous is None:
         return Decision(MsgType.Alert, None, fingerprint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -181,6 +181,7 @@ def email_delivery(
 class NewRecipient:
     organisation: str
     deadline_at: datetime
+    subscription_id: uuid.UUID | None = None
     level: int = 0
     escalated_at: datetime | None = None
     flagged_at: datetime | None = None
@@ -241,9 +242,13 @@ async def create_alert(
     settings: AlertSettings,
     now: datetime,
     channels: dict[str, list[Channel]] | None = None,
+    subscriptions: Mapping[str, uuid.UUID] | None = None,
 ) -> NewAlert:
     """Store an alert, one recipient row per partner and the first deliveries: the partner's
-    webhooks and an e-mail to its first on-duty SPOC. The delivery worker sends them."""
+    webhooks and an e-mail to its first on-duty SPOC. The delivery worker sends them.
+
+    `subscriptions`: for a rule alert, the subscription of each partner that raised it, kept
+    on that partner's recipient row, which only that partner (and SITCEN) reads."""
     ref = str((await session.execute(_REF)).scalar_one())
     alert = Alert(
         id=uuid7(),
@@ -261,7 +266,6 @@ async def create_alert(
         area_codes=draft.area_codes,
         references_id=draft.references_id,
         origin=draft.origin.value,
-        subscription_id=draft.subscription_id,
         entity=draft.entity,
         entity_id=draft.entity_id,
         entity_ref=draft.entity_ref,
@@ -270,13 +274,22 @@ async def create_alert(
         sent_at=now,
         expires_at=draft.expires_at,
         created_by=actor,
+        feature=draft.feature,
     )
     session.add(alert)
     await session.flush()
     orgs = sorted(set(organisations))
     deadline = now + timedelta(seconds=settings.deadline_for(alert.severity))
+    subscriptions = subscriptions or {}
     recipients = [
-        {"alert_id": alert.id, "organisation": o, "deadline_at": deadline, "level": 0} for o in orgs
+        {
+            "alert_id": alert.id,
+            "organisation": o,
+            "subscription_id": subscriptions.get(o),
+            "deadline_at": deadline,
+            "level": 0,
+        }
+        for o in orgs
     ]
     await insert_many(session, Recipient.__tablename__, recipients)
     deliveries = await _first_deliveries(session, alert.id, orgs, now, channels)
@@ -284,7 +297,7 @@ async def create_alert(
     await notify(session, "new", alert.id)
     return NewAlert(
         alert,
-        [NewRecipient(o, deadline) for o in orgs],
+        [NewRecipient(o, deadline, subscriptions.get(o)) for o in orgs],
         [NewDelivery.of(d, now) for d in deliveries],
     )
 
@@ -383,6 +396,9 @@ def text_in(alert: Alert, language: str) -> dict[str, str]:
 
 
 def alert_json(alert: Alert) -> dict[str, Any]:
+    """The alert as every one of its readers gets it. It holds nothing about one recipient
+    (which partner's subscription raised it, a partner's acknowledgement): that is in
+    `recipient_json`, and a partner reads only its own row."""
     return {
         "id": str(alert.id),
         "ref": alert.ref,
@@ -400,7 +416,6 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         "area_codes": alert.area_codes,
         "references": str(alert.references_id) if alert.references_id else None,
         "origin": alert.origin,
-        "subscription_id": str(alert.subscription_id) if alert.subscription_id else None,
         "entity": alert.entity,
         "entity_id": str(alert.entity_id) if alert.entity_id else None,
         "entity_ref": alert.entity_ref,
@@ -431,6 +446,7 @@ def recipient_json(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "organisation": r.organisation,
+        "subscription_id": str(r.subscription_id) if r.subscription_id else None,
         "deadline_at": _iso(r.deadline_at),
         "level": r.level,
         "escalated_at": _iso(r.escalated_at),

@@ -15,7 +15,7 @@ from app.auth import service
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
 from app.domain.enums import Entity, Role
-from app.domain.schema import Input
+from app.domain.schema import Input, OrgCode
 
 router = APIRouter(prefix="/api/apikeys", tags=["apikeys"])
 Admin = Annotated[Principal, Depends(require("apikeys:manage"))]
@@ -31,6 +31,11 @@ class ApiKeyCreate(Input):
     expires_at: AwareDatetime | None = None
     # For a GIS workstation or a metrics scraper: reads whatever the role reads, writes nothing.
     read_only: bool = False
+    organisation: OrgCode | None = Field(
+        default=None,
+        description="The partner organisation a partner key acts for (required for a partner "
+        "key); it is scoped exactly as that organisation's users.",
+    )
 
 
 def _public(row: ApiKey) -> dict[str, object]:
@@ -44,6 +49,7 @@ def _public(row: ApiKey) -> dict[str, object]:
         "entities": row.entities,
         "source": row.source,
         "read_only": row.read_only,
+        "organisation": row.organisation,
         "created_at": iso(row.created_at),
         "created_by": row.created_by,
         "expires_at": iso(row.expires_at),
@@ -69,6 +75,7 @@ async def create_key(session: Session, admin: Admin, body: ApiKeyCreate) -> Resp
         entities=[e.value for e in body.entities],
         source=body.source,
         read_only=body.read_only,
+        organisation=body.organisation,
     )
     await session.commit()
     return json_response({**_public(row), "key": key}, 201, headers={"Cache-Control": "no-store"})

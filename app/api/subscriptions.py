@@ -9,21 +9,27 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from app.alerts import partners
-from app.alerts.access import acting_for, is_partner, within
+from app.alerts.access import acting_for, is_partner
 from app.alerts.models import Subscription
 from app.alerts.schemas import SubscriptionIn, SubscriptionPatch
 from app.alerts.service import utcnow
 from app.api.deps import Session, parse_uuid, require
 from app.api.responses import json_response
 from app.auth.principal import Principal
+from app.errors import not_found
 
 router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"])
 Manager = Annotated[Principal, Depends(require("subscriptions:manage"))]
 
 
 async def _owned(session: Session, principal: Principal, sub_id: str) -> Subscription:
-    sub = await partners.get_subscription(session, parse_uuid(sub_id))
-    within(principal, sub.organisation, "subscription")
+    """The subscription, if the caller may manage it. Another partner's answers exactly as an
+    unknown id does: naming its organisation, or merely answering differently, would tell a
+    partner that it exists and whose it is."""
+    ident = parse_uuid(sub_id)
+    sub = await partners.get_subscription(session, ident)
+    if is_partner(principal) and sub.organisation != principal.organisation:
+        raise not_found("subscription", ident)
     return sub
 
 

@@ -40,6 +40,8 @@ class ApiKey(Base):
     source: Mapped[str] = mapped_column(String(64))
     # Reads only, whatever its role allows: a GIS workstation's or a metrics scraper's key.
     read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A partner key acts for its organisation, scoped exactly as that organisation's users.
+    organisation: Mapped[str | None] = mapped_column(ForeignKey("organisations.code"))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -34,10 +34,19 @@ def _check_password(password: str) -> None:
         )
 
 
-async def _check_organisation(session: AsyncSession, role: Role, organisation: str | None) -> None:
+async def _check_organisation(
+    session: AsyncSession, role: Role, organisation: str | None, what: str = "user"
+) -> None:
+    """A partner principal always acts for one organisation: without one, every path that
+    keeps a partner to its own would have nothing to keep it to."""
     if role == Role.partner and not organisation:
         raise validation_problem(
-            [{"loc": ["body", "organisation"], "msg": "a partner user belongs to an organisation"}]
+            [
+                {
+                    "loc": ["body", "organisation"],
+                    "msg": f"a partner {what} belongs to an organisation",
+                }
+            ]
         )
     if organisation is not None:
         await require_organisation(session, organisation)
@@ -176,12 +185,17 @@ async def create_api_key(
     entities: list[str] | None = None,
     source: str | None = None,
     read_only: bool = False,
+    organisation: str | None = None,
     key: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; the plain key is returned once and only its hash is stored.
 
-    `key` lets the local demo set a key the README can name; everywhere else it is random.
+    A partner key belongs to an `organisation` and is scoped exactly as that organisation's
+    users (a partner's own system reading its alerts). `key` lets the local demo set a key the
+    README can name; everywhere else it is random.
     """
+    _check_expiry(expires_at)
+    await _check_organisation(session, role, organisation, "key")
     if await session.scalar(select(ApiKey).where(ApiKey.name == name)):
         raise ProblemError(
             409, "API key exists", f"an API key named {name!r} exists", type_="conflict"
@@ -202,6 +216,7 @@ async def create_api_key(
         entities=wanted,
         source=source or name,
         read_only=read_only,
+        organisation=organisation,
         created_at=datetime.now(UTC),
         created_by=actor,
         expires_at=expires_at,
@@ -218,9 +233,23 @@ async def create_api_key(
             "entities": wanted,
             "source": row.source,
             "read_only": read_only,
+            "organisation": organisation,
         },
     )
     return row, key
+
+
+def _check_expiry(expires_at: datetime | None) -> None:
+    """A key that expires before it is made would be refused at its first use: say so now."""
+    if expires_at is None:
+        return
+    if expires_at.tzinfo is None:
+        msg = "time needs a timezone offset (e.g. 2026-09-26T10:00:00+02:00)"
+    elif expires_at <= datetime.now(UTC):
+        msg = f"{expires_at.isoformat()} is in the past: a key must expire later than now"
+    else:
+        return
+    raise validation_problem([{"loc": ["body", "expires_at"], "msg": msg}])
 
 
 async def revoke_api_key(session: AsyncSession, name: str, *, actor: str = "cli") -> ApiKey:

@@ -65,6 +65,16 @@ def decode_access_token(token: str, settings: Settings) -> dict[str, Any]:
     return claims
 
 
+def _acting_for_one(principal: Principal) -> Principal:
+    """A partner acts for one organisation. One without (an API key made before keys had
+    organisations) would have nothing to keep it to its own, and read as SITCEN staff."""
+    if principal.role == Role.partner and not principal.organisation:
+        raise unauthorized(
+            f"partner {principal.actor!r} belongs to no organisation; an admin must give it one"
+        )
+    return principal
+
+
 async def principal_from_token(session: AsyncSession, token: str, settings: Settings) -> Principal:
     claims = decode_access_token(token, settings)
     # Read on every request so that disabling a user takes effect at once; on the driver,
@@ -75,7 +85,9 @@ async def principal_from_token(session: AsyncSession, token: str, settings: Sett
     )
     if user is None:
         raise unauthorized("user is disabled or no longer exists")
-    return Principal("user", user["id"], user["username"], Role(user["role"]), user["organisation"])
+    return _acting_for_one(
+        Principal("user", user["id"], user["username"], Role(user["role"]), user["organisation"])
+    )
 
 
 async def issue_refresh_token(session: AsyncSession, user: User, settings: Settings) -> str:
@@ -129,21 +141,24 @@ async def principal_from_api_key(session: AsyncSession, key: str, cache: KeyCach
         generation = cache.generation
         # On the driver, as every machine request may pay for it (see app.db.driver).
         row = await (await driver(session)).fetchrow(
-            "SELECT id, name, role, entities, source, read_only, expires_at, revoked_at,"
-            " last_used_at"
+            "SELECT id, name, role, organisation, entities, source, read_only, expires_at,"
+            " revoked_at, last_used_at"
             " FROM api_keys WHERE key_hash = $1",
             key_hash,
         )
         if row is None or row["revoked_at"] is not None:
             raise unauthorized("invalid or revoked API key")
-        principal = Principal(
-            "apikey",
-            row["id"],
-            row["name"],
-            Role(row["role"]),
-            entities=frozenset(row["entities"]),
-            source=row["source"],
-            read_only=row["read_only"],
+        principal = _acting_for_one(
+            Principal(
+                "apikey",
+                row["id"],
+                row["name"],
+                Role(row["role"]),
+                row["organisation"],
+                entities=frozenset(row["entities"]),
+                source=row["source"],
+                read_only=row["read_only"],
+            )
         )
         entry = CachedKey(principal, row["expires_at"], row["last_used_at"])
         cache.put(key_hash, entry, generation)

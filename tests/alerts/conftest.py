@@ -27,13 +27,15 @@ import orjson
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from app.alerts.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
-from tests.conftest import PASSWORD, Server, free_port
+from tests.conftest import PASSWORD, Server, eventually, free_port
 
 SMTP_PORT = free_port()
 DAY = 86_400
@@ -286,3 +288,18 @@ async def settled(client: httpx.AsyncClient, alert_id: str) -> dict[str, Any] | 
     body = (await client.get(f"/api/alerts/{alert_id}")).json()
     states = [d["status"] for r in body["recipients"] for d in r["deliveries"]]
     return None if any(s in ("pending", "sending") for s in states) else dict(body)
+
+
+async def caught_up(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Wait until the evaluator has handled every change written so far."""
+
+    async def check() -> bool:
+        async with sessions() as session:
+            row = (
+                await session.execute(
+                    text("SELECT f.seq, c.seq FROM feed_counter f, alert_cursor c WHERE f.id = 1")
+                )
+            ).one()
+        return bool(row[1] >= row[0])
+
+    await eventually(check, "the evaluator to reach the feed head")

@@ -9,31 +9,15 @@ from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.evaluator import EVALUATOR_LOCK, Evaluator
 from app.alerts.settings import AlertSettings
 from app.settings import Settings, plain_url
-from tests.alerts.conftest import alerts_of, incident, place, square
+from tests.alerts.conftest import alerts_of, caught_up, incident, place, square
 from tests.conftest import eventually
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-async def caught_up(sessions: Sessions) -> None:
-    """Wait until the evaluator has handled every change written so far."""
-
-    async def check() -> bool:
-        async with sessions() as session:
-            row = (
-                await session.execute(
-                    text("SELECT f.seq, c.seq FROM feed_counter f, alert_cursor c WHERE f.id = 1")
-                )
-            ).one()
-        return bool(row[1] >= row[0])
-
-    await eventually(check, "the evaluator to reach the feed head")
 
 
 async def test_severe_incident_inside_alerts_others_do_not(
@@ -91,7 +75,11 @@ async def test_incident_inside_an_active_security_perimeter(
     zone = {
         "type": "Feature",
         "geometry": square(lon, lat, 0.0008),
-        "properties": {"title": "Périmètre test", "kind": "security_perimeter"},
+        "properties": {
+            "title": "Périmètre test",
+            "kind": "security_perimeter",
+            "visibility": "shared",  # a partner's rules see only the zones it may see
+        },
     }
     assert (await client.post("/api/zones", json=zone)).status_code == 201
     await partner.subscribe(area_kind="zone_kinds", zone_kinds=["security_perimeter"])

@@ -15,6 +15,10 @@ ELSEWHERE = (4.40, 50.88)
 PERIMETER = uuid.uuid4()
 HOTSPOT = uuid.uuid4()
 LIFTED = uuid.uuid4()
+INTERNAL = uuid.uuid4()
+OTHERS = uuid.uuid4()
+OURS = uuid.uuid4()
+INTERNAL_AT, OTHERS_AT, OURS_AT = (4.33, 50.83), (4.34, 50.83), (4.35, 50.83)
 
 
 def square(lon: float, lat: float, d: float = 0.002) -> dict[str, Any]:
@@ -22,11 +26,21 @@ def square(lon: float, lat: float, d: float = 0.002) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
+def zone(zone_id: uuid.UUID, kind: str, at: tuple[float, float], **seen: Any) -> ZoneArea:
+    active = seen.pop("active", True)
+    return ZoneArea.of(zone_id, kind, active, square(*at, 0.001), **seen)
+
+
+SHARED = {"visibility": "shared"}
 CONTEXT = Context(
     {
-        PERIMETER: ZoneArea.of(PERIMETER, "security_perimeter", True, square(*HERE)),
-        HOTSPOT: ZoneArea.of(HOTSPOT, "hotspot", True, square(4.36, 50.85, 0.001)),
-        LIFTED: ZoneArea.of(LIFTED, "security_perimeter", False, square(4.37, 50.84, 0.001)),
+        PERIMETER: ZoneArea.of(PERIMETER, "security_perimeter", True, square(*HERE), **SHARED),
+        HOTSPOT: zone(HOTSPOT, "hotspot", (4.36, 50.85), **SHARED),
+        LIFTED: zone(LIFTED, "security_perimeter", (4.37, 50.84), active=False, **SHARED),
+        # Zones the rules' partner (pz-5339) may not see: internal, or another partner's.
+        INTERNAL: zone(INTERNAL, "hotspot", INTERNAL_AT, visibility="internal"),
+        OTHERS: zone(OTHERS, "hotspot", OTHERS_AT, visibility="internal", shared_with=["pz-5340"]),
+        OURS: zone(OURS, "hotspot", OURS_AT, visibility="internal", shared_with=["pz-5339"]),
     }
 )
 
@@ -68,6 +82,7 @@ def rule(**kw: Any) -> Rule:
 
 
 POLYGON = {"area_kind": "polygon", "polygon": square(*HERE)}
+HOTSPOTS = {"area_kind": "zone_kinds", "zone_kinds": ["hotspot"]}
 
 MATCHING: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
     # (case, subscription, change, matches?)
@@ -116,6 +131,29 @@ MATCHING: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
         False,
     ),
     ("entity not subscribed", {"entities": ["zone"]}, {}, False),
+    # A partner's rules see only the zones the partner may see: an alert "inside" any other
+    # would tell it where that zone lies.
+    ("inside a hotspot shared with the partner", HOTSPOTS, {"at": OURS_AT}, True),
+    ("inside an internal hotspot", HOTSPOTS, {"at": INTERNAL_AT}, False),
+    ("inside another partner's hotspot", HOTSPOTS, {"at": OTHERS_AT}, False),
+    (
+        "inside a named zone shared with it",
+        {"area_kind": "zone", "zone_id": OURS},
+        {"at": OURS_AT},
+        True,
+    ),
+    (
+        "inside a named internal zone",
+        {"area_kind": "zone", "zone_id": INTERNAL},
+        {"at": INTERNAL_AT},
+        False,
+    ),
+    (
+        "inside another's named zone",
+        {"area_kind": "zone", "zone_id": OTHERS},
+        {"at": OTHERS_AT},
+        False,
+    ),
 ]
 
 
@@ -230,3 +268,28 @@ def test_partner_is_not_alerted_about_what_it_may_not_read() -> None:
 def test_below_threshold_after_an_alert_raises_nothing() -> None:
     earlier = Previous(uuid.uuid4(), subject().fingerprint())
     assert _decide(subject(severity="minor"), earlier, min_severity="severe") is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "false_alarm", "visibility": "internal"},
+        {"status": "false_alarm", "visibility": "internal", "shared_with": ["pz-5340"]},
+        {"op": "deleted", "visibility": "internal"},
+    ],
+    ids=["withdrawn then ended", "given to another partner then ended", "withdrawn then deleted"],
+)
+def test_an_object_that_ends_out_of_the_partners_sight_is_cancelled_from_what_it_saw(
+    change: dict[str, Any],
+) -> None:
+    earlier = Previous(uuid.uuid4(), subject().fingerprint())
+    decision = decide(rule(), subject(**change), CONTEXT, earlier)
+    assert decision is not None
+    assert (decision.msg_type, decision.references) == (MsgType.Cancel, earlier.alert_id)
+    assert decision.current is False, "composed from the alert it cancels, not this change"
+
+
+def test_an_object_that_ends_in_the_partners_sight_is_cancelled_from_its_last_state() -> None:
+    earlier = Previous(uuid.uuid4(), subject().fingerprint())
+    decision = decide(rule(), subject(status="closed"), CONTEXT, earlier)
+    assert decision is not None and decision.current is True

@@ -11,7 +11,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import PASSWORD, Server
+from tests.conftest import PASSWORD, Server, eventually
 from tests.samples import SAMPLES
 
 
@@ -124,31 +124,40 @@ def test_a_user_of_an_unknown_organisation_is_refused(server: Server, organisati
         assert body["username"] not in users
 
 
-def test_expired_and_revoked_keys_are_refused(server: Server) -> None:
+def test_a_key_expiring_in_the_past_is_refused(server: Server) -> None:
+    name = f"k-{uuid.uuid4().hex[:6]}"
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     with _admin(server) as admin:
-        past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-        expired = admin.post(
-            "/api/apikeys", json={"name": f"k-{uuid.uuid4().hex[:6]}", "expires_at": past}
-        ).json()
-        live = admin.post("/api/apikeys", json={"name": f"k-{uuid.uuid4().hex[:6]}"}).json()
-        assert "key" in live and all(
-            "key" not in k for k in admin.get("/api/apikeys").json()["apikeys"]
-        )
-        r = httpx.get(server.url + "/api/incidents", headers={"X-API-Key": expired["key"]})
-        assert r.status_code == 401 and "expired" in r.json()["detail"]
-        assert (
-            httpx.get(server.url + "/api/incidents", headers={"X-API-Key": live["key"]}).status_code
-            == 200
-        )
-        assert admin.post(f"/api/apikeys/{live['name']}/revoke").status_code == 200
-        assert (
-            httpx.get(server.url + "/api/incidents", headers={"X-API-Key": live["key"]}).status_code
-            == 401
-        )
-        used = next(
-            k for k in admin.get("/api/apikeys").json()["apikeys"] if k["name"] == live["name"]
-        )
-        assert used["last_used_at"] is not None and used["revoked_at"] is not None
+        r = admin.post("/api/apikeys", json={"name": name, "expires_at": past})
+        assert r.status_code == 422, r.text
+        assert ["body", "expires_at"] in [e["loc"] for e in r.json()["errors"]]
+        assert name not in [k["name"] for k in admin.get("/api/apikeys").json()["apikeys"]]
+
+
+async def test_expired_and_revoked_keys_are_refused(client_for: Any, server: Server) -> None:
+    admin: httpx.AsyncClient = client_for("adm")
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    name = f"k-{uuid.uuid4().hex[:6]}"
+    expiring = (await admin.post("/api/apikeys", json={"name": name, "expires_at": soon})).json()
+    live = (await admin.post("/api/apikeys", json={"name": f"k-{uuid.uuid4().hex[:6]}"})).json()
+    listed = (await admin.get("/api/apikeys")).json()["apikeys"]
+    assert "key" in live and all("key" not in k for k in listed)
+
+    async def read(key: str) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}) as c:
+            return await c.get("/api/incidents")
+
+    async def expired() -> bool:
+        r = await read(expiring["key"])
+        return r.status_code == 401 and "expired" in r.json()["detail"]
+
+    await eventually(expired, "the key to expire")
+    assert (await read(live["key"])).status_code == 200
+    assert (await admin.post(f"/api/apikeys/{live['name']}/revoke")).status_code == 200
+    assert (await read(live["key"])).status_code == 401
+    listed = (await admin.get("/api/apikeys")).json()["apikeys"]
+    used = next(k for k in listed if k["name"] == live["name"])
+    assert used["last_used_at"] is not None and used["revoked_at"] is not None
 
 
 def test_key_writes_only_its_entities_and_its_source(server: Server) -> None:

@@ -1,13 +1,20 @@
-"""Every route × every role answers as the one permission table says.
+"""Every route × every role answers as the one permission table says, and no route gives a
+partner anything of another partner's.
 
 The matrix is generated from the app's routes: a route whose action the table does not know,
-or that declares none and is not listed below, fails the test.
+or that declares none and is not listed below, fails the test. The callers include SPOCs of
+two partner organisations; partner A then tries every route on what belongs to partner B or to
+nobody, and must get exactly the answer an unknown identifier gets.
 """
 
 from __future__ import annotations
 
+import copy
+import itertools
 import re
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -16,7 +23,8 @@ import pytest
 from app.auth.permissions import PERMISSIONS, all_actions, allowed
 from app.domain.enums import Role
 from tests.conftest import Identities, Server
-from tests.routes import api_routes
+from tests.routes import api_routes, blanked
+from tests.samples import SAMPLES
 
 # Routes open to anyone, and routes any authenticated caller may use (about themselves).
 OPEN = {("GET", "/api/health"), ("GET", "/api/config"), ("POST", "/api/auth/token")}
@@ -31,6 +39,7 @@ CALLERS = {
     "coord": Role.coordinator,
     "off": Role.official,
     "part": Role.partner,
+    "part-b": Role.partner,
     "adm": Role.admin,
     "dispatch-a": Role.dispatch,
     "reader-op": Role.operator,
@@ -95,3 +104,215 @@ def test_security_doc_shows_the_table_in_force() -> None:
     from app.settings import PROJECT_ROOT
 
     assert as_markdown() in (PROJECT_ROOT / "docs" / "security.md").read_text()
+
+
+# ---- across partners ---------------------------------------------------------------------------
+
+A, B = "part", "part-b"  # SPOCs of these two organisations (tests.conftest.identities)
+A_ORG, B_ORG = "pz-5339", "pz-5340"
+UNKNOWN_ORG = "t-no-such-partner"
+# Valid bodies where a route checks its body before its path: so that the path is what decides.
+BODIES = {
+    ("POST", "/api/partners/{organisation}/contacts"): {"name": "Intrus", "language": "fr"},
+    ("PATCH", "/api/partners/{organisation}/contacts/{contact_id}"): {"rank": 9},
+    ("POST", "/api/partners/{organisation}/channels"): {"kind": "email"},
+    ("PATCH", "/api/partners/{organisation}/channels/{channel_id}"): {"enabled": False},
+    ("PATCH", "/api/subscriptions/{subscription_id}"): {"name": "Intrus"},
+}
+
+
+@dataclass
+class World:
+    """What belongs to partner B or to nobody, made by SITCEN for partner A to try to reach."""
+
+    marker: str  # in the title of every object, the alert's headline, the SPOC's address
+    head: int  # the feed's head before it was made
+    objects: dict[str, list[str]]  # collection -> ids shared with B only, or with nobody
+    owned: dict[str, str]  # path parameter -> B's identifier
+    contact: dict[str, Any]
+    channel: dict[str, Any]
+
+    def markers(self) -> list[str]:
+        """What no answer to A may hold. Not the title marker, which lists echo in their links
+        (they are searched with it), but every id it labels."""
+        return [*itertools.chain(*self.objects.values()), *self.owned.values()]
+
+
+def _staff(server: Server, who: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {server.tokens[who]}"}
+    return httpx.Client(base_url=server.url, headers=headers, timeout=30)
+
+
+def _created(r: httpx.Response) -> dict[str, Any]:
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+@pytest.fixture(scope="module")
+def world(server: Server) -> Iterator[World]:
+    marker = f"secret-{uuid.uuid4().hex[:10]}"
+    with _staff(server, "op") as op, _staff(server, "coord") as coord:
+        head = op.get("/api/changes", params={"limit": 1}).json()["head"]
+        objects: dict[str, list[str]] = {}
+        for collection, (sample, _) in SAMPLES.items():
+            audiences = [{"shared_with": []}]
+            if collection != "logbook":  # the logbook is SITCEN's own
+                audiences.append({"shared_with": [B_ORG]})
+            for audience in audiences:
+                body = copy.deepcopy(sample)
+                body["properties"].update(title=f"{marker} {collection}", **audience)
+                objects.setdefault(collection, []).append(
+                    _created(op.post(f"/api/{collection}", json=body))["id"]
+                )
+        contact = _created(
+            coord.post(
+                f"/api/partners/{B_ORG}/contacts",
+                json={"name": "Permanence B", "language": "nl", "email": f"{marker}@b.test"},
+            )
+        )
+        channel = _created(coord.post(f"/api/partners/{B_ORG}/channels", json={"kind": "email"}))
+        # A subscription that nothing in the other tests matches.
+        subscription = _created(
+            coord.post(
+                "/api/subscriptions",
+                json={
+                    "organisation": B_ORG,
+                    "name": "Zone B",
+                    "categories": ["hazmat"],
+                    "min_severity": "extreme",
+                    "area_kind": "police_zones",
+                    "codes": ["5340"],
+                },
+            )
+        )
+        alert = _created(
+            op.post(
+                "/api/alerts",
+                json={
+                    "severity": "Moderate",
+                    "event": "Test",
+                    "texts": {"nl": {"headline": f"{marker} voor B"}},
+                    "organisations": [B_ORG],
+                },
+            )
+        )
+        campaign = _created(
+            coord.post("/api/campaigns", json={"name": marker, "organisations": [B_ORG]})
+        )
+        (recipient,) = alert["recipients"]
+        owned = {
+            "alert_id": alert["id"],
+            "delivery_id": recipient["deliveries"][0]["id"],
+            "subscription_id": subscription["id"],
+            "contact_id": contact["id"],
+            "channel_id": channel["id"],
+            "campaign_id": campaign["id"],
+            "username": B,
+        }
+        yield World(marker, head, objects, owned, contact, channel)
+        # Nothing of it may reach the tests that follow: no e-mail to B, no alert to B.
+        coord.delete(f"/api/subscriptions/{subscription['id']}")
+        coord.delete(f"/api/partners/{B_ORG}/channels/{channel['id']}")
+        coord.delete(f"/api/partners/{B_ORG}/contacts/{contact['id']}")
+
+
+def _collection(path: str) -> str:
+    parts = path.split("/")  # /api/<c>/{object_id}… or /api/features/collections/<c>/items/…
+    return parts[4] if parts[2] == "features" else parts[2]
+
+
+def _hidden(param: str, path: str, world: World) -> list[tuple[str, str]]:
+    """B's (or nobody's) values for a path parameter, each with an unknown value of its kind;
+    none for what no partner owns (reference layers, API key names)."""
+    if param in ("object_id", "feature_id"):
+        return [(i, str(uuid.uuid4())) for i in world.objects[_collection(path)]]
+    if param == "organisation":
+        return [(B_ORG, UNKNOWN_ORG)]
+    if param == "username":
+        return [(world.owned[param], f"nobody-{uuid.uuid4().hex[:6]}")]
+    if param in world.owned:
+        return [(world.owned[param], str(uuid.uuid4()))]
+    return []
+
+
+def _probes(path: str, world: World) -> Iterator[tuple[str, str, list[str], list[str]]]:
+    """(hidden url, unknown url, hidden values, unknown values): each parameter either A's own
+    (A's organisation, or an id of nothing) or one of B's, at least one B's."""
+    params = re.findall(r"\{([^}]+)\}", path)
+    own = {p: (A_ORG if p == "organisation" else str(uuid.uuid4())) for p in params}
+    choices = [[None, *_hidden(p, path, world)] for p in params]
+    for combination in itertools.product(*choices):
+        if all(c is None for c in combination):
+            continue
+        hidden, unknown = path, path
+        for param, choice in zip(params, combination, strict=True):
+            h, u = choice or (own[param], own[param])
+            hidden = hidden.replace(f"{{{param}}}", h)
+            unknown = unknown.replace(f"{{{param}}}", u)
+        picked = [c for c in combination if c is not None]
+        yield hidden, unknown, [h for h, _ in picked], [u for _, u in picked]
+
+
+def _list_queries(path: str, world: World) -> list[dict[str, Any]]:
+    if path == "/api/changes":
+        base: dict[str, Any] = {"since": world.head, "limit": 5000}
+    elif path.endswith("/items") or path.removeprefix("/api/") in SAMPLES:
+        base = {"q": world.marker, "limit": 1000}
+    else:
+        base = {}
+    return [base, {**base, "organisation": B_ORG}]
+
+
+def test_no_route_gives_a_partner_what_belongs_to_another(
+    server: Server, settings: Any, world: World
+) -> None:
+    """Partner A, on every route: B's objects, alerts, deliveries, subscriptions, SPOCs,
+    channels, alarm tests, organisation and user answer word for word as unknown ones do (apart
+    from the identifier), change nothing, and no list shows any of them."""
+    wrong: list[tuple[Any, ...]] = []
+    with _staff(server, A) as a:
+        for method, path, action in api_routes(settings):
+            if action is None:
+                continue
+            if "{" not in path:
+                if method != "GET":
+                    continue
+                for query in _list_queries(path, world):
+                    r = a.get(path, params=query)
+                    seen = [m for m in world.markers() if r.is_success and m in r.text]
+                    if seen or r.status_code >= 500:
+                        wrong.append((method, path, query, r.status_code, seen))
+                continue
+            body = BODIES.get((method, path), {}) if method in ("POST", "PATCH") else None
+            headers = {"If-Match": '"1"'} if method == "PATCH" else None
+            for hidden, unknown, hidden_values, unknown_values in _probes(path, world):
+                rh = a.request(method, hidden, json=body, headers=headers)
+                ru = a.request(method, unknown, json=body, headers=headers)
+                if rh.is_success or blanked(rh, *hidden_values) != blanked(ru, *unknown_values):
+                    wrong.append((method, hidden, rh.status_code, rh.text, ru.text))
+        refused = a.post(
+            "/api/subscriptions",
+            json={"organisation": B_ORG, "name": "Intrus", "area_kind": "region"},
+        )
+        missing = a.post(
+            "/api/subscriptions",
+            json={"organisation": UNKNOWN_ORG, "name": "Intrus", "area_kind": "region"},
+        )
+        if blanked(refused, B_ORG) != blanked(missing, UNKNOWN_ORG) or refused.is_success:
+            wrong.append(("POST", "/api/subscriptions", refused.text, missing.text))
+    assert wrong == []
+
+    with _staff(server, "op") as op:
+        b = op.get(f"/api/partners/{B_ORG}").json()
+        assert [(c["id"], c["rank"], c["updated_at"]) for c in b["contacts"]] == [
+            (world.contact["id"], 0, world.contact["updated_at"])
+        ]
+        assert [(c["id"], c["enabled"]) for c in b["channels"]] == [(world.channel["id"], True)]
+        subs = op.get("/api/subscriptions", params={"organisation": B_ORG}).json()
+        assert [s["name"] for s in subs["subscriptions"]] == ["Zone B"]
+        (recipient,) = op.get(f"/api/alerts/{world.owned['alert_id']}").json()["recipients"]
+        assert recipient["acknowledged_at"] is None
+        for collection, ids in world.objects.items():
+            for oid in ids:
+                r = op.get(f"/api/{collection}/{oid}")
+                assert r.status_code == 200 and r.json()["properties"]["version"] == 1
