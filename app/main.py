@@ -49,6 +49,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings)
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    app.state.loops = []  # every background loop, for health and metrics (app.background)
     # realtime (issue 4): this instance's change-feed listener and hub
     await realtime.start(app)
     await alerting.start(app)  # alerts (issue 7): evaluator, delivery, escalation, push

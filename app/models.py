@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app import background
 from app.alerts import models as alert_models
 from app.auth import audit, organisations, throttle
 from app.auth import models as auth_models
@@ -14,6 +15,7 @@ __all__ = [
     "alert_models",
     "audit",
     "auth_models",
+    "background",
     "changes",
     "idempotency",
     "metadata",

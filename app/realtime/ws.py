@@ -60,6 +60,7 @@ async def start(app: FastAPI) -> None:
         settings, app.state.sessions, app.state.hub, app.state.key_cache
     )
     await app.state.feed_listener.start()
+    app.state.loops.append(app.state.feed_listener.loop)
 
 
 async def stop(app: FastAPI) -> None:
