@@ -1,4 +1,4 @@
-"""dead_letters: items a background loop set aside
+"""dead_letters: items a background loop set aside; feed_horizon: how far the feed was pruned
 
 Revision ID: 0009
 Revises: 0006
@@ -27,8 +27,18 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_dead_letters_at", "dead_letters", ["at"])
+    op.create_table(
+        "feed_horizon",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("id = 1", name="feed_horizon_single_row"),
+    )
+    # Nothing pruned yet: every change is kept, the picture exact since the beginning.
+    op.execute("INSERT INTO feed_horizon (id, seq, at) VALUES (1, 0, NULL)")
 
 
 def downgrade() -> None:
+    op.drop_table("feed_horizon")
     op.drop_index("ix_dead_letters_at", table_name="dead_letters")
     op.drop_table("dead_letters")
