@@ -181,6 +181,38 @@ def cmd_apikey_revoke(args: argparse.Namespace) -> None:
     print(f"API key {args.name} revoked")
 
 
+def cmd_feed_prune(args: argparse.Namespace) -> None:
+    from datetime import UTC, timedelta
+
+    from app.alerts.settings import get_alert_settings
+    from app.domain.retention import prune
+    from app.settings import get_settings
+
+    settings = get_settings()
+    days = args.days if args.days is not None else settings.feed_retention_days
+    if days is None:
+        raise ValueError("no retention: set SITCEN_FEED_RETENTION_DAYS or give --days")
+
+    async def work(sessions: Any) -> Any:
+        return await prune(
+            sessions,
+            keep=timedelta(days=days),
+            now=datetime.now(UTC),
+            keep_unevaluated=get_alert_settings().enabled,
+            actor="cli",
+            batch=settings.feed_prune_batch,
+        )
+
+    pruned = _run(work)
+    if pruned is None:
+        sys.exit("sitcen: another instance is pruning the feed now; try again later")
+    since = pruned.oldest_at.isoformat() if pruned.oldest_at else "the beginning"
+    print(
+        f"feed: {pruned.deleted} changes pruned; every change from seq {pruned.oldest} is kept, "
+        f"and the picture is exact from {since} on"
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from app.demo import load_scenario
 
@@ -241,6 +273,12 @@ def cmd_watch(args: argparse.Namespace) -> None:
     from app.realtime.watch import watch
 
     asyncio.run(watch(args.url, args.username, args.state_file, args.entity))
+
+
+def _days(value: str) -> int:
+    if not value.isdigit() or int(value) > 100_000:
+        raise argparse.ArgumentTypeError("days must be a whole number from 0 to 100000")
+    return int(value)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -322,6 +360,22 @@ def parser() -> argparse.ArgumentParser:
     kr = key.add_parser("revoke", help="revoke a key")
     kr.add_argument("name")
     kr.set_defaults(func=cmd_apikey_revoke)
+
+    feed = sub.add_parser("feed", help="the change feed").add_subparsers(
+        dest="feed_command", required=True
+    )
+    fp = feed.add_parser(
+        "prune",
+        help="prune changes older than the retention, keeping each object's last state "
+        "(also done every SITCEN_FEED_PRUNE_INTERVAL_SECONDS by the service)",
+    )
+    fp.add_argument(
+        "--days",
+        type=_days,
+        help="keep this many days (default: SITCEN_FEED_RETENTION_DAYS); 0 keeps only each "
+        "object's last state",
+    )
+    fp.set_defaults(func=cmd_feed_prune)
 
     demo = sub.add_parser("demo", help="load the demo scenario (idempotent)")
     demo.set_defaults(func=cmd_demo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import swagger_ui_bundle
@@ -36,6 +37,7 @@ from app.api.responses import json_response
 from app.auth.keycache import KeyCache
 from app.db import make_engine, make_sessionmaker
 from app.domain.registry import SPECS
+from app.domain.retention import FeedPruner
 from app.middleware import BodyLimit, QueryText, RequestSession, SecurityHeaders
 from app.realtime import ws as realtime
 from app.settings import Settings, get_settings
@@ -49,9 +51,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings)
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    app.state.loops = []  # every background loop, for health and metrics (app.background)
     # realtime (issue 4): this instance's change-feed listener and hub
     await realtime.start(app)
     await alerting.start(app)  # alerts (issue 7): evaluator, delivery, escalation, push
+    pruner = _feed_pruner(app) if settings.feed_retention_days else None
     # What start-up built (routes, models, compiled statements) lives as long as the process:
     # out of the collector's reach, a full collection no longer walks it. Measured under
     # bench/ingest.py: a full collection paused the event loop ~100 ms before, ~35 ms after.
@@ -60,9 +64,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if pruner is not None:
+            await pruner.loop.stop()
         await alerting.stop(app)
         await realtime.stop(app)
         await engine.dispose()
+
+
+def _feed_pruner(app: FastAPI) -> FeedPruner:
+    """Keeps the change feed to SITCEN_FEED_RETENTION_DAYS (app.domain.retention)."""
+    settings: Settings = app.state.settings
+    assert settings.feed_retention_days is not None
+    pruner = FeedPruner(
+        app.state.sessions,
+        keep=timedelta(days=settings.feed_retention_days),
+        interval_seconds=settings.feed_prune_interval_seconds,
+        batch=settings.feed_prune_batch,
+        keep_unevaluated=app.state.alert_settings.enabled,
+        clock=lambda: datetime.now(UTC),
+    )
+    pruner.loop.start()
+    app.state.loops.append(pruner.loop)
+    return pruner
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app import background
 from app.alerts import cap_feed
 from app.alerts import models as alert_models
 from app.auth import audit, organisations, throttle
@@ -15,6 +16,7 @@ __all__ = [
     "alert_models",
     "audit",
     "auth_models",
+    "background",
     "cap_feed",
     "changes",
     "idempotency",

@@ -72,8 +72,17 @@ class Settings(BaseSettings):
     ws_ping_seconds: float = Field(default=20.0, gt=0)
     ws_hello_timeout_seconds: float = Field(default=5.0, gt=0)
     feed_retention_days: int | None = Field(
-        default=None, description="Changes older than this are pruned; unset keeps everything."
+        default=None,
+        ge=1,
+        le=36_500,
+        description="Changes older than this are pruned (app.domain.retention); unset keeps "
+        "everything.",
     )
+    feed_prune_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the feed is pruned, when it has a retention."
+    )
+    # Rows examined per pruning transaction: each holds its locks for a fraction of a second.
+    feed_prune_batch: int = Field(default=10_000, ge=1)
     local_mode: bool = Field(default=False, description="Set by the self-starting local run only.")
 
     @field_validator("database_url")

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts import email, webhook
@@ -33,8 +33,8 @@ from app.alerts.service import alert_json, notify
 from app.alerts.settings import AlertSettings
 from app.alerts.tokens import AckClaim, sign
 from app.alerts.webhook import SendError
+from app.background import Loop
 from app.realtime.listener import DB_ERRORS
-from app.realtime.retry import backoff
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -149,11 +149,19 @@ async def claim(
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
-    return await session.scalar(
-        select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sending])
-        )
+    """When the next delivery falls due: a pending one at its next attempt, one being sent
+    when its lease runs out (until then its sender has it, here or in another instance)."""
+    due: datetime | None = await session.scalar(
+        select(
+            func.min(
+                case(
+                    (Delivery.status == DeliveryStatus.sending, Delivery.claimed_until),
+                    else_=Delivery.next_attempt_at,
+                )
+            )
+        ).where(Delivery.status.in_([DeliveryStatus.pending, DeliveryStatus.sending]))
     )
+    return due
 
 
 class DeliveryWorker:
@@ -170,15 +178,21 @@ class DeliveryWorker:
         self._clock = clock
         self._limit = asyncio.Semaphore(settings.send_concurrency)
         self._http = WebhookClient(max_idle=settings.send_concurrency)
-        self.wake = asyncio.Event()
+        # Claims due deliveries and sends them; a second loop records the outcomes.
+        self.loop = Loop("alerts-deliver", self._claim_step, poll_seconds=settings.poll_seconds)
+        self.recorder = Loop("alerts-record", self._record_step, poll_seconds=settings.poll_seconds)
+        self.wake = self.loop.wake
         self.sent = 0
         self.failed = 0
         self._inflight: set[uuid.UUID] = set()
         self._outcomes: list[tuple[Claimed, str | None]] = []
-        self._outcome = asyncio.Event()
+
+    @property
+    def loops(self) -> tuple[Loop, Loop]:
+        return self.loop, self.recorder
 
     async def close(self) -> None:
-        """After the run task is cancelled: hand back what was claimed and not recorded, so
+        """After the loops are stopped: hand back what was claimed and not recorded, so
         that the next instance sends it at once rather than after the lease. A receiver that
         did get it sees the same Idempotency-Key again."""
         await self._http.aclose()
@@ -196,28 +210,9 @@ class DeliveryWorker:
                 )
         self._inflight.clear()
 
-    async def run(self) -> None:
-        recorder = asyncio.create_task(self._record_loop(), name="alerts-record")
-        try:
-            await self._claim_loop()
-        finally:
-            recorder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recorder
-
-    async def _claim_loop(self) -> None:
-        delays = backoff()
-        while True:
-            try:
-                await self._drain()
-                wait = await self._until_next_due()
-                delays = backoff()
-            except DB_ERRORS as e:
-                log.warning("alerts: delivery loop failed (%s); retrying", e)
-                wait = next(delays)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), wait)
-            self.wake.clear()
+    async def _claim_step(self) -> float:
+        await self._drain()
+        return await self._until_next_due()
 
     async def _until_next_due(self) -> float:
         async with self._sessions() as session:
@@ -254,22 +249,22 @@ class DeliveryWorker:
                 log.exception("alerts: delivery %s failed in sitcen", c.delivery.id)
                 error = f"internal error: {type(e).__name__}"
         self._outcomes.append((c, error))
-        self._outcome.set()
+        self.recorder.wake.set()
 
-    async def _record_loop(self) -> None:
-        """Records outcomes as they come, all that arrived meanwhile in one transaction: a
-        burst of a hundred sends costs a few transactions, not a hundred."""
-        while True:
-            await self._outcome.wait()
-            self._outcome.clear()
-            outcomes, self._outcomes = self._outcomes, []
-            try:
-                await self._record(outcomes)
-            except DB_ERRORS:
-                # The leases run out and the deliveries are sent again, with the same keys.
-                log.warning("alerts: could not record %d deliveries", len(outcomes), exc_info=True)
+    async def _record_step(self) -> None:
+        """Records the outcomes that arrived since the last step in one transaction: a burst
+        of a hundred sends costs a few transactions, not a hundred. If recording fails, the
+        leases run out and the deliveries are sent again, with the same keys."""
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return
+        try:
+            await self._record(outcomes)
+        finally:
             for c, _ in outcomes:
                 self._inflight.discard(c.delivery.id)
+        if any(error is not None for _, error in outcomes):
+            self.loop.wake.set()  # a retry is now due at its own time, sooner than the poll
 
     async def _send(self, c: Claimed) -> None:
         d, alert = c.delivery, c.alert
@@ -301,7 +296,7 @@ class DeliveryWorker:
 
     async def _record(self, outcomes: list[tuple[Claimed, str | None]]) -> None:
         now = self._clock()
-        rows, channels = [], []
+        rows, channels, dead = [], [], 0
         for c, error in outcomes:
             d = c.delivery
             row: dict[str, Any] = {
@@ -313,8 +308,9 @@ class DeliveryWorker:
                 "b_next": d.next_attempt_at,
             }
             if error is not None:
-                dead = d.attempts >= self._settings.max_attempts
-                row["b_status"] = DeliveryStatus.dead if dead else DeliveryStatus.pending
+                last = d.attempts >= self._settings.max_attempts
+                dead += last
+                row["b_status"] = DeliveryStatus.dead if last else DeliveryStatus.pending
                 row["b_next"] = now + timedelta(seconds=retry_delay(d.attempts, self._settings))
                 log.info("alerts: delivery %s failed (attempt %d): %s", d.id, d.attempts, error)
             rows.append(row)
@@ -335,6 +331,7 @@ class DeliveryWorker:
                 await notify(session, "delivery", alert_id)
         self.sent += sum(1 for _, e in outcomes if e is None)
         self.failed += sum(1 for _, e in outcomes if e is not None)
+        self.loop.stats.dead_letters += dead
 
 
 # Core tables: an executemany UPDATE with a WHERE of our own is not an ORM bulk update.

@@ -6,9 +6,8 @@ The clock is injected (`now`), so tests move time instead of waiting for it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +25,7 @@ from app.alerts.service import (
     spoc_at,
 )
 from app.alerts.settings import AlertSettings
-from app.realtime.listener import DB_ERRORS
+from app.background import ItemFailed, Loop, record_dead_letter
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -71,18 +70,25 @@ async def escalate_due(session: AsyncSession, settings: AlertSettings, now: date
     )
     steps = []
     for r in due:
-        level = r.level + 1
-        spoc = spoc_at(contacts.get(r.organisation, []), level, now)
-        mail = email_delivery(
-            r.alert_id, r.organisation, channels.get(r.organisation, []), spoc, level, now
-        )
-        if mail is None:
-            r.flagged_at = now
-        else:
-            await insert_deliveries(session, [mail])
-            r.level, r.escalated_at = level, now
-            r.deadline_at = now + timedelta(seconds=settings.deadline_for(severities[r.alert_id]))
-        await notify(session, "state", r.alert_id, r.organisation)
+        try:
+            level = r.level + 1
+            spoc = spoc_at(contacts.get(r.organisation, []), level, now)
+            mail = email_delivery(
+                r.alert_id, r.organisation, channels.get(r.organisation, []), spoc, level, now
+            )
+            if mail is None:
+                r.flagged_at = now
+            else:
+                await insert_deliveries(session, [mail])
+                r.level, r.escalated_at = level, now
+                deadline = settings.deadline_for(severities[r.alert_id])
+                r.deadline_at = now + timedelta(seconds=deadline)
+            await notify(session, "state", r.alert_id, r.organisation)
+        except Exception as error:
+            # The whole batch rolls back; the worker tries again and, if this recipient keeps
+            # failing, sets it aside (EscalationWorker._set_aside) so the others go on.
+            key = f"recipient {r.organisation} of alert {r.alert_id}"
+            raise ItemFailed(key, (r.alert_id, r.organisation), error) from error
         steps.append(Step(str(r.alert_id), r.organisation, r.level, mail is None))
     return steps
 
@@ -94,26 +100,43 @@ class EscalationWorker:
         self._sessions = sessions
         self._settings = settings
         self._clock = clock
-        self.wake = asyncio.Event()
+        self.loop = Loop(
+            "alerts-escalate",
+            self._step,
+            poll_seconds=settings.escalation_poll_seconds,
+            set_aside=self._set_aside,
+        )
+        self.wake = self.loop.wake
 
     async def run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self._settings.escalation_poll_seconds)
-            self.wake.clear()
-            try:
-                while True:
-                    async with self._sessions() as session, session.begin():
-                        steps = await escalate_due(session, self._settings, self._clock())
-                    for s in steps:
-                        log.info(
-                            "alerts: escalated %s for %s (level %d, flagged %s)",
-                            s.alert_id,
-                            s.organisation,
-                            s.level,
-                            s.flagged,
-                        )
-                    if len(steps) < BATCH:
-                        break
-            except DB_ERRORS as e:
-                log.warning("alerts: escalation failed (%s); retrying", e)
+        await self.loop.run()
+
+    async def _step(self) -> float | None:
+        async with self._sessions() as session, session.begin():
+            steps = await escalate_due(session, self._settings, self._clock())
+        for s in steps:
+            log.info(
+                "alerts: escalated %s for %s (level %d, flagged %s)",
+                s.alert_id,
+                s.organisation,
+                s.level,
+                s.flagged,
+            )
+        return 0.0 if len(steps) == BATCH else None
+
+    async def _set_aside(
+        self, key: tuple[uuid.UUID, str], error: BaseException, attempts: int
+    ) -> bool:
+        """A recipient that cannot be escalated is flagged to SITCEN, as when no SPOC is left,
+        and its error kept as a dead letter: the watch follows it up by phone."""
+        alert_id, organisation = key
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            r = await session.get(Recipient, (alert_id, organisation), with_for_update=True)
+            if r is None or r.flagged_at is not None or r.acknowledged_at is not None:
+                return False
+            r.flagged_at = now
+            item = f"recipient {organisation} of alert {alert_id}"
+            await record_dead_letter(session, self.loop.name, item, error, attempts, now)
+            await notify(session, "state", alert_id, organisation)
+        return True

@@ -4,15 +4,13 @@ It reads `changes WHERE seq > cursor ORDER BY seq`, raises the alerts (with thei
 and deliveries) and advances its persisted cursor in ONE transaction: a crash before the
 commit leaves nothing and the batch is read again; after it, the batch is never read again.
 So no change is missed or alerted twice across restarts. With several instances, a
-transaction-level advisory lock lets one evaluate while the others skip.
+transaction-level advisory lock lets one evaluate while the others skip. A change the rules
+fail on is set aside as a dead letter after a few attempts (`Evaluator`), not retried for ever.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,10 +27,10 @@ from app.alerts.enums import MsgType
 from app.alerts.models import Alert, Channel, RuleMatch, Subscription
 from app.alerts.rules import AreaKind, Context, Previous, Rule, Subject, ZoneArea, decide
 from app.alerts.settings import AlertSettings
+from app.background import ItemFailed, Loop, record_dead_letter
 from app.db import driver
 from app.domain.zone import Zone
-from app.realtime.listener import DB_ERRORS
-from app.realtime.retry import backoff
+from app.errors import database_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +285,9 @@ _REMEMBER = _upsert.on_conflict_do_update(
 
 
 Raised = Callable[[list[service.NewAlert]], None]
+_SET_ASIDE_HEAD = (
+    "SELECT pg_try_advisory_xact_lock($1), (SELECT seq FROM alert_cursor WHERE id = 1)"
+)
 
 
 class Evaluator:
@@ -294,7 +295,13 @@ class Evaluator:
 
     `before_commit` and `after_commit` see the alerts a batch raised: the live push uses them
     to send this instance's clients the alert at once, from memory, without waiting for the
-    NOTIFY and reading it back (the other instances do that)."""
+    NOTIFY and reading it back (the other instances do that).
+
+    A change the rules cannot handle (an exception other than the database being unreachable)
+    does not stop the cursor for ever: the batch it was in is evaluated again one change at a
+    time, so that every other change is alerted exactly once as usual, and the one at fault,
+    after `MAX_ATTEMPTS` failures, is set aside as a dead letter with its error while the cursor
+    moves past it, in one transaction."""
 
     def __init__(
         self,
@@ -309,9 +316,18 @@ class Evaluator:
         self._clock = clock
         self._before_commit = before_commit
         self._after_commit = after_commit
-        self.wake = asyncio.Event()
+        self.loop = Loop(
+            "alerts-evaluate",
+            self._loop_step,
+            poll_seconds=settings.poll_seconds,
+            min_interval=settings.evaluate_interval_seconds,
+            set_aside=self._set_aside,
+        )
+        self.wake = self.loop.wake
         self.batches = 0
         self._cache = PartnerCache()
+        # Up to this seq, changes are evaluated one at a time: a batch failed among them.
+        self._isolate_until = 0
 
     async def step(self) -> bool:
         """Evaluate one batch; True when a full batch was read (more may wait)."""
@@ -323,42 +339,45 @@ class Evaluator:
             if not locked:
                 return False  # another instance is evaluating; its NOTIFY-driven loop covers us
             await self._cache.refresh(session, tuple(cache_key))
-            rows = await db.fetch(_BATCH, cursor, settings.evaluate_batch, self._cache.entities)
+            limit = 1 if cursor < self._isolate_until else settings.evaluate_batch
+            rows = await db.fetch(_BATCH, cursor, limit, self._cache.entities)
             if not rows:
                 return False
             changes = [ChangeToEvaluate(*row) for row in rows]
-            raised = await evaluate(session, changes, self._cache, settings, self._clock())
+            try:
+                raised = await evaluate(session, changes, self._cache, settings, self._clock())
+            except Exception as error:
+                if database_unreachable(error):
+                    raise
+                if len(changes) == 1:
+                    seq = changes[0].seq
+                    raise ItemFailed(f"change {seq}", seq, error) from error
+                self._isolate_until = changes[-1].seq
+                raise
             await db.execute(_ADVANCE, changes[-1].seq)
             if raised and self._before_commit:
                 self._before_commit(raised)
         if raised and self._after_commit:
             self._after_commit(raised)
-        return len(changes) == settings.evaluate_batch
+        return len(changes) == limit
 
     async def run(self) -> None:
-        delays = backoff()
-        loop = asyncio.get_running_loop()
-        last_step = -math.inf
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self._settings.poll_seconds)
-            pause = last_step + self._settings.evaluate_interval_seconds - loop.time()
-            if pause > 0:
-                await asyncio.sleep(pause)  # what arrives meanwhile joins the batch
-            self.wake.clear()
-            last_step = loop.time()
-            try:
-                while await self.step():
-                    self.batches += 1
-                self.batches += 1
-                delays = backoff()
-            except DB_ERRORS as e:
-                log.warning("alerts: evaluation failed (%s); retrying", e)
-                await asyncio.sleep(next(delays))
-                self.wake.set()
-            except Exception:
-                # A change the rules cannot handle stops the cursor rather than being skipped
-                # silently: it is logged loudly and retried, and shows in /api/alerts/health.
-                log.exception("alerts: evaluation failed; retrying")
-                await asyncio.sleep(next(delays))
-                self.wake.set()
+        await self.loop.run()
+
+    async def _loop_step(self) -> float | None:
+        more = await self.step()
+        self.batches += 1
+        return 0.0 if more else None
+
+    async def _set_aside(self, seq: int, error: BaseException, attempts: int) -> bool:
+        """Record the change as a dead letter and move the cursor past it, if the cursor still
+        stands just before it (another instance may have dealt with it meanwhile)."""
+        async with self._sessions() as session, session.begin():
+            db = await driver(session)
+            locked, cursor = await db.fetchrow(_SET_ASIDE_HEAD, EVALUATOR_LOCK)
+            if not locked or cursor != seq - 1:
+                return False
+            now = self._clock()
+            await record_dead_letter(session, self.loop.name, f"change {seq}", error, attempts, now)
+            await db.execute(_ADVANCE, seq)
+        return True

@@ -5,12 +5,9 @@ pushes alerts to this instance's WebSocket clients."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Coroutine
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,9 +17,10 @@ from app.alerts.evaluator import Evaluator
 from app.alerts.live import AlertPush, WebSocketAck
 from app.alerts.service import NOTIFY_CHANNEL, NewAlert, utcnow
 from app.alerts.settings import AlertSettings, get_alert_settings
+from app.background import Loop
 from app.domain.changes import NOTIFY_CHANNEL as CHANGES_CHANNEL
 from app.realtime.hub import Hub
-from app.realtime.listener import DB_ERRORS, HEALTH_TIMEOUT_SECONDS, keep_listening
+from app.realtime.listener import HEALTH_TIMEOUT_SECONDS, Listening
 from app.settings import Settings, plain_url
 
 log = logging.getLogger(__name__)
@@ -38,7 +36,6 @@ class Alerting:
         hub: Hub,
     ) -> None:
         self.settings = alert_settings
-        self._dsn = plain_url(settings.database_url or "")
         self.push = AlertPush(sessions, hub)
         self.evaluator = Evaluator(
             sessions,
@@ -51,49 +48,53 @@ class Alerting:
         self.escalation = EscalationWorker(sessions, alert_settings, utcnow)
         self._hub = hub
         self._ack = WebSocketAck(sessions)
-        self._pushes: asyncio.Queue[str] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._pushes: list[str] = []
+        poll = alert_settings.poll_seconds
+        # The dashboards reload the state when they reconnect: a push that fails loses nothing
+        # durable, so its notifications are not tried again.
+        self.push_loop = Loop("alerts-push", self._push_step, poll_seconds=poll)
+        # Its poll is the health check of the connection.
+        self.listen_loop = Loop("alerts-listen", self._listen_step, poll_seconds=poll * 5)
+        self._listening = Listening(
+            plain_url(settings.database_url or ""),
+            APPLICATION_NAME,
+            {CHANGES_CHANNEL: self._notified, NOTIFY_CHANNEL: self._notified},
+            self.listen_loop.wake.set,
+            self._lost,
+        )
         self.listening = False
+
+    @property
+    def loops(self) -> list[Loop]:
+        return [
+            self.evaluator.loop,
+            *self.delivery.loops,
+            self.escalation.loop,
+            self.listen_loop,
+            self.push_loop,
+        ]
 
     async def start(self) -> None:
         self._hub.ack_handler = self._ack
-        self._tasks = [
-            self._spawn(self.evaluator.run(), "alerts-evaluate"),
-            self._spawn(self.delivery.run(), "alerts-deliver"),
-            self._spawn(self.escalation.run(), "alerts-escalate"),
-            self._spawn(self._keep_listening(), "alerts-listen"),
-            self._spawn(self._push_loop(), "alerts-push"),
-        ]
+        for loop in self.loops:
+            loop.start()
 
     async def stop(self) -> None:
         self._hub.ack_handler = None
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks = []
+        for loop in self.loops:
+            await loop.stop()
+        self._listening.close()
         await self.delivery.close()
 
     def status(self) -> dict[str, Any]:
         return {
             "listening": self.listening,
-            "workers": {t.get_name(): not t.done() for t in self._tasks},
+            "workers": {loop.name: loop.stats.running for loop in self.loops},
             "evaluated_batches": self.evaluator.batches,
             "sent": self.delivery.sent,
             "failed_attempts": self.delivery.failed,
             "pushed": self.push.pushed,
         }
-
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.create_task(work, name=name)
-
-        def done(t: asyncio.Task[None]) -> None:
-            if not t.cancelled() and t.exception() is not None:
-                log.error("alerts: worker %s stopped", name, exc_info=t.exception())
-
-        task.add_done_callback(done)
-        return task
 
     def _raised(self, raised: list[NewAlert]) -> None:
         self.delivery.wake.set()  # without waiting for the NOTIFY
@@ -109,40 +110,25 @@ class Alerting:
             return
         if not payload.startswith("delivery:"):
             self.delivery.wake.set()  # new deliveries: a new alert, an escalation, a retry
-        self._pushes.put_nowait(payload)
+        self._pushes.append(payload)
+        self.push_loop.wake.set()
 
-    async def _push_loop(self) -> None:
-        while True:
-            payloads = [await self._pushes.get()]
-            while not self._pushes.empty():
-                payloads.append(self._pushes.get_nowait())
-            try:
-                await self.push.handle(payloads)
-            except DB_ERRORS as e:
-                # The dashboards reload the state when they reconnect; nothing durable is lost.
-                log.warning("alerts: push of %d notifications failed (%s)", len(payloads), e)
-            except Exception:
-                log.exception("alerts: push of %d notifications failed", len(payloads))
-
-    async def _keep_listening(self) -> None:
-        await keep_listening(self._dsn, APPLICATION_NAME, self._listen, "alerts", self._lost)
+    async def _push_step(self) -> None:
+        payloads, self._pushes = self._pushes, []
+        if payloads:
+            await self.push.handle(payloads)
 
     def _lost(self) -> None:
         self.listening = False
 
-    async def _listen(self, connection: asyncpg.Connection) -> None:
-        lost = asyncio.Event()
-        connection.add_termination_listener(lambda _: lost.set())
-        await connection.add_listener(CHANGES_CHANNEL, self._notified)
-        await connection.add_listener(NOTIFY_CHANNEL, self._notified)
-        self.listening = True
-        # What was written while nobody listened is picked up now.
-        self._wake_all()
-        while not lost.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), self.settings.poll_seconds * 5)
-                return
-            await asyncio.wait_for(connection.execute("SELECT 1"), HEALTH_TIMEOUT_SECONDS)
+    async def _listen_step(self) -> None:
+        async with self._listening.use() as (connection, fresh):
+            if fresh:
+                self.listening = True
+                # What was written while nobody listened is picked up now.
+                self._wake_all()
+            else:
+                await asyncio.wait_for(connection.execute("SELECT 1"), HEALTH_TIMEOUT_SECONDS)
 
 
 async def start(app: FastAPI) -> None:
@@ -155,6 +141,7 @@ async def start(app: FastAPI) -> None:
     alerting = Alerting(app.state.sessions, app.state.settings, alert_settings, app.state.hub)
     await alerting.start()
     app.state.alerting = alerting
+    app.state.loops.extend(alerting.loops)
 
 
 async def stop(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, Response
 
+from app import background
 from app.alerts import atom, cap, manual, service, tokens
 from app.alerts.access import is_partner, within
 from app.alerts.enums import AckVia, DeliveryStatus
@@ -178,15 +179,28 @@ async def retry(
     return json_response(service.delivery_json(d))
 
 
-@router.get("/health", summary="This instance's alert workers and the evaluator's lag")
-async def health(request: Request, session: Session, _: Reader) -> Response:
+@router.get(
+    "/health",
+    summary="This instance's alert workers and the evaluator's lag; for SITCEN staff, every "
+    "background loop's errors and the items set aside",
+)
+async def health(request: Request, session: Session, principal: Reader) -> Response:
     from sqlalchemy import text
 
     lag = await session.scalar(
         text("SELECT f.seq - c.seq FROM feed_counter f, alert_cursor c WHERE f.id = 1")
     )
-    alerting = getattr(request.app.state, "alerting", None)
-    return json_response({"evaluator_lag": lag, "workers": alerting.status() if alerting else None})
+    state = request.app.state
+    alerting = getattr(state, "alerting", None)
+    body: dict[str, object] = {
+        "evaluator_lag": lag,
+        "workers": alerting.status() if alerting else None,
+    }
+    if not is_partner(principal):
+        # Errors and dead letters name internal objects: for SITCEN staff only.
+        body["loops"] = {loop.name: loop.stats.as_dict() for loop in state.loops}
+        body["dead_letters"] = await background.dead_letters(session)
+    return json_response(body)
 
 
 @router.get(

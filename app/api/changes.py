@@ -29,6 +29,22 @@ async def list_changes(
     entities = parse_list(entity, "entity", {e.value for e in Entity})
     head = await changes.head(session)
     records = await changes.changes_after(session, since, limit, entities)
+    # Read after the records: pruning moves the horizon before it deletes anything, so a
+    # horizon that still covers `since` now means nothing after it was missing from the read.
+    kept = await changes.kept(session)
+    if changes.no_longer_kept(since, head, kept.oldest):
+        return json_response(
+            {
+                "head": head,
+                "oldest": kept.oldest,
+                "oldest_at": kept.since.isoformat() if kept.since else None,
+                "reset": True,
+                "reason": f"changes after {since} are no longer kept (oldest kept: "
+                f"{kept.oldest}): reload a snapshot, then continue from next_since",
+                "changes": [],
+                "next_since": head,
+            }
+        )
     scope = scope_of(principal)
     visible = []
     for c in records:
@@ -40,7 +56,8 @@ async def list_changes(
                 visible.append(changes.removed_message(c))
     body = {
         "head": head,
-        "oldest": await changes.oldest_kept(session),
+        "oldest": kept.oldest,
+        "oldest_at": kept.since.isoformat() if kept.since else None,
         "changes": visible,
         # Where the next call should start, even when every record of this page was filtered out.
         "next_since": records[-1].seq if len(records) == limit else head,

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from app.api.deps import require
 from app.auth.principal import Principal
+from app.background import Loop
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 router = APIRouter(tags=["metrics"])
@@ -108,17 +109,14 @@ def _families(state: Any) -> list[Family]:
         .add(pool.checkedout(), state="in_use")
         .add(pool.checkedin(), state="idle"),
     ]
+    families += _loop_families(state.loops)
     alerting = getattr(state, "alerting", None)
     if alerting is not None:
         a = alerting.status()
-        workers = Family("sitcen_alerts_worker_up", "gauge", "1 while an alert worker runs.")
-        for name, running in sorted(a["workers"].items()):
-            workers.add(int(running), worker=name)
         families += [
             Family(
                 "sitcen_alerts_listener_up", "gauge", "1 while alerting's LISTEN connection is up."
             ).add(int(a["listening"])),
-            workers,
             Family(
                 "sitcen_alerts_evaluated_batches_total",
                 "counter",
@@ -132,6 +130,32 @@ def _families(state: Any) -> list[Family]:
             ).add(a["pushed"]),
         ]
     return families
+
+
+def _loop_families(loops: Iterable[Loop]) -> list[Family]:
+    """The background loops (app.background): whether each runs, its steps, its failures by
+    cause, and the items it set aside."""
+    up = Family("sitcen_worker_up", "gauge", "1 while a background loop runs.")
+    steps = Family("sitcen_worker_steps_total", "counter", "Steps a background loop completed.")
+    errors = Family(
+        "sitcen_worker_errors_total",
+        "counter",
+        "Failed steps of a background loop, by cause: the database unreachable, or unexpected "
+        "(logged with its traceback).",
+    )
+    dead = Family(
+        "sitcen_worker_dead_letters_total",
+        "counter",
+        "Items a background loop set aside after repeated failures (dead letters).",
+    )
+    for loop in sorted(loops, key=lambda x: x.name):
+        s = loop.stats
+        up.add(int(s.running), worker=s.name)
+        steps.add(s.steps, worker=s.name)
+        errors.add(s.unexpected, worker=s.name, cause="unexpected")
+        errors.add(s.unreachable, worker=s.name, cause="database_unreachable")
+        dead.add(s.dead_letters, worker=s.name)
+    return [up, steps, errors, dead]
 
 
 @router.get(

@@ -1,7 +1,8 @@
 """The security audit trail: authentication events and permission refusals.
 
 Changes to the picture are audited by the change feed; this log holds what the feed cannot:
-who logged in, failed, was locked out, used a key, or was refused an action.
+who logged in, failed, was locked out, used a key, or was refused an action, and each pruning
+of the feed itself (app.domain.retention).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class AuditKind(StrEnum):
     user_changed = "user_changed"
     key_created = "key_created"
     key_revoked = "key_revoked"
+    feed_pruned = "feed_pruned"
 
 
 class AuditEvent(Base):

@@ -50,6 +50,18 @@ class Change(Base):
     feature: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
+class FeedHorizon(Base):
+    """One row: how far the feed was pruned (app.domain.retention). Every change from `seq` on
+    is kept, and the picture is exact at every time from `at` on; `at` NULL: never pruned."""
+
+    __tablename__ = "feed_horizon"
+    __table_args__ = (CheckConstraint("id = 1", name="feed_horizon_single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class FeedCounter(Base):
     """One row holding the last sequence number handed out."""
 
@@ -90,9 +102,33 @@ async def head(session: AsyncSession) -> int:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What the feed still holds: every change from `oldest` on (None: no change at all), and
+    the picture at every time from `since` on (None: since the beginning)."""
+
+    oldest: int | None
+    since: datetime | None
+
+
+_KEPT = text(
+    "SELECT CASE WHEN h.at IS NULL THEN (SELECT min(seq) FROM changes) ELSE h.seq END, h.at"
+    " FROM feed_horizon h WHERE h.id = 1"
+)
+
+
+async def kept(session: AsyncSession) -> Kept:
+    oldest, since = (await session.execute(_KEPT)).one()
+    return Kept(None if oldest is None else int(oldest), since)
+
+
 async def oldest_kept(session: AsyncSession) -> int | None:
-    value = (await session.execute(select(Change.seq).order_by(Change.seq).limit(1))).scalar()
-    return None if value is None else int(value)
+    return (await kept(session)).oldest
+
+
+def no_longer_kept(since: int, head: int, oldest: int | None) -> bool:
+    """Whether some change after `since` was pruned: the reader must reload a snapshot."""
+    return since < head and (oldest is None or since < oldest - 1)
 
 
 async def changes_after(

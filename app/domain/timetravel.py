@@ -11,9 +11,26 @@ from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Scope
-from app.domain.changes import Change
+from app.domain.changes import Change, kept
 from app.domain.objects import ListFilter, like_pattern
 from app.domain.spec import EntitySpec
+from app.errors import ProblemError
+
+
+async def _require_kept(session: AsyncSession, at: datetime) -> None:
+    """The picture before the feed's horizon cannot be rebuilt: the changes it needs were
+    pruned (app.domain.retention). Said, rather than answered wrong."""
+    since = (await kept(session)).since
+    if since is not None and at < since:
+        raise ProblemError(
+            410,
+            "Gone",
+            f"the picture at {at.isoformat()} can no longer be rebuilt: the change feed is "
+            f"kept from {since.isoformat()} on (SITCEN_FEED_RETENTION_DAYS); ask for a time at "
+            "or after it",
+            type_="pruned",
+            oldest_at=since.isoformat(),
+        )
 
 
 def _latest_states(spec: EntitySpec, at: datetime) -> Any:
@@ -76,6 +93,7 @@ async def page_at(
     limit: int,
     after: uuid.UUID | None,
 ) -> tuple[list[dict[str, Any]], bool]:
+    await _require_kept(session, at)
     s = _latest_states(spec, at)
     clauses = _clauses(spec, s, f, scope)
     if after is not None:
@@ -94,6 +112,7 @@ async def feature_at(
     at: datetime,
     scope: Scope,
 ) -> dict[str, Any] | None:
+    await _require_kept(session, at)
     row = (
         await session.execute(
             select(Change.op, Change.feature)

@@ -11,7 +11,7 @@ import orjson
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from app.domain.changes import FeedChange, change_message, removed_message
+from app.domain.changes import FeedChange, change_message, no_longer_kept, removed_message
 from app.domain.enums import SEVERITY_ORDER
 from app.domain.registry import BY_ENTITY
 from app.realtime.protocol import encode
@@ -144,7 +144,7 @@ def replay_start(since: int | None, head: int, oldest: int | None) -> tuple[int,
         return head, None
     if since > head:
         return head, f"since {since} is ahead of the feed (head {head}): another database?"
-    if since < head and (oldest is None or since < oldest - 1):
+    if no_longer_kept(since, head, oldest):
         return head, f"changes after {since} are no longer kept (oldest kept: {oldest})"
     if head - since > MAX_REPLAY:
         return head, f"{head - since} changes missed, more than {MAX_REPLAY}: reload a snapshot"

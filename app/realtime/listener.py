@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.keycache import KeyCache
 from app.auth.service import PRINCIPALS_CHANNEL
+from app.background import Loop
 from app.domain.changes import NOTIFY_CHANNEL, head
 from app.realtime.feed import PAGE, read_after
 from app.realtime.hub import Hub
 from app.realtime.protocol import CloseCode
-from app.realtime.retry import backoff
 from app.settings import Settings, plain_url
 
 log = logging.getLogger(__name__)
@@ -54,48 +54,94 @@ class ListenerStatus:
     reads: int
 
 
-async def keep_listening(
-    dsn: str,
-    application_name: str,
-    listen: Callable[[asyncpg.Connection], Awaitable[None]],
-    label: str,
-    on_lost: Callable[[], None],
-) -> None:
-    """Keep one LISTEN connection for ever: connect, run `listen` until the connection is lost,
-    call `on_lost`, reconnect with back-off. A database restart or a killed backend is survived;
-    `listen` catches up on whatever was written meanwhile."""
-    delays = backoff()
-    while True:
+class ConnectionLost(ConnectionError):
+    """The LISTEN connection was cut (a database restart, a killed backend)."""
+
+
+Notified = Callable[[asyncpg.Connection, int, str, str], None]
+
+
+class Listening:
+    """One LISTEN connection, made when a step first needs it and made again after it is lost.
+
+    The loop that uses it (app.background.Loop) owns the back-off and the error policy: a step
+    that finds the connection lost, or whose work on it fails on a database error, drops it
+    (calling `on_lost`) and raises; the loop backs off, and its next step connects again and
+    catches up on whatever was written meanwhile. Cancelling the loop is not a lost
+    connection: `close()` ends it."""
+
+    def __init__(
+        self,
+        dsn: str,
+        application_name: str,
+        channels: Mapping[str, Notified],
+        wake: Callable[[], None],
+        on_lost: Callable[[], None],
+    ) -> None:
+        self._dsn = dsn
+        self._application_name = application_name
+        self._channels = channels
+        self._wake = wake
+        self._on_lost = on_lost
+        self._connection: asyncpg.Connection | None = None
+        self._lost = False
+
+    @contextlib.asynccontextmanager
+    async def use(self) -> AsyncIterator[tuple[asyncpg.Connection, bool]]:
+        """The connection, and whether it was just made (what was written while nobody
+        listened must be picked up now)."""
+        if self._connection is not None and self._lost:
+            self._drop()
+            raise ConnectionLost("LISTEN connection lost")
+        fresh = self._connection is None
+        if self._connection is None:
+            self._connection = await self._connect()
         try:
-            connection = await asyncpg.connect(
-                dsn,
-                timeout=CONNECT_TIMEOUT_SECONDS,
-                server_settings={"application_name": application_name},
-            )
-        except DB_ERRORS as e:
-            log.warning("%s: cannot LISTEN (%s); retrying", label, e)
-            await asyncio.sleep(next(delays))
-            continue
+            yield self._connection, fresh
+        except DB_ERRORS:
+            # A read that failed or hung: the connection cannot be trusted any more. Another
+            # error (a bug of ours) leaves it as it is.
+            self._drop()
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.terminate()
+            self._connection = None
+
+    async def _connect(self) -> asyncpg.Connection:
+        connection = await asyncpg.connect(
+            self._dsn,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            server_settings={"application_name": self._application_name},
+        )
+        self._lost = False
+
+        def terminated(_: object) -> None:
+            self._lost = True
+            self._wake()  # whatever the loop waits for, it must see the loss now
+
         try:
-            await listen(connection)
-            delays = backoff()
-        except DB_ERRORS as e:
-            log.warning("%s: LISTEN connection failed (%s)", label, e)
-        except Exception:
-            log.exception("%s: LISTEN failed", label)
-        finally:
+            connection.add_termination_listener(terminated)
+            for channel, callback in self._channels.items():
+                await connection.add_listener(channel, callback)
+        except BaseException:
             connection.terminate()
-        # Not reached when cancelled: shutting down is not a lost connection (no warning, no
-        # reconnect count).
-        on_lost()
-        await asyncio.sleep(next(delays))
+            raise
+        return connection
+
+    def _drop(self) -> None:
+        self.close()
+        self._on_lost()
 
 
 class FeedListener:
     """LISTENs for the feed's NOTIFY and reads the new records on that same connection: one
     round trip per wake-up, no pool checkout, so a write reaches the hub with as little delay
-    as the event loop allows. A read that fails or hangs ends the connection; the next one
-    catches up from the last seq published."""
+    as the event loop allows. It reads after each wake-up and at least every poll period (a
+    NOTIFY may be lost, and a connection cut without a FIN is only noticed by using it). A
+    read that fails or hangs ends the connection; the next step connects again and catches up
+    from the last seq published."""
 
     def __init__(
         self,
@@ -104,13 +150,17 @@ class FeedListener:
         hub: Hub,
         key_cache: KeyCache,
     ) -> None:
-        self._dsn = plain_url(settings.database_url or "")
-        self._poll_seconds = settings.feed_poll_seconds
         self._sessions = sessions
         self._hub = hub
         self._key_cache = key_cache
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.loop = Loop("feed-listen", self._step, poll_seconds=settings.feed_poll_seconds)
+        self._listening = Listening(
+            plain_url(settings.database_url or ""),
+            APPLICATION_NAME,
+            {NOTIFY_CHANNEL: self._notified, PRINCIPALS_CHANNEL: self._principal_changed},
+            self.loop.wake.set,
+            self._lost,
+        )
         self.listening = False
         self.reconnects = 0
         self.reads = 0
@@ -119,17 +169,11 @@ class FeedListener:
         """Start at the current head: clients replay older records from the database."""
         async with self._sessions() as session:
             self._hub.head = await head(session)
-        self._task = asyncio.create_task(
-            keep_listening(self._dsn, APPLICATION_NAME, self._listen, "change feed", self._lost),
-            name="feed-listen",
-        )
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.loop.stop()
+        self._listening.close()
 
     def status(self) -> ListenerStatus:
         return ListenerStatus(self.listening, self.reconnects, self.reads)
@@ -152,31 +196,15 @@ class FeedListener:
             "account changed: log in again" if kind == "user" else "API key revoked",
         )
 
-    async def _listen(self, connection: asyncpg.Connection) -> None:
-        """Read after each wake-up, and at least every poll period (a NOTIFY may be lost, and
-        a connection cut without a FIN is only noticed by using it), until the connection
-        fails."""
-        lost = False
-
-        def terminated(_: object) -> None:
-            nonlocal lost
-            lost = True
-            self._wake.set()  # whatever the loop waits for, it must see the loss now
-
-        connection.add_termination_listener(terminated)
-        await connection.add_listener(NOTIFY_CHANNEL, self._notified)
-        await connection.add_listener(PRINCIPALS_CHANNEL, self._principal_changed)
-        self._key_cache.clear()  # what was revoked while nobody listened
-        self.listening = True
-        while not lost:
-            # Cleared before reading: a NOTIFY arriving during the read triggers one more.
-            self._wake.clear()
-            await self._catch_up(connection)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
-
     def _notified(self, *_: Any) -> None:
-        self._wake.set()
+        self.loop.wake.set()
+
+    async def _step(self) -> None:
+        async with self._listening.use() as (connection, fresh):
+            if fresh:
+                self._key_cache.clear()  # what was revoked while nobody listened
+                self.listening = True
+            await self._catch_up(connection)
 
     async def _catch_up(self, connection: asyncpg.Connection) -> None:
         while True:

@@ -60,6 +60,7 @@ async def start(app: FastAPI) -> None:
         settings, app.state.sessions, app.state.hub, app.state.key_cache
     )
     await app.state.feed_listener.start()
+    app.state.loops.append(app.state.feed_listener.loop)
 
 
 async def stop(app: FastAPI) -> None:
@@ -290,6 +291,11 @@ class Connection:
                 async with self.sessions() as session:
                     items = await read_after(await driver(session), subscriber.cursor, PAGE)
                 for item in items:
+                    if item.seq != subscriber.cursor + 1:
+                        # Pruned while this client replayed (the feed is gap-free otherwise):
+                        # it resumes with its since, and is told to reset.
+                        subscriber.end(CloseCode.FEED_UNAVAILABLE, "changes pruned meanwhile")
+                        return
                     text = subscriber.selector.frame(item)
                     if text is not None:
                         await subscriber.outbox.put(text)

@@ -77,7 +77,11 @@ export class PictureSync {
   async seedFeed() {
     if (!this.readable('changes')) return;
     const since = Math.max(0, this.store.seq - FEED_SEED);
-    const page = await this.api.get(`/api/changes?since=${since}&limit=${FEED_SEED}`);
+    let page = await this.api.get(`/api/changes?since=${since}&limit=${FEED_SEED}`);
+    // Older changes were pruned (docs/realtime.md §7): the list starts at the oldest kept.
+    if (page.reset && page.oldest != null) {
+      page = await this.api.get(`/api/changes?since=${page.oldest - 1}&limit=${FEED_SEED}`);
+    }
     this.store.seedFeed(page.changes.filter((c) => c.seq <= this.store.seq && this.readable(c.entity)));
   }
 

@@ -88,6 +88,19 @@ describe('picture sync', () => {
     expect(sync.position()).toBe(57);
   });
 
+  it('starts the feed list at the oldest kept change when older ones were pruned', async () => {
+    const { api, store, sync } = setup();
+    const asked = [];
+    api.get = async (path) => {
+      asked.push(path);
+      return path.includes('since=100') ? { reset: true, oldest: 150, changes: [] } : { changes: [change(150, 'a', 2), change(151, 'a', 3)] };
+    };
+    store.seq = 200;
+    await sync.seedFeed();
+    expect(asked).toEqual(['/api/changes?since=100&limit=100', '/api/changes?since=149&limit=100']);
+    expect(store.feed.map((e) => e.seq)).toEqual([150, 151]);
+  });
+
   it('reloads the snapshot on reset, once at a time, and resumes after its head', async () => {
     const { api, store, sync, events } = setup();
     const first = sync.loadSnapshot();

@@ -34,7 +34,13 @@ async def test_metrics_parse_and_follow_the_feed(client_for: Any) -> None:
         "ping",
     }
     assert _value(before["sitcen_db_pool_connections"], state="in_use") >= 1  # this request's
-    assert "sitcen_alerts_worker_up" in before
+    # Every background loop of the instance, each running.
+    loops = {s.labels["worker"]: s.value for s in before["sitcen_worker_up"].samples}
+    assert {"feed-listen", "alerts-evaluate", "alerts-deliver", "alerts-escalate"} <= set(loops)
+    assert set(loops.values()) == {1}
+    causes = {s.labels["cause"] for s in before["sitcen_worker_errors"].samples}
+    assert causes == {"unexpected", "database_unreachable"}
+    assert before["sitcen_worker_dead_letters"].type == "counter"
 
     created = await client_for("op").post("/api/incidents", json=incident("Metrics"))
     assert created.status_code == 201

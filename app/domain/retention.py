@@ -1,0 +1,170 @@
+"""Keeping the change feed to its retention (`SITCEN_FEED_RETENTION_DAYS`): what is pruned,
+what is kept, and the horizon every reader is held to. docs/realtime.md §7 says it for clients.
+
+The rule: a change older than the retention is deleted unless it is its object's last change
+before the horizon (the object's *base state*), and that last change did not delete it. So
+
+- objects and their current state are never touched: they live in their own tables;
+- the picture at any time from the horizon's `at` on is exact: each object's state at such a
+  time is its last change at or before it, which is either after the horizon (kept) or its
+  base state (kept). `?at=` before it answers 410 (app.domain.timetravel);
+- the feed from the horizon's `seq` on is complete: a `since` at or after `seq - 1` replays
+  everything, an older one gets `reset` (GET /api/changes and /ws alike);
+- a change the alert evaluator has not read yet is never pruned (where alerting runs), so
+  pruning never costs an alert.
+
+The horizon moves first, in a short transaction of its own; the deletion follows in batches,
+each its own transaction examining at most `batch` rows in seq order, so that no lock is held
+long. Writers are never blocked: they insert new changes, which pruning does not touch. Each
+run that changed something is audited (`feed_pruned`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth import audit
+from app.background import Loop
+from app.db import driver, transaction
+
+log = logging.getLogger(__name__)
+
+BATCH = 10_000
+ACTOR = "system:retention"
+# pg_try_advisory_xact_lock key: "prune" in ASCII. One instance prunes at a time.
+PRUNE_LOCK = 0x7072756E65
+
+# The new horizon: the first change at or after the cutoff, or (keeping what the evaluator
+# has not read) the first change after its cursor, whichever comes first.
+_PLAN = """
+SELECT pg_try_advisory_xact_lock($1), h.seq, h.at, LEAST(
+    COALESCE((SELECT seq FROM changes WHERE at >= $2 ORDER BY seq LIMIT 1), f.seq + 1),
+    CASE WHEN $3 THEN (SELECT seq FROM alert_cursor WHERE id = 1) + 1 ELSE f.seq + 1 END)
+FROM feed_horizon h, feed_counter f WHERE h.id = 1 AND f.id = 1
+"""
+_MOVE = "UPDATE feed_horizon SET seq = $1, at = $2 WHERE id = 1"
+_AT = "SELECT at FROM changes WHERE seq = $1"
+_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
+# One batch: the next `$3` changes before the horizon (`$2`) after `$1`; of them, those a later
+# change of the same object before the horizon supersedes, and those that deleted their object.
+_DELETE = """
+WITH examined AS (
+    SELECT id, seq, entity_id, op FROM changes
+    WHERE seq > $1 AND seq < $2 ORDER BY seq LIMIT $3
+), doomed AS (
+    SELECT e.id FROM examined e
+    WHERE e.op = 'deleted' OR EXISTS (
+        SELECT 1 FROM changes n WHERE n.entity_id = e.entity_id AND n.seq > e.seq AND n.seq < $2)
+), gone AS (
+    DELETE FROM changes c USING doomed d WHERE c.id = d.id RETURNING 1
+)
+SELECT (SELECT max(seq) FROM examined), (SELECT count(*) FROM gone)
+"""
+
+
+@dataclass(frozen=True)
+class Pruned:
+    deleted: int
+    batches: int
+    oldest: int  # every change from this seq on is kept
+    oldest_at: datetime | None  # the picture is exact from this time on (None: always)
+
+
+async def prune(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    keep: timedelta,
+    now: datetime,
+    keep_unevaluated: bool,
+    actor: str = ACTOR,
+    batch: int = BATCH,
+) -> Pruned | None:
+    """Prune the changes older than `now - keep`; None when another instance is pruning."""
+    cutoff = now - keep
+    async with transaction(sessions) as session:
+        db = await driver(session)
+        locked, old_seq, old_at, new_seq = await db.fetchrow(
+            _PLAN, PRUNE_LOCK, cutoff, keep_unevaluated
+        )
+        if not locked:
+            return None
+        oldest, oldest_at, moved = old_seq, old_at, False
+        # Changes from the old horizon on are all kept, so the one before the new one exists.
+        if new_seq > old_seq and (at := await db.fetchval(_AT, new_seq - 1)) is not None:
+            oldest, oldest_at, moved = new_seq, at, True
+            await db.execute(_MOVE, oldest, oldest_at)
+    # A run cut short (a restart) left some behind: each run goes through all before the
+    # horizon, which past the first run are mostly the base states.
+    deleted = batches = 0
+    after = 0
+    while oldest > 1:
+        async with transaction(sessions) as session:
+            db = await driver(session)
+            if not await db.fetchval(_LOCK, PRUNE_LOCK):
+                break
+            last, count = await db.fetchrow(_DELETE, after, oldest, batch)
+        if last is None:
+            break
+        after, deleted, batches = last, deleted + count, batches + 1
+    result = Pruned(deleted, batches, oldest, oldest_at)
+    if moved or deleted:
+        async with transaction(sessions) as session:
+            await audit.record(
+                session,
+                audit.AuditKind.feed_pruned,
+                actor=actor,
+                detail={
+                    "deleted": deleted,
+                    "batches": batches,
+                    "oldest": oldest,
+                    "oldest_at": oldest_at.isoformat() if oldest_at else None,
+                    "retention_days": keep / timedelta(days=1),
+                },
+            )
+        log.info(
+            "feed: pruned %d changes in %d batches; kept from seq %d (%s)",
+            deleted,
+            batches,
+            oldest,
+            oldest_at,
+        )
+    return result
+
+
+Clock = Callable[[], datetime]
+
+
+class FeedPruner:
+    """Prunes the feed every `interval_seconds` (and at start), under the background loop's
+    error policy."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        keep: timedelta,
+        interval_seconds: float,
+        batch: int,
+        keep_unevaluated: bool,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._keep = keep
+        self._batch = batch
+        self._keep_unevaluated = keep_unevaluated
+        self._clock = clock
+        self.loop = Loop("feed-prune", self._step, poll_seconds=interval_seconds)
+
+    async def _step(self) -> None:
+        await prune(
+            self._sessions,
+            keep=self._keep,
+            now=self._clock(),
+            keep_unevaluated=self._keep_unevaluated,
+            batch=self._batch,
+        )
