@@ -74,7 +74,6 @@ export default {
     empty: 'No changes to show.',
     changed: 'Changed: {fields}',
     by: 'by {who}',
-    open: 'Open {title}',
   },
   detail: {
     title: 'Detail',

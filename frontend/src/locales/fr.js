@@ -74,7 +74,6 @@ export default {
     empty: 'Aucun changement à afficher.',
     changed: 'Modifié : {fields}',
     by: 'par {who}',
-    open: 'Ouvrir {title}',
   },
   detail: {
     title: 'Détail',

@@ -74,7 +74,6 @@ export default {
     empty: 'Geen wijzigingen om te tonen.',
     changed: 'Gewijzigd: {fields}',
     by: 'door {who}',
-    open: '{title} openen',
   },
   detail: {
     title: 'Detail',
