@@ -47,56 +47,51 @@ async def violations(agent: Agent) -> list[dict[str, Any]]:
     return [v for v in found if v["impact"] in BLOCKING or v["id"] in LANDMARKS]
 
 
-def report(found: list[dict[str, Any]]) -> str:
+async def assert_accessible(agent: Agent) -> None:
+    found = await violations(agent)
     lines = []
     for v in found:
         lines.append(f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])} nodes)")
         lines += [f"    {n['target']}  {n['html']}" for n in v["nodes"][:5]]
-    return "\n".join(lines)
+    assert not found, "\n".join(lines)
 
 
-async def test_login_page(agents: OpenAgent) -> None:
-    page = await agents("op", sign_in=False)
-    await page.page.wait_for_selector("#login-form")
-    found = await violations(page)
-    assert not found, report(found)
+async def test_login_page_passes_axe(agents: OpenAgent) -> None:
+    login = await agents("op", sign_in=False)
+    await login.page.wait_for_selector("#login-form")
+    await assert_accessible(login)
 
 
-async def test_operators_picture_with_its_feed(agents: OpenAgent) -> None:
+async def test_operators_picture_with_its_feed_passes_axe(agents: OpenAgent) -> None:
     op = await agents("op")
     await op.page.wait_for_selector(".feed-open")
-    found = await violations(op)
-    assert not found, report(found)
+    await assert_accessible(op)
 
 
-async def test_partners_picture(agents: OpenAgent) -> None:
+async def test_partners_picture_passes_axe(agents: OpenAgent) -> None:
     partner = await agents("part")
     await partner.page.wait_for_selector(".feed-open")
-    found = await violations(partner)
-    assert not found, report(found)
+    await assert_accessible(partner)
 
 
-async def test_wall(agents: OpenAgent) -> None:
+async def test_wall_has_a_main_landmark_and_passes_axe(agents: OpenAgent) -> None:
     wall = await agents("off", path="/?mode=wall", color_scheme="dark", viewport=(1920, 1080))
     await wall.page.wait_for_selector("#wall-severe li")
-    found = await violations(wall)
-    assert not found, report(found)
+    await assert_accessible(wall)
 
 
-async def test_alerts_tab(agents: OpenAgent) -> None:
+async def test_alerts_tab_passes_axe(agents: OpenAgent) -> None:
     op = await agents("op")
     await op.page.click("#tab-alerts")
     await op.page.wait_for_selector("#panel-alerts:not([hidden]) #compose-alert")
-    found = await violations(op)
-    assert not found, report(found)
+    await assert_accessible(op)
 
 
-async def test_open_editor(agents: OpenAgent) -> None:
+async def test_open_editor_passes_axe(agents: OpenAgent) -> None:
     op = await agents("op")
     await op.page.fill(".feed-filters input[name=text]", "Fuite de produit chimique")
     await op.page.locator(".feed-open").first.click()
     await op.page.wait_for_selector(".detail h2")
     await op.page.locator(".detail .actions button.primary").first.click()
     await op.page.wait_for_selector("dialog#editor[open] form")
-    found = await violations(op)
-    assert not found, report(found)
+    await assert_accessible(op)
