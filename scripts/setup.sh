@@ -88,9 +88,13 @@ frontend() {
         touch "$deps"
         rm -f "$built"
     fi
-    # Rebuild only when a frontend source changed since the last build.
+    # Rebuild only when a frontend source, or what the server shares with the dashboard (enum
+    # labels, each kind's rules: app/vocabulary.py), changed since the last build. The build
+    # first rewrites frontend/src/generated/vocabulary.json from them (npm's prebuild).
+    local shared=(app/vocabulary.py app/vocabulary.json app/domain app/alerts/enums.py)
     if [[ ! -e $built ]] || [[ ! -d app/static ]] ||
-        [[ -n $(find frontend -path frontend/node_modules -prune -o -type f -newer "$built" -print -quit) ]]; then
+        [[ -n $(find frontend "${shared[@]}" \( -path frontend/node_modules -o -name __pycache__ \) -prune \
+            -o -type f -newer "$built" -print -quit) ]]; then
         say "building the frontend into app/static"
         npm run build --prefix frontend
         touch "$built"

@@ -18,8 +18,11 @@ from app.alerts.enums import (
     Origin,
     Urgency,
 )
-from app.alerts.labels import ENTITY, KIND, PREFIX, SEVERITY, STATUS, label
+from app.alerts.phrases import PREFIX, phrase
 from app.alerts.rules import Subject
+from app.domain.enums import Entity
+from app.domain.registry import BY_ENTITY
+from app.vocabulary import group_of, label
 
 Texts = dict[str, dict[str, str]]  # language -> {"headline", "description", "instruction"}
 
@@ -98,22 +101,40 @@ def _area_desc(props: dict[str, Any], language: str) -> str:
     return ", ".join(n for n in names if n) or "Région de Bruxelles-Capitale"
 
 
+def _words(subject: Subject, lang: str) -> tuple[str, list[str]]:
+    """What the object is (its kind, or its kind of object), and the facts after its ref, in
+    the dashboard's words; a word inside a sentence in lower case."""
+    spec = BY_ENTITY[Entity(subject.entity)]
+    props = subject.properties
+    kind = label(group_of(spec.kind_enum), subject.kind, lang) if spec.kind_enum else ""
+    # A category or a zone kind says what the object is; an activation's level only grades it.
+    names_it = spec.kind_field in ("category", "kind")
+    what = kind if names_it and kind else label("entity", subject.entity, lang)
+    if subject.op == "deleted":
+        status = label("op", "deleted", lang)
+    elif spec.status_enum and spec.status_field:
+        status = label(group_of(spec.status_enum), props.get(spec.status_field), lang)
+    else:
+        status = ""
+    facts = [x for x in ("" if names_it else kind, status.lower()) if x]
+    return what, facts
+
+
 def _texts(subject: Subject, msg_type: MsgType) -> Texts:
     props = subject.properties
     texts: Texts = {}
     for language in Language:
         lang = language.value
-        what = label(KIND, subject.kind, lang) or label(ENTITY, subject.entity, lang)
-        severity = label(SEVERITY, props.get("severity"), lang)
-        status = label(STATUS, "deleted" if subject.op == "deleted" else props.get("status"), lang)
-        head = f"{label(PREFIX, msg_type.value, lang)}{what}"
+        what, facts = _words(subject, lang)
+        severity = label("severity", props.get("severity"), lang).lower()
+        head = f"{phrase(PREFIX, msg_type.value, lang)}{what}"
         if severity:
             head += f" ({severity})"
         head += f" — {props.get('title', '')} — {_area_desc(props, lang)}"
-        facts = " · ".join(
-            x for x in (props.get("ref"), status, props.get("place") or props.get("venue")) if x
+        line = " · ".join(
+            x for x in (props.get("ref"), *facts, props.get("place") or props.get("venue")) if x
         )
-        body = "\n".join(x for x in (facts, props.get("description")) if x)
+        body = "\n".join(x for x in (line, props.get("description")) if x)
         texts[lang] = {"headline": head[:300], "description": body, "event": what}
     return texts
 
@@ -133,6 +154,7 @@ def from_change(
     kind = subject.kind
     category = CATEGORY.get(kind or "") or ENTITY_CATEGORY.get(subject.entity, CapCategory.Safety)
     severity = props.get("severity") or "moderate"
+    texts = _texts(subject, msg_type)
     return AlertDraft(
         status=CapStatus.Exercise if props.get("exercise") else CapStatus.Actual,
         msg_type=msg_type,
@@ -140,8 +162,8 @@ def from_change(
         urgency=_urgency(subject.entity, props, now),
         certainty=_certainty(props.get("status")),
         categories=[category],
-        event=label(KIND, kind, "en") or label(ENTITY, subject.entity, "en"),
-        texts=_texts(subject, msg_type),
+        event=texts["en"]["event"],
+        texts=texts,
         area_desc=_area_desc(props, "fr"),
         area=subject.feature.get("geometry"),
         area_codes=sorted(subject.codes("municipalities")),

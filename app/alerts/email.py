@@ -7,12 +7,13 @@ from email.utils import formatdate
 
 import aiosmtplib
 
-from app.alerts.labels import ACK, label
 from app.alerts.models import Alert
+from app.alerts.phrases import ACK, phrase
 from app.alerts.service import identifier, text_in
 from app.alerts.settings import AlertSettings
 from app.alerts.webhook import SendError
 from app.text import one_line
+from app.vocabulary import label
 
 
 def message(
@@ -41,9 +42,16 @@ def message(
         texts.get("description", ""),
         texts.get("instruction", ""),
         "",
-        f"{alert.severity} · {alert.urgency} · {alert.certainty} · {alert.area_desc}",
+        " · ".join(
+            (
+                label("cap_severity", alert.severity, language),
+                label("cap_urgency", alert.urgency, language),
+                label("cap_certainty", alert.certainty, language),
+                alert.area_desc,
+            )
+        ),
         "",
-        f"{label(ACK, 'link', language)}: {ack_url}",
+        f"{phrase(ACK, 'link', language)}: {ack_url}",
         f"CAP: {cap_url}",
     ]
     msg.set_content("\n".join(lines))

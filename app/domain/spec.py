@@ -26,6 +26,9 @@ class EntitySpec:
     fields: tuple[str, ...]  # type-specific properties, in output order
     geometry_types: frozenset[str] | None  # None: any GeoJSON geometry type
     geometry_required: bool = True
+    # kind -> the geometry types an object of that kind takes (every kind listed), for kinds
+    # whose shape is part of their meaning (a route is a line); checked by the kind's `check`.
+    geometry_by_kind: dict[str, frozenset[str]] = field(default_factory=dict)
     status_field: str | None = "status"
     status_enum: type[StrEnum] | None = None
     kind_field: str | None = None  # the list filter `category`/`kind` applies to this column

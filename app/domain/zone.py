@@ -39,12 +39,18 @@ class ZoneCreate(CommonProps):
 
 
 AREAL = frozenset({"Polygon", "MultiPolygon"})
-GEOMETRY_BY_KIND = {
-    ZoneKind.route: frozenset({"LineString", "MultiLineString"}),
+LINEAR = frozenset({"LineString", "MultiLineString"})
+# A perimeter is an area, a route a line, a post or a meeting point may be a spot on the map.
+GEOMETRY_BY_KIND: dict[str, frozenset[str]] = {
+    ZoneKind.security_perimeter: AREAL,
+    ZoneKind.red_zone: AREAL,
+    ZoneKind.drone_ban: AREAL,
+    ZoneKind.traffic_restriction: AREAL | LINEAR,
+    ZoneKind.route: LINEAR,
     ZoneKind.assembly_point: AREAL | {"Point"},
-    ZoneKind.first_aid_post: AREAL | {"Point"},
     ZoneKind.staging_area: AREAL | {"Point"},
-    ZoneKind.traffic_restriction: AREAL | {"LineString", "MultiLineString"},
+    ZoneKind.first_aid_post: AREAL | {"Point"},
+    ZoneKind.hotspot: AREAL,
 }
 
 
@@ -56,7 +62,7 @@ def _check(values: dict[str, Any]) -> list[tuple[str, str]]:
     if (values.get("parent_entity") is None) != (values.get("parent_id") is None):
         problems.append(("parent_id", "parent_entity and parent_id go together"))
     gtype = values.get("_geometry_type")
-    allowed = GEOMETRY_BY_KIND.get(values["kind"], AREAL)
+    allowed = GEOMETRY_BY_KIND[values["kind"]]
     if gtype and gtype not in allowed:
         problems.append(
             ("kind", f"a {values['kind']} zone takes {', '.join(sorted(allowed))}, not {gtype}")
@@ -73,6 +79,7 @@ SPEC = EntitySpec(
     update_schema=partial(ZoneCreate),
     fields=("kind", "status", "valid_from", "valid_to", "parent_entity", "parent_id"),
     geometry_types=None,
+    geometry_by_kind=GEOMETRY_BY_KIND,
     status_enum=ZoneStatus,
     kind_field="kind",
     kind_enum=ZoneKind,

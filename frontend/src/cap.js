@@ -1,15 +1,17 @@
-// The CAP fields of a composed alert (docs/alerts.md §4): the vocabulary in CAP's own spellings,
-// the request body, the checks the API makes (app/alerts/schemas.py AlertIn), and where an
-// API error's `loc` belongs in the form. Pure: the composer panel owns the DOM.
+// The CAP fields of a composed alert (docs/alerts.md §4): the vocabulary in CAP's own spellings
+// (the server's, app/alerts/enums.py, through vocabulary.js), the request body, the checks the
+// API makes (app/alerts/schemas.py AlertIn), and where an API error's `loc` belongs in the form.
+// Pure: the composer panel owns the DOM.
 import { fromLocalInput } from './time.js';
+import { ENUMS } from './vocabulary.js';
 
 export const CAP = {
-  status: ['Actual', 'Exercise', 'Test'],
-  msg_type: ['Alert', 'Update', 'Cancel'],
-  severity: ['Extreme', 'Severe', 'Moderate', 'Minor'],
-  urgency: ['Immediate', 'Expected', 'Future', 'Past'],
-  certainty: ['Observed', 'Likely', 'Possible', 'Unlikely'],
-  category: ['Geo', 'Met', 'Safety', 'Security', 'Rescue', 'Fire', 'Health', 'Env', 'Transport', 'Infra', 'CBRNE', 'Other'],
+  status: ENUMS.cap_status,
+  msg_type: ENUMS.cap_msg_type,
+  severity: ENUMS.cap_severity,
+  urgency: ENUMS.cap_urgency,
+  certainty: ENUMS.cap_certainty,
+  category: ENUMS.cap_category,
 };
 export const TEXT_LANGUAGES = ['fr', 'nl', 'en'];
 export const TEXT_FIELDS = ['headline', 'description', 'instruction'];

@@ -1,9 +1,11 @@
 // One FR/NL/EN catalogue. French is the default. A signed-in user's language is kept on their
 // account (the server); this browser remembers the last one for its login page. Enum labels are
-// looked up by the API's own values.
+// looked up by the API's own values in the vocabulary the server declares (vocabulary.js), so
+// the watch and the partners' alerts and e-mails use the same words.
 import fr from './locales/fr.js';
 import nl from './locales/nl.js';
 import en from './locales/en.js';
+import { LABELS } from './vocabulary.js';
 
 export const CATALOGUES = { fr, nl, en };
 export const LANGUAGES = ['fr', 'nl', 'en'];
@@ -41,7 +43,7 @@ export function t(key, params) {
 /** The label of an API enum value, e.g. label('category', 'fire'). */
 export function label(group, value) {
   if (value == null || value === '') return '';
-  return lookup(CATALOGUES[current], `enums.${group}.${value}`) ?? String(value).replaceAll('_', ' ');
+  return LABELS[current]?.[group]?.[value] ?? String(value).replaceAll('_', ' ');
 }
 
 export function language() {

@@ -1,66 +1,13 @@
-// The operational objects as the API defines them (app/domain/*.py): enum values, the fields a
-// form edits, lifecycles and the checks the API makes, so that a form refuses what the API would.
-// test/model.test.js compares the enums with app/domain/enums.py.
+// The operational objects as the API defines them: the enum values, each kind's rules (path,
+// statuses, transitions, initial statuses, geometry types, field limits and defaults) come from
+// the server's declarations (vocabulary.js); this module adds what only a form needs (which
+// fields it shows, with which control) and the cross-field checks of app/domain/<kind>.py, so
+// that a form refuses what the API would.
+import { ENUMS, RULES } from './vocabulary.js';
 
-export const ENUMS = {
-  entity: ['incident', 'planned_event', 'demonstration', 'zone', 'activation', 'logbook_entry'],
-  op: ['created', 'updated', 'deleted'],
-  category: [
-    'public_order', 'fire', 'explosion', 'shooting_stabbing', 'traffic', 'hazmat',
-    'flooding_storm', 'utility_outage', 'suspicious_package', 'threat', 'health',
-    'transport_disruption', 'other',
-  ],
-  severity: ['minor', 'moderate', 'severe', 'extreme'],
-  incident_status: ['reported', 'confirmed', 'ongoing', 'resolved', 'closed', 'false_alarm'],
-  visibility: ['internal', 'shared'],
-  event_kind: [
-    'mass_event', 'festival', 'sports_match', 'official_visit', 'papal_visit', 'summit',
-    'delegation_visit', 'election', 'commemoration', 'exercise',
-  ],
-  risk_level: ['low', 'medium', 'high', 'very_high'],
-  event_status: ['planned', 'confirmed', 'ongoing', 'ended', 'cancelled'],
-  authorisation: ['requested', 'authorised', 'refused', 'tolerated'],
-  zone_kind: [
-    'security_perimeter', 'red_zone', 'drone_ban', 'traffic_restriction', 'route',
-    'assembly_point', 'staging_area', 'first_aid_post', 'hotspot',
-  ],
-  zone_status: ['active', 'lifted'],
-  activation_level: ['monitoring', 'pre_alert', 'coordination', 'crisis_cell'],
-  coordinator: ['sitcen', 'high_official'],
-  activation_status: ['open', 'closed'],
-  logbook_kind: ['note', 'action', 'decision', 'communication', 'sitrep', 'handover'],
-  role: ['operator', 'coordinator', 'official', 'partner', 'dispatch', 'admin'],
-};
+export { ENUMS };
 
 export const SEVERITY_RANK = Object.fromEntries(ENUMS.severity.map((s, i) => [s, i]));
-
-const EVENT_TRANSITIONS = {
-  planned: ['confirmed', 'ongoing', 'cancelled'],
-  confirmed: ['planned', 'ongoing', 'cancelled'],
-  ongoing: ['ended'],
-  ended: ['ongoing'],
-  cancelled: ['planned'],
-};
-
-const AREAL = ['Polygon', 'MultiPolygon'];
-// Which geometries a zone of each kind takes (app/domain/zone.py GEOMETRY_BY_KIND).
-export const ZONE_GEOMETRY = {
-  route: ['LineString', 'MultiLineString'],
-  assembly_point: [...AREAL, 'Point'],
-  first_aid_post: [...AREAL, 'Point'],
-  staging_area: [...AREAL, 'Point'],
-  traffic_restriction: [...AREAL, 'LineString', 'MultiLineString'],
-};
-
-export function zoneKindsFor(geometryType) {
-  return ENUMS.zone_kind.filter((k) => (ZONE_GEOMETRY[k] || AREAL).includes(geometryType));
-}
-
-const COMMON_TAIL = [
-  { name: 'description', type: 'textarea', max: 10000 },
-  { name: 'visibility', type: 'enum', enum: 'visibility' },
-  { name: 'exercise', type: 'bool' },
-];
 
 function later(startField, endField, strict) {
   return (v) => {
@@ -76,157 +23,144 @@ function together(idField, entityField) {
   return (v) => (!v[idField] !== !v[entityField] ? { field: idField, key: 'validation.together', params: { other: entityField } } : null);
 }
 
-export const ENTITIES = {
-  incident: {
-    path: 'incidents',
-    kindField: 'category',
-    kindEnum: 'category',
-    statusEnum: 'incident_status',
-    window: ['reported_at', 'closed_at'],
-    geometry: ['Point', 'LineString', 'Polygon', 'MultiPoint', 'MultiLineString', 'MultiPolygon'],
-    geometryRequired: true,
-    fields: [
-      { name: 'title', type: 'text', required: true, max: 200 },
-      { name: 'category', type: 'enum', enum: 'category', required: true },
-      { name: 'severity', type: 'enum', enum: 'severity', required: true },
-      { name: 'status', type: 'enum', enum: 'incident_status', initial: ['reported', 'confirmed', 'ongoing'] },
-      { name: 'place', type: 'text', max: 300 },
-      { name: 'occurred_at', type: 'datetime' },
-      ...COMMON_TAIL,
-    ],
-    transitions: {
-      status: {
-        reported: ['confirmed', 'ongoing', 'resolved', 'false_alarm'],
-        confirmed: ['ongoing', 'resolved', 'false_alarm'],
-        ongoing: ['resolved'],
-        resolved: ['ongoing', 'closed'],
-        false_alarm: ['confirmed', 'closed'],
-        closed: [],
-      },
-    },
-    checks: [later('occurred_at', 'closed_at', false)],
-  },
-  planned_event: {
-    path: 'events',
-    kindField: 'kind',
-    kindEnum: 'event_kind',
-    statusEnum: 'event_status',
-    window: ['starts_at', 'ends_at'],
-    geometry: ['Point', 'Polygon', 'MultiPolygon', 'LineString'],
-    geometryRequired: true,
-    fields: [
-      { name: 'title', type: 'text', required: true, max: 200 },
-      { name: 'kind', type: 'enum', enum: 'event_kind', required: true },
-      { name: 'status', type: 'enum', enum: 'event_status', initial: ['planned', 'confirmed', 'ongoing'] },
-      { name: 'starts_at', type: 'datetime', required: true },
-      { name: 'ends_at', type: 'datetime', required: true },
-      { name: 'venue', type: 'text', max: 300 },
-      { name: 'expected_attendance', type: 'int', min: 0, max: 10000000 },
-      { name: 'risk_level', type: 'enum', enum: 'risk_level' },
-      { name: 'organiser', type: 'text', max: 300 },
-      ...COMMON_TAIL,
-    ],
-    transitions: { status: EVENT_TRANSITIONS },
-    checks: [later('starts_at', 'ends_at', true)],
-  },
-  demonstration: {
-    path: 'demonstrations',
-    kindField: null,
-    statusEnum: 'event_status',
-    window: ['starts_at', 'ends_at'],
-    geometry: ['Point', 'Polygon', 'LineString', 'MultiLineString'],
-    geometryRequired: true,
-    fields: [
-      { name: 'title', type: 'text', required: true, max: 200 },
-      { name: 'organiser', type: 'text', max: 300 },
-      { name: 'expected_participants', type: 'int', min: 0, max: 10000000 },
-      { name: 'starts_at', type: 'datetime', required: true },
-      { name: 'ends_at', type: 'datetime', required: true },
-      { name: 'authorisation', type: 'enum', enum: 'authorisation' },
-      { name: 'status', type: 'enum', enum: 'event_status', initial: ['planned', 'confirmed', 'ongoing'] },
-      ...COMMON_TAIL,
-    ],
-    transitions: {
-      status: EVENT_TRANSITIONS,
-      authorisation: {
-        requested: ['authorised', 'refused', 'tolerated'],
-        authorised: ['refused', 'tolerated'],
-        refused: ['authorised', 'tolerated'],
-        tolerated: ['authorised', 'refused'],
-      },
-    },
-    checks: [later('starts_at', 'ends_at', true)],
-  },
-  zone: {
-    path: 'zones',
-    kindField: 'kind',
-    kindEnum: 'zone_kind',
-    statusEnum: 'zone_status',
-    window: ['valid_from', 'valid_to'],
-    geometry: ['Point', 'Polygon', 'MultiPolygon', 'LineString', 'MultiLineString'],
-    geometryRequired: true,
-    fields: [
-      { name: 'title', type: 'text', required: true, max: 200 },
-      { name: 'kind', type: 'enum', enum: 'zone_kind', required: true },
-      { name: 'status', type: 'enum', enum: 'zone_status' },
-      { name: 'valid_from', type: 'datetime' },
-      { name: 'valid_to', type: 'datetime' },
-      { name: 'parent_id', type: 'parent', entities: ['planned_event', 'demonstration'], entityField: 'parent_entity' },
-      ...COMMON_TAIL,
-    ],
-    transitions: { status: { active: ['lifted'], lifted: ['active'] } },
-    checks: [
-      later('valid_from', 'valid_to', true),
-      together('parent_id', 'parent_entity'),
-      (v) => {
-        if (!v._geometry_type || !v.kind) return null;
-        const allowed = ZONE_GEOMETRY[v.kind] || AREAL;
-        return allowed.includes(v._geometry_type)
-          ? null
-          : { field: 'kind', key: 'validation.geometry_kind', params: { geometry: v._geometry_type } };
-      },
-    ],
-  },
-  activation: {
-    path: 'activations',
-    kindField: 'level',
-    kindEnum: 'activation_level',
-    statusEnum: 'activation_status',
-    window: ['opened_at', 'closed_at'],
-    geometry: ['Point', 'Polygon', 'MultiPolygon'],
-    geometryRequired: false,
-    fields: [
-      { name: 'title', type: 'text', required: true, max: 200 },
-      { name: 'level', type: 'enum', enum: 'activation_level', required: true },
-      { name: 'coordinator', type: 'enum', enum: 'coordinator' },
-      { name: 'status', type: 'enum', enum: 'activation_status', initial: ['open'] },
-      { name: 'subject_id', type: 'parent', entities: ['incident', 'planned_event', 'demonstration'], entityField: 'subject_entity' },
-      { name: 'members', type: 'list', max: 120, maxItems: 100 },
-      ...COMMON_TAIL,
-    ],
-    transitions: { status: { open: ['closed'], closed: ['open'] } },
-    checks: [later('opened_at', 'closed_at', false), together('subject_id', 'subject_entity')],
-  },
-  logbook_entry: {
-    path: 'logbook',
-    kindField: 'kind',
-    kindEnum: 'logbook_kind',
-    statusEnum: null,
-    window: ['occurred_at', null],
-    geometry: [],
-    geometryRequired: false,
-    fields: [
-      { name: 'title', type: 'text', required: true, max: 200 },
-      { name: 'kind', type: 'enum', enum: 'logbook_kind' },
-      { name: 'occurred_at', type: 'datetime' },
-      { name: 'description', type: 'textarea', max: 10000 },
-      { name: 'subject_id', type: 'parent', entities: ['incident', 'planned_event', 'demonstration', 'zone', 'activation'], entityField: 'subject_entity' },
-      { name: 'visibility', type: 'enum', enum: 'visibility' },
-    ],
-    transitions: {},
-    checks: [together('subject_id', 'subject_entity')],
-  },
+// What each form shows, in order, and with which control; a `parent` names the property that
+// holds the parent's entity. Limits, enum groups, initial statuses and defaults are the API's.
+const COMMON_TAIL = [
+  { name: 'description', type: 'textarea' },
+  { name: 'visibility', type: 'enum' },
+  { name: 'exercise', type: 'bool' },
+];
+const FORMS = {
+  incident: [
+    { name: 'title', type: 'text' },
+    { name: 'category', type: 'enum' },
+    { name: 'severity', type: 'enum' },
+    { name: 'status', type: 'enum' },
+    { name: 'place', type: 'text' },
+    { name: 'occurred_at', type: 'datetime' },
+    ...COMMON_TAIL,
+  ],
+  planned_event: [
+    { name: 'title', type: 'text' },
+    { name: 'kind', type: 'enum' },
+    { name: 'status', type: 'enum' },
+    { name: 'starts_at', type: 'datetime' },
+    { name: 'ends_at', type: 'datetime' },
+    { name: 'venue', type: 'text' },
+    { name: 'expected_attendance', type: 'int' },
+    { name: 'risk_level', type: 'enum' },
+    { name: 'organiser', type: 'text' },
+    ...COMMON_TAIL,
+  ],
+  demonstration: [
+    { name: 'title', type: 'text' },
+    { name: 'organiser', type: 'text' },
+    { name: 'expected_participants', type: 'int' },
+    { name: 'starts_at', type: 'datetime' },
+    { name: 'ends_at', type: 'datetime' },
+    { name: 'authorisation', type: 'enum' },
+    { name: 'status', type: 'enum' },
+    ...COMMON_TAIL,
+  ],
+  zone: [
+    { name: 'title', type: 'text' },
+    { name: 'kind', type: 'enum' },
+    { name: 'status', type: 'enum' },
+    { name: 'valid_from', type: 'datetime' },
+    { name: 'valid_to', type: 'datetime' },
+    { name: 'parent_id', type: 'parent', entityField: 'parent_entity' },
+    ...COMMON_TAIL,
+  ],
+  activation: [
+    { name: 'title', type: 'text' },
+    { name: 'level', type: 'enum' },
+    { name: 'coordinator', type: 'enum' },
+    { name: 'status', type: 'enum' },
+    { name: 'subject_id', type: 'parent', entityField: 'subject_entity' },
+    { name: 'members', type: 'list' },
+    ...COMMON_TAIL,
+  ],
+  logbook_entry: [
+    { name: 'title', type: 'text' },
+    { name: 'kind', type: 'enum' },
+    { name: 'occurred_at', type: 'datetime' },
+    { name: 'description', type: 'textarea' },
+    { name: 'subject_id', type: 'parent', entityField: 'subject_entity' },
+    { name: 'visibility', type: 'enum' },
+  ],
 };
+
+// The cross-field checks of each kind's `check` in app/domain/<kind>.py (code, not data).
+const CHECKS = {
+  incident: [later('occurred_at', 'closed_at', false)],
+  planned_event: [later('starts_at', 'ends_at', true)],
+  demonstration: [later('starts_at', 'ends_at', true)],
+  zone: [later('valid_from', 'valid_to', true), together('parent_id', 'parent_entity')],
+  activation: [later('opened_at', 'closed_at', false), together('subject_id', 'subject_entity')],
+  logbook_entry: [together('subject_id', 'subject_entity')],
+};
+
+/** A form field with the API's limits for it; a field the API does not take is a bug here. */
+function formField(entity, { name, type, entityField }) {
+  const rules = RULES[entity];
+  const limits = rules.fields[name];
+  if (!limits) throw new Error(`model.js: the API takes no ${entity}.${name}`);
+  const field = { name, type, required: limits.required };
+  if (limits.enum) field.enum = limits.enum;
+  if (limits.max_length != null) field.max = limits.max_length;
+  if (type === 'int') Object.assign(field, { min: limits.min, max: limits.max });
+  if (type === 'list') Object.assign(field, { max: limits.item_max_length, maxItems: limits.max_items });
+  if (type === 'parent') Object.assign(field, { entityField, entities: rules.fields[entityField].values });
+  if (rules.initial[name]) field.initial = rules.initial[name];
+  return field;
+}
+
+export const ENTITIES = Object.fromEntries(
+  Object.entries(RULES).map(([entity, rules]) => [entity, {
+    path: rules.path,
+    kindField: rules.kind_field,
+    kindEnum: rules.kind_enum,
+    statusEnum: rules.status_enum,
+    window: rules.window,
+    geometryTypes: rules.geometry_types, // null: any GeoJSON type
+    geometryRequired: rules.geometry_required,
+    geometryByKind: rules.geometry_by_kind,
+    transitions: rules.transitions,
+    fields: FORMS[entity].map((f) => formField(entity, f)),
+    checks: CHECKS[entity],
+  }]),
+);
+
+/** The values a new object of `entity` starts with, as the API would fill them in. */
+export function defaultsOf(entity) {
+  const fields = RULES[entity].fields;
+  return Object.fromEntries(Object.entries(fields).filter(([, f]) => 'default' in f).map(([name, f]) => [name, f.default]));
+}
+
+/** The kinds of `entity` an object of this geometry type may have (all when any shape goes). */
+export function kindsFor(entity, geometryType) {
+  const { kindEnum, geometryByKind } = ENTITIES[entity];
+  return ENUMS[kindEnum].filter((k) => !geometryByKind[k] || geometryByKind[k].includes(geometryType));
+}
+
+export function zoneKindsFor(geometryType) {
+  return kindsFor('zone', geometryType);
+}
+
+/** A geometry the kind (or its kind of object) does not take, as a problem; null if fine. */
+function geometryProblem(entity, v) {
+  const spec = ENTITIES[entity];
+  const type = v._geometry_type;
+  if (!type) return null;
+  if (spec.geometryTypes && !spec.geometryTypes.includes(type)) {
+    return { field: 'geometry', key: 'validation.geometry_type', params: { geometry: type } };
+  }
+  const allowed = spec.kindField ? spec.geometryByKind[v[spec.kindField]] : null;
+  if (allowed && !allowed.includes(type)) {
+    return { field: spec.kindField, key: 'validation.geometry_kind', params: { geometry: type } };
+  }
+  return null;
+}
 
 export const MAP_ENTITIES = ['incident', 'planned_event', 'demonstration', 'zone', 'activation'];
 
@@ -291,7 +225,7 @@ export function validate(entity, values, { current = null } = {}) {
     }
   }
   const merged = creating ? values : { ...current.properties, ...values };
-  for (const check of spec.checks) {
+  for (const check of [...spec.checks, (v) => geometryProblem(entity, v)]) {
     const p = check(merged);
     if (p && !problems.some((q) => q.field === p.field)) problems.push(p);
   }

@@ -1,54 +1,55 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ENUMS, validate, windowOf, zoneKindsFor } from '../src/model.js';
-import { CATALOGUES } from '../src/i18n.js';
-
-// The UI's enum keys are the API's: read them from app/domain/enums.py.
-function pythonEnums() {
-  const source = readFileSync(new URL('../../app/domain/enums.py', import.meta.url), 'utf8');
-  const out = {};
-  let current = null;
-  for (const line of source.split('\n')) {
-    const cls = /^class (\w+)\(StrEnum\):/.exec(line);
-    if (cls) {
-      current = cls[1];
-      out[current] = [];
-      continue;
-    }
-    const member = /^ {4}\w+ = "([^"]+)"/.exec(line);
-    if (current && member) out[current].push(member[1]);
-    else if (/^\S/.test(line)) current = null;
-  }
-  return out;
-}
-
-const PYTHON_TO_UI = {
-  Entity: 'entity', ChangeOp: 'op', IncidentCategory: 'category', Severity: 'severity',
-  IncidentStatus: 'incident_status', Visibility: 'visibility', EventKind: 'event_kind', RiskLevel: 'risk_level',
-  EventStatus: 'event_status', Authorisation: 'authorisation', ZoneKind: 'zone_kind', ZoneStatus: 'zone_status',
-  ActivationLevel: 'activation_level', Coordinator: 'coordinator', ActivationStatus: 'activation_status',
-  LogbookKind: 'logbook_kind', Role: 'role',
-};
+import { ENTITIES, ENUMS, defaultsOf, validate, windowOf, zoneKindsFor } from '../src/model.js';
+import { CATALOGUES, label, setLanguage } from '../src/i18n.js';
+import { LABELS, RULES } from '../src/vocabulary.js';
 
 function keys(node, prefix = '') {
   return Object.entries(node).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
 }
 
 describe('enums and labels', () => {
-  it('are the API enums, value for value', () => {
-    const python = pythonEnums();
-    expect(Object.keys(python).sort()).toEqual(Object.keys(PYTHON_TO_UI).sort());
-    for (const [cls, group] of Object.entries(PYTHON_TO_UI)) expect(ENUMS[group], cls).toEqual(python[cls]);
-  });
-
-  it('have a label in every language, and the catalogues have the same keys', () => {
-    const reference = keys(CATALOGUES.fr).sort();
-    for (const lang of ['nl', 'en']) expect(keys(CATALOGUES[lang]).sort()).toEqual(reference);
-    for (const [lang, catalogue] of Object.entries(CATALOGUES)) {
+  it('are the server’s: every value of every group named in every language', () => {
+    for (const lang of ['fr', 'nl', 'en']) {
       for (const [group, values] of Object.entries(ENUMS)) {
-        for (const value of values) expect(catalogue.enums[group]?.[value], `${lang} ${group}.${value}`).toBeTruthy();
+        for (const value of values) expect(LABELS[lang][group]?.[value]?.trim(), `${lang} ${group}.${value}`).toBeTruthy();
       }
     }
+  });
+
+  it('are looked up in the vocabulary, so the watch reads the partners’ words', () => {
+    setLanguage('nl');
+    try {
+      expect(label('category', 'utility_outage')).toBe(LABELS.nl.category.utility_outage);
+      expect(label('zone_kind', 'first_aid_post')).toBe(LABELS.nl.zone_kind.first_aid_post);
+      expect(label('category', 'not_a_value')).toBe('not a value');
+    } finally {
+      setLanguage('fr');
+    }
+  });
+
+  it('are not restated in the catalogues, which have the same keys in every language', () => {
+    const reference = keys(CATALOGUES.fr).sort();
+    for (const lang of ['nl', 'en']) expect(keys(CATALOGUES[lang]).sort()).toEqual(reference);
+    for (const catalogue of Object.values(CATALOGUES)) expect(catalogue.enums).toBeUndefined();
+  });
+});
+
+describe('each kind’s rules are the server’s', () => {
+  it('lifecycles, initial statuses and paths', () => {
+    expect(ENTITIES.incident.transitions).toEqual(RULES.incident.transitions);
+    expect(ENTITIES.incident.fields.find((f) => f.name === 'status').initial).toEqual(RULES.incident.initial.status);
+    expect(Object.fromEntries(Object.entries(ENTITIES).map(([e, s]) => [e, s.path]))).toEqual({
+      incident: 'incidents', planned_event: 'events', demonstration: 'demonstrations', zone: 'zones', activation: 'activations', logbook_entry: 'logbook',
+    });
+  });
+
+  it('field limits and defaults', () => {
+    const title = ENTITIES.incident.fields.find((f) => f.name === 'title');
+    expect([title.required, title.max]).toEqual([true, RULES.incident.fields.title.max_length]);
+    const members = ENTITIES.activation.fields.find((f) => f.name === 'members');
+    expect([members.max, members.maxItems]).toEqual([RULES.activation.fields.members.item_max_length, RULES.activation.fields.members.max_items]);
+    expect(ENTITIES.zone.fields.find((f) => f.name === 'parent_id').entities).toEqual(['planned_event', 'demonstration']);
+    expect(defaultsOf('activation')).toEqual({ visibility: 'internal', exercise: false, coordinator: 'sitcen', status: 'open' });
   });
 });
 
@@ -72,6 +73,14 @@ describe('form validation mirrors the API', () => {
     expect(zoneKindsFor('LineString')).toEqual(['traffic_restriction', 'route']);
     expect(zoneKindsFor('Point')).toEqual(['assembly_point', 'staging_area', 'first_aid_post']);
     expect(validate('zone', { title: 'R', kind: 'route', _geometry_type: 'Polygon' }).map((p) => p.field)).toEqual(['kind']);
+  });
+
+  it('refuses a geometry type the kind of object does not take', () => {
+    const demo = { title: 'D', starts_at: '2026-05-01T10:00:00+02:00', ends_at: '2026-05-01T12:00:00+02:00' };
+    expect(validate('demonstration', { ...demo, _geometry_type: 'LineString' })).toEqual([]);
+    expect(validate('demonstration', { ...demo, _geometry_type: 'MultiPoint' })).toEqual([
+      { field: 'geometry', key: 'validation.geometry_type', params: { geometry: 'MultiPoint' } },
+    ]);
   });
 
   it('reads validity windows, open-ended when there is no end', () => {

@@ -4,7 +4,7 @@
 // versions and chooses: nothing is overwritten silently.
 import { h, fill, $ } from '../dom.js';
 import { label, onLanguage, t } from '../i18n.js';
-import { ENTITIES, ENUMS, allowedNext, validate, zoneKindsFor } from '../model.js';
+import { ENTITIES, ENUMS, allowedNext, defaultsOf, kindsFor, validate } from '../model.js';
 import { fromLocalInput, toLocalInput } from '../time.js';
 import { ApiError, newIdempotencyKey } from '../api.js';
 import { conflictRows, edits, resolve } from '../conflict.js';
@@ -245,22 +245,12 @@ export class Editor {
     if (this.dialog.open) this.dialog.close();
   }
 
+  /** A new object's values: the API's defaults, and a few hours from now for a planned window. */
   _defaults(entity) {
     const now = Date.now();
-    switch (entity) {
-      case 'incident':
-        return { status: 'reported', visibility: 'internal', exercise: false };
-      case 'planned_event':
-        return { status: 'planned', risk_level: 'medium', starts_at: new Date(now).toISOString(), ends_at: new Date(now + 4 * HOUR).toISOString(), visibility: 'internal', exercise: false };
-      case 'demonstration':
-        return { status: 'planned', authorisation: 'requested', starts_at: new Date(now).toISOString(), ends_at: new Date(now + 3 * HOUR).toISOString(), visibility: 'internal', exercise: false };
-      case 'zone':
-        return { status: 'active', visibility: 'internal', exercise: false };
-      case 'activation':
-        return { status: 'open', coordinator: 'sitcen', visibility: 'internal', exercise: false };
-      default:
-        return {};
-    }
+    const hours = { planned_event: 4, demonstration: 3 }[entity];
+    const window = hours ? { starts_at: new Date(now).toISOString(), ends_at: new Date(now + hours * HOUR).toISOString() } : {};
+    return { ...defaultsOf(entity), ...window };
   }
 
   _input(entity, field, props, { creating, base, gtype }) {
@@ -276,7 +266,7 @@ export class Editor {
         let options = ENUMS[field.enum];
         if (!creating && allowedNext(entity, name, base.properties[name])) options = allowedNext(entity, name, base.properties[name]);
         else if (creating && field.initial) options = field.initial;
-        if (entity === 'zone' && name === 'kind' && gtype) options = zoneKindsFor(gtype);
+        if (name === ENTITIES[entity].kindField && gtype) options = kindsFor(entity, gtype);
         control = h('select', { id, name, required: field.required },
           field.required && (value == null || creating) ? h('option', { value: '' }, '—') : null,
           options.map((o) => h('option', { value: o, selected: o === value }, label(field.enum, o))));

@@ -82,9 +82,11 @@ export class Feed {
       h(
         'button',
         {
+          // No aria-label: the button's name is the entry it shows (time, kind, severity, title,
+          // place, author), so that what a voice-control user reads is what they can say (WCAG
+          // 2.5.3, label in name), as in the alerts list.
           class: 'feed-open',
           type: 'button',
-          'aria-label': t('feed.open', { title }),
           onclick: () => (entry.op === 'deleted' ? null : this.app.openDetail(entry.entity, entry.id)),
         },
         h('span', { class: 'feed-line' },
