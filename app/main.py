@@ -12,7 +12,6 @@ import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import HTMLResponse, Response
 
@@ -36,6 +35,7 @@ from app.api import (
 from app.api.responses import json_response
 from app.auth.keycache import KeyCache
 from app.db import make_engine, make_sessionmaker
+from app.domain.changes import head as feed_head
 from app.domain.registry import SPECS
 from app.domain.retention import FeedPruner
 from app.middleware import BodyLimit, QueryText, RequestSession, SecurityHeaders
@@ -121,9 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/health", tags=["health"], summary="Liveness and database reachability")
     async def health() -> Response:
         async with app.state.sessions() as session:
-            head = (
-                await session.execute(text("SELECT seq FROM feed_counter WHERE id = 1"))
-            ).scalar()
+            head = await feed_head(session)
         return json_response({"status": "ok", "head": head})
 
     app.mount(

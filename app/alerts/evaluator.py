@@ -29,6 +29,7 @@ from app.alerts.rules import AreaKind, Context, Previous, Rule, Subject, ZoneAre
 from app.alerts.settings import AlertSettings
 from app.background import ItemFailed, Loop, record_dead_letter
 from app.db import driver
+from app.domain import changes as changes_feed
 from app.domain.zone import Zone
 from app.errors import database_unreachable
 
@@ -41,16 +42,10 @@ ACTOR = "system:alerts"
 # alert: its reads go on the driver, and only the changes some rule watches bring their
 # Feature (app.db.driver says why).
 _HEAD = (
-    "SELECT pg_try_advisory_xact_lock($1), (SELECT seq FROM alert_cursor WHERE id = 1),"
+    f"SELECT pg_try_advisory_xact_lock($1), {changes_feed.EVALUATOR_CURSOR_SQL},"
     " (SELECT count(*) FROM subscriptions), (SELECT max(updated_at) FROM subscriptions),"
     " (SELECT count(*) FROM partner_channels), (SELECT max(updated_at) FROM partner_channels)"
 )
-_BATCH = (
-    "SELECT seq, entity, entity_id, op,"
-    " CASE WHEN entity = ANY($3::text[]) THEN feature END AS feature"
-    " FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2"
-)
-_ADVANCE = "UPDATE alert_cursor SET seq = $1 WHERE id = 1"
 
 Clock = Callable[[], datetime]
 
@@ -285,9 +280,7 @@ _REMEMBER = _upsert.on_conflict_do_update(
 
 
 Raised = Callable[[list[service.NewAlert]], None]
-_SET_ASIDE_HEAD = (
-    "SELECT pg_try_advisory_xact_lock($1), (SELECT seq FROM alert_cursor WHERE id = 1)"
-)
+_SET_ASIDE_HEAD = f"SELECT pg_try_advisory_xact_lock($1), {changes_feed.EVALUATOR_CURSOR_SQL}"
 
 
 class Evaluator:
@@ -340,7 +333,7 @@ class Evaluator:
                 return False  # another instance is evaluating; its NOTIFY-driven loop covers us
             await self._cache.refresh(session, tuple(cache_key))
             limit = 1 if cursor < self._isolate_until else settings.evaluate_batch
-            rows = await db.fetch(_BATCH, cursor, limit, self._cache.entities)
+            rows = await changes_feed.evaluator_batch(db, cursor, limit, self._cache.entities)
             if not rows:
                 return False
             changes = [ChangeToEvaluate(*row) for row in rows]
@@ -354,7 +347,7 @@ class Evaluator:
                     raise ItemFailed(f"change {seq}", seq, error) from error
                 self._isolate_until = changes[-1].seq
                 raise
-            await db.execute(_ADVANCE, changes[-1].seq)
+            await changes_feed.advance_evaluator(db, changes[-1].seq)
             if raised and self._before_commit:
                 self._before_commit(raised)
         if raised and self._after_commit:
@@ -379,5 +372,5 @@ class Evaluator:
                 return False
             now = self._clock()
             await record_dead_letter(session, self.loop.name, f"change {seq}", error, attempts, now)
-            await db.execute(_ADVANCE, seq)
+            await changes_feed.advance_evaluator(db, seq)
         return True

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -202,16 +201,6 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class AlertCursor(Base):
-    """The last change-feed seq the rule evaluator has fully handled (one row)."""
-
-    __tablename__ = "alert_cursor"
-    __table_args__ = (CheckConstraint("id = 1", name="alert_cursor_single_row"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class RuleMatch(Base):

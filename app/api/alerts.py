@@ -25,6 +25,7 @@ from app.api import cap as cap_ingest
 from app.api.deps import Session, parse_list, parse_uuid, require
 from app.api.responses import json_response
 from app.auth.principal import Principal
+from app.domain.changes import evaluator_lag
 from app.errors import ProblemError, validation_problem
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
@@ -185,11 +186,7 @@ async def retry(
     "background loop's errors and the items set aside",
 )
 async def health(request: Request, session: Session, principal: Reader) -> Response:
-    from sqlalchemy import text
-
-    lag = await session.scalar(
-        text("SELECT f.seq - c.seq FROM feed_counter f, alert_cursor c WHERE f.id = 1")
-    )
+    lag = await evaluator_lag(session)
     state = request.app.state
     alerting = getattr(state, "alerting", None)
     body: dict[str, object] = {

@@ -1,4 +1,24 @@
-"""The change feed: one gap-free, commit-ordered log of every write (DESIGN §3)."""
+"""The change feed: one gap-free, commit-ordered log of every write (DESIGN §3).
+
+Every read and write of the feed is here, as SQL or as a function; no other module names its
+tables (`changes`, `feed_counter`, `feed_horizon`) or the evaluator's cursor over it
+(`alert_cursor`), so a new field on the change record touches this file only
+(tests/test_feed_module.py keeps it so).
+
+The contract with the database (migration 0002, trigger `changes_seq_at_commit`):
+
+- A writer appends its record in its own transaction with `seq` NULL (`append_change`, or the
+  `created` record a create writes in its one statement, `created_record`).
+- At commit a deferred constraint trigger takes the one-row `feed_counter` lock, gives the
+  record the next number and the commit time (`at`), and sends `NOTIFY sitcen_changes` with the
+  number as payload. The lock is held only for the commit itself.
+- So numbers are gap-free and in commit order, and readers see only numbered records: reading
+  `seq > last` in order never skips a record that commits later. A NOTIFY only says "read";
+  readers always read from the table, so a lost or coalesced notification costs latency at
+  worst.
+- Retention (app.domain.retention) deletes old records behind a horizon (`feed_horizon`): every
+  record from its `seq` on is kept, and the picture is exact at every time from its `at` on.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import (
     BigInteger,
@@ -62,6 +83,16 @@ class FeedHorizon(Base):
     at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class EvaluatorCursor(Base):
+    """The last seq the alert evaluator has fully handled (one row; app.alerts.evaluator)."""
+
+    __tablename__ = "alert_cursor"
+    __table_args__ = (CheckConstraint("id = 1", name="alert_cursor_single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
 class FeedCounter(Base):
     """One row holding the last sequence number handed out."""
 
@@ -72,11 +103,22 @@ class FeedCounter(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
 
 
-# The sequence number and time are assigned at commit by a deferred trigger that takes the
-# one-row counter lock (migration 0002): gap-free, in commit order, and the lock is held only
-# for the commit itself. The trigger also sends the NOTIFY.
-APPEND_SQL = "INSERT INTO changes (entity, entity_id, op, version, actor, at, feature)"
-_APPEND = f"{APPEND_SQL} VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6::text::jsonb)"
+# The columns a writer gives; `seq` (and the final `at`) come from the trigger at commit.
+_APPEND_INTO = "INSERT INTO changes (entity, entity_id, op, version, actor, at, feature)"
+_APPEND = f"{_APPEND_INTO} VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6::text::jsonb)"
+
+
+def created_record(*, entity: str, actor: str, feature: str, derived: str, rows: str) -> str:
+    """The CTE `change` of a create's one statement (app.domain.objects): the `created` record,
+    version 1, for each row of `rows` (a FROM list naming a CTE `written` that RETURNs the new
+    row's `id`). `entity` and `actor` are SQL expressions (parameters); `feature` is a jsonb
+    expression of the Feature as written, completed with `derived`, a jsonb object of what the
+    statement itself derives (the reference, the areas)."""
+    return f"""change AS ({_APPEND_INTO}
+                SELECT {entity}, written.id, 'created', 1, {actor}, clock_timestamp(),
+                       jsonb_set({feature}, '{{properties}}',
+                                 ({feature} -> 'properties') || {derived})
+                FROM {rows})"""
 
 
 async def append_change(
@@ -90,16 +132,19 @@ async def append_change(
     feature: dict[str, Any],
 ) -> None:
     # On the driver: this runs for every write (see app.db.driver). A create writes its
-    # record within its own INSERT statement (objects._insert_statement).
+    # record within its own INSERT statement (created_record).
     await (await driver(session)).execute(
         _APPEND, entity.value, entity_id, op.value, version, actor, orjson.dumps(feature).decode()
     )
 
 
+HEAD_SQL = "SELECT seq FROM feed_counter WHERE id = 1"
+_HEAD = text(HEAD_SQL)
+
+
 async def head(session: AsyncSession) -> int:
-    return int(
-        (await session.execute(text("SELECT seq FROM feed_counter WHERE id = 1"))).scalar_one()
-    )
+    """The last number handed out: every record up to it is committed and readable."""
+    return int((await session.execute(_HEAD)).scalar_one())
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,3 +248,125 @@ def change_message(change: ChangeRecord) -> dict[str, Any]:
         "by": change.actor,
         "feature": change.feature,
     }
+
+
+# --- The realtime layer's read: records after a seq, each with its object's previous state --
+
+# With each record, the object's state before it, so that a filter also lets through the
+# change that takes an object out of it (moved out of the box, severity lowered): a map must
+# remove it. JSON as text, decoded once by the reader whatever codecs the connection has.
+_READ_AFTER = """
+    SELECT c.seq, c.entity, c.entity_id, c.op, c.version, c.actor, c.at,
+           c.feature::text AS feature,
+           CASE WHEN c.op = 'created' THEN NULL ELSE (
+               SELECT e.feature::text FROM changes e
+               WHERE e.entity_id = c.entity_id AND e.seq < c.seq
+               ORDER BY e.seq DESC LIMIT 1) END AS previous
+    FROM changes c
+    WHERE c.seq > $1
+    ORDER BY c.seq
+    LIMIT $2
+"""
+
+
+async def read_after_with_previous(
+    connection: asyncpg.Connection, since: int, limit: int
+) -> list[asyncpg.Record]:
+    """Records with seq > since, in order, on a plain driver connection (the listener's, or a
+    replaying client's): seq, entity, entity_id, op, version, actor, at, feature and previous
+    (the last two as JSON text)."""
+    rows: list[asyncpg.Record] = await connection.fetch(_READ_AFTER, since, limit)
+    return rows
+
+
+# --- Time travel: each object's last record at or before an instant -----------------------
+
+
+def states_at(entity: Entity, at: datetime) -> Any:
+    """A subquery of each object's last record (entity_id, op, feature) at or before `at`; the
+    picture then is those whose op is not `deleted`."""
+    return (
+        select(Change.entity_id, Change.op, Change.feature)
+        .where(Change.entity == entity.value, Change.at <= at)
+        .distinct(Change.entity_id)
+        .order_by(Change.entity_id, Change.seq.desc())
+        .subquery()
+    )
+
+
+async def state_at(
+    session: AsyncSession, entity: Entity, entity_id: uuid.UUID, at: datetime
+) -> tuple[str, dict[str, Any]] | None:
+    """One object's last record at or before `at`: (op, feature), or None before it existed."""
+    row = (
+        await session.execute(
+            select(Change.op, Change.feature)
+            .where(Change.entity == entity.value, Change.entity_id == entity_id, Change.at <= at)
+            .order_by(Change.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else (row.op, row.feature)
+
+
+# --- The alert evaluator: a durable consumer with its cursor (app.alerts.evaluator) ---------
+
+EVALUATOR_CURSOR_SQL = "(SELECT seq FROM alert_cursor WHERE id = 1)"
+# Only the changes of entities some rule watches bring their Feature: a step runs about twenty
+# times a second under a stream of writes, usually with nothing to alert.
+_EVALUATOR_BATCH = (
+    "SELECT seq, entity, entity_id, op,"
+    " CASE WHEN entity = ANY($3::text[]) THEN feature END AS feature"
+    " FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2"
+)
+_EVALUATOR_ADVANCE = "UPDATE alert_cursor SET seq = $1 WHERE id = 1"
+_EVALUATOR_LAG = text(f"SELECT f.seq - {EVALUATOR_CURSOR_SQL} FROM feed_counter f WHERE f.id = 1")
+
+
+async def evaluator_batch(
+    db: asyncpg.Connection, cursor: int, limit: int, watched: list[str]
+) -> list[asyncpg.Record]:
+    """The next records after the evaluator's cursor: seq, entity, entity_id, op and the
+    Feature where the entity is `watched` (else NULL)."""
+    rows: list[asyncpg.Record] = await db.fetch(_EVALUATOR_BATCH, cursor, limit, watched)
+    return rows
+
+
+async def advance_evaluator(db: asyncpg.Connection, seq: int) -> None:
+    """Move the evaluator's cursor; in the transaction that raised the batch's alerts."""
+    await db.execute(_EVALUATOR_ADVANCE, seq)
+
+
+async def evaluator_lag(session: AsyncSession) -> int | None:
+    """Records committed and not yet evaluated."""
+    lag = await session.scalar(_EVALUATOR_LAG)
+    return None if lag is None else int(lag)
+
+
+# --- Retention (app.domain.retention decides; these are its statements) ---------------------
+
+# The new horizon: the first change at or after the cutoff ($2), or, keeping what the evaluator
+# has not read ($3), the first change after its cursor, whichever comes first.
+PRUNE_PLAN = f"""
+SELECT pg_try_advisory_xact_lock($1), h.seq, h.at, LEAST(
+    COALESCE((SELECT seq FROM changes WHERE at >= $2 ORDER BY seq LIMIT 1), f.seq + 1),
+    CASE WHEN $3 THEN {EVALUATOR_CURSOR_SQL} + 1 ELSE f.seq + 1 END)
+FROM feed_horizon h, feed_counter f WHERE h.id = 1 AND f.id = 1
+"""
+PRUNE_MOVE_HORIZON = "UPDATE feed_horizon SET seq = $1, at = $2 WHERE id = 1"
+PRUNE_TIME_OF = "SELECT at FROM changes WHERE seq = $1"
+# One batch: the next `$3` changes before the horizon (`$2`) after `$1`; of them, those a later
+# change of the same object before the horizon supersedes, and those that deleted their object.
+PRUNE_BATCH = """
+WITH examined AS (
+    SELECT id, seq, entity_id, op FROM changes
+    WHERE seq > $1 AND seq < $2 ORDER BY seq LIMIT $3
+), doomed AS (
+    SELECT e.id FROM examined e
+    WHERE e.op = 'deleted' OR EXISTS (
+        SELECT 1 FROM changes n WHERE n.entity_id = e.entity_id AND n.seq > e.seq AND n.seq < $2)
+), gone AS (
+    DELETE FROM changes c USING doomed d WHERE c.id = d.id RETURNING 1
+)
+SELECT (SELECT max(seq) FROM examined), (SELECT count(*) FROM gone)
+"""

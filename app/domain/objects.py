@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.db import driver
 from app.domain.base import OperationalObject, uuid7
-from app.domain.changes import APPEND_SQL, append_change
+from app.domain.changes import append_change, created_record
 from app.domain.enums import ChangeOp, Entity
 from app.domain.features import feature_of, to_feature
 from app.domain.idempotency import claim_key, record_key_target
@@ -248,6 +248,13 @@ def _insert_statement(spec: EntitySpec) -> _Insert:
         )
         params = ", ".join(f"${i}" for i in range(1, len(given) + 1))
         n = len(given)
+        record = created_record(
+            entity=f"${n + 2}",
+            actor=f"${n + 3}",
+            feature="f",
+            derived="jsonb_build_object('ref', written.ref) || areas.areas",
+            rows="written, areas, feature",
+        )
         sql = f"""
             WITH g AS (SELECT ST_GeomFromWKB(${n + 1}::bytea, 4326) AS geom), {AREAS_SQL},
             written AS (
@@ -259,11 +266,7 @@ def _insert_statement(spec: EntitySpec) -> _Insert:
                 ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING
                 RETURNING id, ref),
             feature AS (SELECT ${n + 4}::text::jsonb AS f),
-            change AS ({APPEND_SQL}
-                SELECT ${n + 2}, written.id, 'created', 1, ${n + 3}, clock_timestamp(),
-                       jsonb_set(f, '{{properties}}', (f -> 'properties')
-                                 || jsonb_build_object('ref', written.ref) || areas.areas)
-                FROM written, areas, feature)
+            {record}
             SELECT written.ref, areas.areas::text AS areas FROM written, areas
             """
         _INSERTS[name] = _Insert(sql, given)

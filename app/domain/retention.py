@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth import audit
 from app.background import Loop
 from app.db import driver, transaction
+from app.domain import changes
 
 log = logging.getLogger(__name__)
 
@@ -39,32 +40,7 @@ ACTOR = "system:retention"
 # pg_try_advisory_xact_lock key: "prune" in ASCII. One instance prunes at a time.
 PRUNE_LOCK = 0x7072756E65
 
-# The new horizon: the first change at or after the cutoff, or (keeping what the evaluator
-# has not read) the first change after its cursor, whichever comes first.
-_PLAN = """
-SELECT pg_try_advisory_xact_lock($1), h.seq, h.at, LEAST(
-    COALESCE((SELECT seq FROM changes WHERE at >= $2 ORDER BY seq LIMIT 1), f.seq + 1),
-    CASE WHEN $3 THEN (SELECT seq FROM alert_cursor WHERE id = 1) + 1 ELSE f.seq + 1 END)
-FROM feed_horizon h, feed_counter f WHERE h.id = 1 AND f.id = 1
-"""
-_MOVE = "UPDATE feed_horizon SET seq = $1, at = $2 WHERE id = 1"
-_AT = "SELECT at FROM changes WHERE seq = $1"
 _LOCK = "SELECT pg_try_advisory_xact_lock($1)"
-# One batch: the next `$3` changes before the horizon (`$2`) after `$1`; of them, those a later
-# change of the same object before the horizon supersedes, and those that deleted their object.
-_DELETE = """
-WITH examined AS (
-    SELECT id, seq, entity_id, op FROM changes
-    WHERE seq > $1 AND seq < $2 ORDER BY seq LIMIT $3
-), doomed AS (
-    SELECT e.id FROM examined e
-    WHERE e.op = 'deleted' OR EXISTS (
-        SELECT 1 FROM changes n WHERE n.entity_id = e.entity_id AND n.seq > e.seq AND n.seq < $2)
-), gone AS (
-    DELETE FROM changes c USING doomed d WHERE c.id = d.id RETURNING 1
-)
-SELECT (SELECT max(seq) FROM examined), (SELECT count(*) FROM gone)
-"""
 
 
 @dataclass(frozen=True)
@@ -89,15 +65,18 @@ async def prune(
     async with transaction(sessions) as session:
         db = await driver(session)
         locked, old_seq, old_at, new_seq = await db.fetchrow(
-            _PLAN, PRUNE_LOCK, cutoff, keep_unevaluated
+            changes.PRUNE_PLAN, PRUNE_LOCK, cutoff, keep_unevaluated
         )
         if not locked:
             return None
         oldest, oldest_at, moved = old_seq, old_at, False
         # Changes from the old horizon on are all kept, so the one before the new one exists.
-        if new_seq > old_seq and (at := await db.fetchval(_AT, new_seq - 1)) is not None:
+        if (
+            new_seq > old_seq
+            and (at := await db.fetchval(changes.PRUNE_TIME_OF, new_seq - 1)) is not None
+        ):
             oldest, oldest_at, moved = new_seq, at, True
-            await db.execute(_MOVE, oldest, oldest_at)
+            await db.execute(changes.PRUNE_MOVE_HORIZON, oldest, oldest_at)
     # A run cut short (a restart) left some behind: each run goes through all before the
     # horizon, which past the first run are mostly the base states.
     deleted = batches = 0
@@ -107,7 +86,7 @@ async def prune(
             db = await driver(session)
             if not await db.fetchval(_LOCK, PRUNE_LOCK):
                 break
-            last, count = await db.fetchrow(_DELETE, after, oldest, batch)
+            last, count = await db.fetchrow(changes.PRUNE_BATCH, after, oldest, batch)
         if last is None:
             break
         after, deleted, batches = last, deleted + count, batches + 1

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Scope
-from app.domain.changes import Change, kept
+from app.domain import changes
 from app.domain.objects import ListFilter, like_pattern
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError
@@ -20,7 +20,7 @@ from app.errors import ProblemError
 async def _require_kept(session: AsyncSession, at: datetime) -> None:
     """The picture before the feed's horizon cannot be rebuilt: the changes it needs were
     pruned (app.domain.retention). Said, rather than answered wrong."""
-    since = (await kept(session)).since
+    since = (await changes.kept(session)).since
     if since is not None and at < since:
         raise ProblemError(
             410,
@@ -31,16 +31,6 @@ async def _require_kept(session: AsyncSession, at: datetime) -> None:
             type_="pruned",
             oldest_at=since.isoformat(),
         )
-
-
-def _latest_states(spec: EntitySpec, at: datetime) -> Any:
-    return (
-        select(Change.entity_id, Change.op, Change.feature)
-        .where(Change.entity == spec.entity.value, Change.at <= at)
-        .distinct(Change.entity_id)
-        .order_by(Change.entity_id, Change.seq.desc())
-        .subquery()
-    )
 
 
 def _clauses(spec: EntitySpec, s: Any, f: ListFilter, scope: Scope) -> list[ColumnElement[bool]]:
@@ -94,7 +84,7 @@ async def page_at(
     after: uuid.UUID | None,
 ) -> tuple[list[dict[str, Any]], bool]:
     await _require_kept(session, at)
-    s = _latest_states(spec, at)
+    s = changes.states_at(spec.entity, at)
     clauses = _clauses(spec, s, f, scope)
     if after is not None:
         clauses.append(s.c.entity_id < after)
@@ -113,19 +103,10 @@ async def feature_at(
     scope: Scope,
 ) -> dict[str, Any] | None:
     await _require_kept(session, at)
-    row = (
-        await session.execute(
-            select(Change.op, Change.feature)
-            .where(
-                Change.entity == spec.entity.value, Change.entity_id == object_id, Change.at <= at
-            )
-            .order_by(Change.seq.desc())
-            .limit(1)
-        )
-    ).first()
-    if row is None or row.op == "deleted":
+    state = await changes.state_at(session, spec.entity, object_id, at)
+    if state is None or state[0] == "deleted":
         return None
-    feature: dict[str, Any] = row.feature
+    feature = state[1]
     if not scope.sees(feature["properties"]):
         return None
     return feature

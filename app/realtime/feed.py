@@ -11,7 +11,13 @@ import orjson
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from app.domain.changes import FeedChange, change_message, no_longer_kept, removed_message
+from app.domain.changes import (
+    FeedChange,
+    change_message,
+    no_longer_kept,
+    read_after_with_previous,
+    removed_message,
+)
 from app.domain.enums import SEVERITY_ORDER
 from app.domain.registry import BY_ENTITY
 from app.realtime.protocol import encode
@@ -110,30 +116,13 @@ def item_of(row: asyncpg.Record) -> FeedItem:
     )
 
 
-# With each record, the object's state before it, so that a filter also lets through the
-# change that takes an object out of it (moved out of the box, severity lowered): a map must
-# remove it. JSON as text, decoded once here whatever codecs the connection has.
-_READ_AFTER = """
-    SELECT c.seq, c.entity, c.entity_id, c.op, c.version, c.actor, c.at,
-           c.feature::text AS feature,
-           CASE WHEN c.op = 'created' THEN NULL ELSE (
-               SELECT e.feature::text FROM changes e
-               WHERE e.entity_id = c.entity_id AND e.seq < c.seq
-               ORDER BY e.seq DESC LIMIT 1) END AS previous
-    FROM changes c
-    WHERE c.seq > $1
-    ORDER BY c.seq
-    LIMIT $2
-"""
-
-
 async def read_after(
     connection: asyncpg.Connection, since: int, limit: int = PAGE
 ) -> list[FeedItem]:
     """Records with seq > since, in order. The feed is gap-free in commit order, so reading
     `seq > last` never skips a record that commits later. On the driver: the listener reads
     every record, once per instance, and each reconnecting client reads what it missed."""
-    rows = await connection.fetch(_READ_AFTER, since, limit)
+    rows = await read_after_with_previous(connection, since, limit)
     return [item_of(row) for row in rows]
 
 
