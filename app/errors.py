@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -38,25 +39,77 @@ _DATABASE_ERROR_TYPES: tuple[type[Exception], ...] = (
 RETRY_AFTER_SECONDS = 5
 
 
+@dataclass(frozen=True)
+class ProblemType:
+    """One kind of failure the service reports: its URI's last segment, usual status and
+    title (RFC 9457: the same title on every occurrence). docs/problems.md documents each; the
+    type's URI leads there."""
+
+    slug: str
+    status: int
+    title: str
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_TYPE_BASE + self.slug
+
+
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    t.slug: t
+    for t in (
+        ProblemType("validation", 422, "Validation failed"),
+        ProblemType("invalid-geometry", 422, "Invalid geometry"),
+        ProblemType("unsupported-crs", 400, "Unsupported CRS"),
+        ProblemType("password-policy", 422, "Weak password"),
+        ProblemType("idempotency-key-reused", 422, "Idempotency key reused"),
+        ProblemType("bad-request", 400, "Bad request"),
+        ProblemType("unauthorized", 401, "Unauthorized"),
+        ProblemType("forbidden", 403, "Forbidden"),
+        ProblemType("not-found", 404, "Not found"),
+        ProblemType("method-not-allowed", 405, "Method not allowed"),
+        ProblemType("already-exists", 409, "Already exists"),
+        ProblemType("conflict", 409, "Conflict"),
+        ProblemType("transition", 409, "Transition not allowed"),
+        ProblemType("stale-version", 412, "Version mismatch"),
+        ProblemType("payload-too-large", 413, "Payload too large"),
+        ProblemType("precondition-required", 428, "Precondition required"),
+        ProblemType("locked-out", 429, "Too many failed logins"),
+        ProblemType("malformed-cap", 400, "Malformed CAP"),
+        ProblemType("cap-unknown-reference", 404, "Unknown reference"),
+        ProblemType("cap-identifier-reused", 409, "Identifier reused"),
+        ProblemType("cap-conflict", 409, "Changed since the feed wrote it"),
+        ProblemType("cap-object-gone", 410, "Object deleted"),
+        ProblemType("pruned", 410, "No longer kept"),
+        ProblemType("invalid-link", 400, "Invalid link"),
+        ProblemType("internal", 500, "Internal error"),
+        ProblemType("reference-layers-missing", 503, "Reference layers missing"),
+        ProblemType("database-unavailable", 503, "Database unavailable"),
+        ProblemType("http-error", 400, "HTTP error"),
+    )
+}
+
+
 class ProblemError(Exception):
-    """A failure the client should see: status, a short title and a specific detail."""
+    """A failure the client should see: its type (one of PROBLEM_TYPES), a specific detail and
+    what else helps the client act. Built by the named constructors below, one per type."""
 
     def __init__(
         self,
-        status: int,
-        title: str,
+        kind: str,
         detail: str,
         *,
-        type_: str | None = None,
+        status: int | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail)
-        self.status = status
-        self.title = title
+        known = PROBLEM_TYPES[kind]  # an unknown kind is a programming error, not a client's
+        self.kind = kind
+        self.status = status or known.status
+        self.title = known.title
         self.detail = detail
-        self.type = PROBLEM_TYPE_BASE + (type_ or title.lower().replace(" ", "-"))
+        self.type = known.uri
         self.errors = errors
         self.headers = headers or {}
         self.extra = extra
@@ -105,18 +158,156 @@ def validation_problem(
     first = errors[0] if errors else {"loc": [], "msg": "invalid"}
     where = ".".join(str(p) for p in first["loc"]) or "request"
     return ProblemError(
-        status,
-        "Validation failed" if status == 422 else "Bad request",
+        "validation",
         detail
         or f"{where}: {first['msg']}"
         + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
-        type_="validation",
+        status=status,
         errors=errors,
     )
 
 
-def not_found(what: str, ident: object) -> ProblemError:
-    return ProblemError(404, "Not found", f"no {what} with id {ident}", type_="not-found")
+def invalid_geometry(loc: list[Any], msg: str) -> ProblemError:
+    return ProblemError(
+        "invalid-geometry", f"{'.'.join(map(str, loc))}: {msg}", errors=[{"loc": loc, "msg": msg}]
+    )
+
+
+def unsupported_crs(where: str, value: str, supported: list[str]) -> ProblemError:
+    return ProblemError(
+        "unsupported-crs",
+        f"{where}={value!r} is not supported; use one of {', '.join(supported)}",
+        errors=[{"loc": ["query", where], "msg": f"one of {', '.join(supported)}"}],
+    )
+
+
+def weak_password(problem: str) -> ProblemError:
+    return ProblemError(
+        "password-policy", problem, errors=[{"loc": ["body", "password"], "msg": problem}]
+    )
+
+
+def idempotency_key_reused(key: str) -> ProblemError:
+    return ProblemError(
+        "idempotency-key-reused",
+        f"Idempotency-Key {key!r} was already used for a different request; use a new key",
+    )
+
+
+def unauthorized(detail: str) -> ProblemError:
+    return ProblemError("unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(detail: str, action: str | None = None) -> ProblemError:
+    if action is None:
+        return ProblemError("forbidden", detail)
+    return ProblemError("forbidden", detail, action=action)
+
+
+def not_found(what: str, ident: object = None, *, detail: str | None = None) -> ProblemError:
+    """404, the same for what does not exist and what the caller may not see: `no <what> with
+    id <ident>`, or the `detail` given."""
+    return ProblemError("not-found", detail or f"no {what} with id {ident}")
+
+
+def already_exists(detail: str) -> ProblemError:
+    return ProblemError("already-exists", detail)
+
+
+def conflict(detail: str, **extra: Any) -> ProblemError:
+    return ProblemError("conflict", detail, **extra)
+
+
+def transition_not_allowed(
+    detail: str, *, field: str, current: str, allowed: list[str]
+) -> ProblemError:
+    return ProblemError("transition", detail, field=field, current=current, allowed=allowed)
+
+
+def stale_version(detail: str, *, current: dict[str, Any], version: int) -> ProblemError:
+    return ProblemError("stale-version", detail, current=current, headers={"ETag": f'"{version}"'})
+
+
+def payload_too_large(detail: str) -> ProblemError:
+    return ProblemError("payload-too-large", detail)
+
+
+def precondition_required(detail: str) -> ProblemError:
+    return ProblemError("precondition-required", detail)
+
+
+def locked_out(seconds: int) -> ProblemError:
+    return ProblemError(
+        "locked-out",
+        f"too many failed logins; try again in {seconds} s or ask an administrator",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def malformed_cap(detail: str) -> ProblemError:
+    return ProblemError("malformed-cap", detail)
+
+
+def cap_unknown_reference(detail: str, references: list[str]) -> ProblemError:
+    return ProblemError("cap-unknown-reference", detail, references=references)
+
+
+def cap_identifier_reused(detail: str) -> ProblemError:
+    return ProblemError("cap-identifier-reused", detail)
+
+
+def cap_conflict(detail: str, **extra: Any) -> ProblemError:
+    return ProblemError("cap-conflict", detail, **extra)
+
+
+def cap_object_gone(detail: str) -> ProblemError:
+    return ProblemError("cap-object-gone", detail)
+
+
+def pruned(detail: str, oldest_at: str) -> ProblemError:
+    return ProblemError("pruned", detail, oldest_at=oldest_at)
+
+
+def invalid_link(detail: str) -> ProblemError:
+    return ProblemError("invalid-link", detail)
+
+
+def reference_layers_missing() -> ProblemError:
+    return ProblemError(
+        "reference-layers-missing", "no reference layers are loaded; run `sitcen reference load`"
+    )
+
+
+def database_unavailable() -> ProblemError:
+    return ProblemError(
+        "database-unavailable",
+        "the database cannot be reached right now; retry in a few seconds. A write cut off by "
+        "this may or may not have been saved: retry it with the same Idempotency-Key or "
+        "external_id (creates) or If-Match (updates), which never applies it twice",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def internal_error() -> ProblemError:
+    return ProblemError("internal", "the server failed; nothing was changed")
+
+
+# What Starlette and FastAPI themselves refuse (no route, wrong method, a form they cannot
+# parse), by status.
+_HTTP_KINDS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+}
+
+
+def http_problem(status: int, detail: str, headers: dict[str, str] | None = None) -> ProblemError:
+    return ProblemError(
+        _HTTP_KINDS.get(status, "http-error"), detail, status=status, headers=headers
+    )
 
 
 def problem_response(problem: ProblemError, instance: str | None = None) -> Response:
@@ -157,19 +348,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {
-            404: "Not found",
-            405: "Method not allowed",
-            401: "Unauthorized",
-            403: "Forbidden",
-        }
-        title = titles.get(exc.status_code, "Error")
-        detail = exc.detail if isinstance(exc.detail, str) else title
+        detail = exc.detail if isinstance(exc.detail, str) else "refused"
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
         return problem_response(
-            ProblemError(exc.status_code, title, detail, headers=dict(exc.headers or {})),
-            request.url.path,
+            http_problem(exc.status_code, detail, dict(exc.headers or {})), request.url.path
         )
 
     async def _database(request: Request, exc: Exception) -> Response:
@@ -179,18 +362,7 @@ def install(app: FastAPI) -> None:
         if not database_unreachable(exc):
             raise exc
         log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
-        return problem_response(
-            ProblemError(
-                503,
-                "Database unavailable",
-                "the database cannot be reached right now; retry in a few seconds. A write "
-                "cut off by this may or may not have been saved: retry it with the same "
-                "Idempotency-Key or external_id (creates) or If-Match (updates), which "
-                "never applies it twice",
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            ),
-            request.url.path,
-        )
+        return problem_response(database_unavailable(), request.url.path)
 
     for kind in _DATABASE_ERROR_TYPES:
         app.add_exception_handler(kind, _database)
@@ -198,9 +370,4 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            ProblemError(
-                500, "Internal error", "the server failed; nothing was changed", type_="internal"
-            ),
-            request.url.path,
-        )
+        return problem_response(internal_error(), request.url.path)

@@ -10,7 +10,7 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import ProblemError, problem_response, validation_problem
+from app.errors import ProblemError, payload_too_large, problem_response, validation_problem
 from app.text import describe, first_bad_character
 
 log = logging.getLogger(__name__)
@@ -86,12 +86,7 @@ class BodyLimit:
         self.app, self.max_bytes = app, max_bytes
 
     def _problem(self) -> ProblemError:
-        return ProblemError(
-            413,
-            "Payload too large",
-            f"request body exceeds {self.max_bytes} bytes",
-            type_="payload-too-large",
-        )
+        return payload_too_large(f"request body exceeds {self.max_bytes} bytes")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.auth.principal import Principal
 from app.domain.enums import Role
-from app.errors import ProblemError, validation_problem
+from app.errors import not_found, validation_problem
 
 
 def is_partner(principal: Principal) -> bool:
@@ -14,7 +14,7 @@ def is_partner(principal: Principal) -> bool:
 
 def within(principal: Principal, organisation: str, what: str = "organisation") -> str:
     if is_partner(principal) and principal.organisation != organisation:
-        raise ProblemError(404, "Not found", f"no {what} {organisation!r}", type_="not-found")
+        raise not_found(what, detail=f"no {what} {organisation!r}")
     return organisation
 
 

@@ -22,7 +22,7 @@ from shapely.geometry import mapping, shape
 from app.alerts.enums import CAP_LANGUAGE, Language
 from app.alerts.models import Alert
 from app.alerts.service import LOCAL_TIME, identifier
-from app.errors import ProblemError, validation_problem
+from app.errors import ProblemError, malformed_cap, payload_too_large, validation_problem
 from app.text import xml_safe
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -275,13 +275,13 @@ def render(message: CapMessage) -> bytes:
 
 
 def malformed(detail: str) -> ProblemError:
-    return ProblemError(400, "Malformed CAP", detail, type_="malformed-cap")
+    return malformed_cap(detail)
 
 
 def load(data: bytes) -> Element:
     """Parse untrusted XML: no DTD at all, hence no entities and no external references."""
     if len(data) > MAX_BYTES:
-        raise ProblemError(413, "Too large", f"a CAP message is limited to {MAX_BYTES} bytes")
+        raise payload_too_large(f"a CAP message is limited to {MAX_BYTES} bytes")
     try:
         root = safe_xml.fromstring(
             data, forbid_dtd=True, forbid_entities=True, forbid_external=True

@@ -47,7 +47,15 @@ from app.domain.objects import Written
 from app.domain.registry import BY_ENTITY
 from app.domain.spec import EntitySpec
 from app.domain.zone import Zone
-from app.errors import ProblemError, not_found, pydantic_errors, validation_problem
+from app.errors import (
+    cap_conflict,
+    cap_identifier_reused,
+    cap_object_gone,
+    cap_unknown_reference,
+    not_found,
+    pydantic_errors,
+    validation_problem,
+)
 from app.geo.crs import LAMBERT72, WGS84, transform
 from app.geo.validation import ParsedGeometry, parse_geometry
 
@@ -286,15 +294,12 @@ async def receive(
     if named:
         return await context.change(named)
     if message.msg_type == "Cancel":
-        raise ProblemError(
-            404,
-            "Unknown reference",
+        raise cap_unknown_reference(
             f"this Cancel names {', '.join(message.references[:3])}"
             f"{' and more' if len(message.references) > 3 else ''}: no such message was "
             "received here, so there is nothing to cancel (send it again once the message it "
             "cancels has been received)",
-            type_="cap-unknown-reference",
-            references=message.references,
+            message.references,
         )
     return await context.create(target)
 
@@ -307,12 +312,9 @@ async def _locked(
     m = spec.model
     row = await session.scalar(select(m).where(m.id == found.entity_id).with_for_update())
     if row is None:
-        raise ProblemError(
-            410,
-            "Gone",
+        raise cap_object_gone(
             f"the {spec.label} made from {found.sender},{found.identifier} no longer exists: "
-            "it was deleted",
-            type_="cap-object-gone",
+            "it was deleted"
         )
     scope = read_scope(principal, m)
     if scope is not None and not await session.scalar(select(m.id).where(m.id == row.id, scope)):
@@ -328,13 +330,10 @@ async def _again(
 ) -> Received:
     """The same message sent again: the object as it stands, nothing applied twice."""
     if earlier.sent != message.sent:
-        raise ProblemError(
-            409,
-            "Identifier reused",
+        raise cap_identifier_reused(
             f"{message.sender} sent a message {message.identifier} at {earlier.sent.isoformat()}"
             f" already; this one is sent at {message.sent.isoformat()}: a CAP identifier names "
-            "one message",
-            type_="cap-identifier-reused",
+            "one message"
         )
     spec = BY_ENTITY[Entity(earlier.entity)]
     row = await _locked(session, spec, earlier, principal)
@@ -438,14 +437,11 @@ class _Context:
         said = last.said if last is not None and last.said is not None else current
         write, kept, conflicts = _merge(said, current, wanted)
         if conflicts:
-            raise ProblemError(
-                409,
-                "Changed since the feed wrote it",
+            raise cap_conflict(
                 f"{ref} is at version {row.version}; this feed last wrote version "
                 f"{last.version if last else '?'}, and {', '.join(conflicts)} changed since: "
                 f"this {message.msg_type} would overwrite them, so nothing is applied. Review "
                 f"the {spec.label} and change it by PATCH",
-                type_="cap-conflict",
                 feed_version=last.version if last else None,
                 current_version=row.version,
                 fields=conflicts,

@@ -21,7 +21,7 @@ from app.alerts.settings import AlertSettings
 from app.auth.organisations import Organisation
 from app.db import get_or_404, insert_many
 from app.domain.base import uuid7
-from app.errors import ProblemError, not_found, validation_problem
+from app.errors import ProblemError, conflict, not_found, validation_problem
 
 NOTIFY_CHANNEL = "sitcen_alerts"
 LOCAL_TIME = ZoneInfo("Europe/Brussels")
@@ -532,9 +532,7 @@ async def retry_delivery(session: AsyncSession, delivery_id: uuid.UUID, now: dat
     """Send a dead-lettered delivery again (after the partner fixed its receiver)."""
     d = await get_or_404(session, Delivery, delivery_id, "delivery", for_update=True)
     if d.status != DeliveryStatus.dead:
-        raise ProblemError(
-            409, "Not dead-lettered", f"delivery {delivery_id} is {d.status}", type_="conflict"
-        )
+        raise conflict(f"delivery {delivery_id} is {d.status}, not dead-lettered")
     d.status, d.attempts, d.next_attempt_at, d.claimed_until = "pending", 0, now, None
     await notify(session, "retry", d.alert_id)
     return d

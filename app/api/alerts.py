@@ -26,7 +26,7 @@ from app.api.deps import Session, parse_list, parse_uuid, require
 from app.api.responses import json_response
 from app.auth.principal import Principal
 from app.domain.changes import evaluator_lag
-from app.errors import ProblemError, validation_problem
+from app.errors import ProblemError, invalid_link, not_found, validation_problem
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
 ack_link_router = APIRouter(include_in_schema=False)
@@ -44,7 +44,7 @@ async def _detail(session: Session, alert: Alert, principal: Principal) -> dict[
     org = _mine(principal)
     recipients = (await service.recipients_of(session, [alert.id], org)).get(alert.id, [])
     if org is not None and not recipients:
-        raise ProblemError(404, "Not found", f"no alert with id {alert.id}", type_="not-found")
+        raise not_found("alert", alert.id)
     deliveries = await service.deliveries_of(session, [alert.id], org)
     return {
         **service.alert_json(alert),
@@ -270,9 +270,7 @@ async def _claim(request: Request, session: Session, token: str) -> tuple[tokens
     claim = tokens.verify(request.app.state.settings.secret_key, token)
     alert = await session.get(Alert, claim.alert_id) if claim else None
     if claim is None or alert is None:
-        raise ProblemError(
-            400,
-            "Invalid link",
+        raise invalid_link(
             # The SPOC reads this page, not an API client: in the region's languages.
             "Ce lien d'accusé de réception n'est pas valable ou a expiré. / "
             "Deze ontvangstbevestigingslink is ongeldig of verlopen. / "

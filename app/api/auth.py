@@ -17,7 +17,7 @@ from app.auth.models import User
 from app.auth.permissions import PERMISSIONS, as_table
 from app.auth.principal import Principal
 from app.domain.schema import Input
-from app.errors import ProblemError, validation_problem
+from app.errors import forbidden, validation_problem
 from app.text import describe, first_bad_character
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -57,12 +57,9 @@ async def token(
 ) -> Response:
     if grant_type == "refresh_token":
         if not refresh_token:
-            raise ProblemError(
-                422,
-                "Validation failed",
+            raise validation_problem(
+                [{"loc": ["body", "refresh_token"], "msg": "required"}],
                 "refresh_token is required",
-                type_="validation",
-                errors=[{"loc": ["body", "refresh_token"], "msg": "required"}],
             )
         user = await tokens.use_refresh_token(session, refresh_token)
         await audit.record(
@@ -70,15 +67,12 @@ async def token(
         )
     else:
         if not username or not password:
-            raise ProblemError(
-                422,
-                "Validation failed",
-                "username and password are required",
-                type_="validation",
-                errors=[
+            raise validation_problem(
+                [
                     {"loc": ["body", "username"], "msg": "required"},
                     {"loc": ["body", "password"], "msg": "required"},
                 ],
+                "username and password are required",
             )
         char = first_bad_character(username)
         if char is not None:  # no username holds one, and PostgreSQL could not compare it
@@ -134,9 +128,7 @@ async def me(session: Session, principal: Me) -> Response:
 @router.patch("/me", summary="Change one's own profile (the language), audited")
 async def change_me(session: Session, principal: Me, body: ProfileChange) -> Response:
     if principal.kind != "user":
-        raise ProblemError(
-            403, "Forbidden", "only a signed-in user has a profile", type_="forbidden"
-        )
+        raise forbidden("only a signed-in user has a profile")
     await service.change_user(
         session, principal.name, actor=principal.actor, **body.model_dump(exclude_unset=True)
     )

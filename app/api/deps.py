@@ -12,6 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import errors
 from app.auth import audit
 from app.auth.permissions import may
 from app.auth.principal import Principal
@@ -19,7 +20,7 @@ from app.auth.tokens import principal_from_api_key, principal_from_token, unauth
 from app.domain.objects import ListFilter
 from app.domain.schema import Props
 from app.domain.spec import EntitySpec
-from app.errors import ProblemError, validation_problem
+from app.errors import ProblemError, not_found, precondition_required, validation_problem
 from app.geo.crs import parse_crs
 from app.middleware import SESSION_SCOPE_KEY
 from app.settings import Settings
@@ -78,7 +79,7 @@ async def forbid(request: Request, principal: Principal, action: str, detail: st
         ip=client_ip(request),
         detail={"action": action, "method": request.method, "path": request.url.path},
     )
-    return ProblemError(403, "Forbidden", detail, type_="forbidden", action=action)
+    return errors.forbidden(detail, action)
 
 
 async def enforce(request: Request, principal: Principal, action: str) -> None:
@@ -219,21 +220,16 @@ def parse_uuid(value: str, name: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise ProblemError(
-            404, "Not found", f"{value!r} is not a valid {name}", type_="not-found"
-        ) from None
+        raise not_found(name, detail=f"{value!r} is not a valid {name}") from None
 
 
 def if_match(value: str | None, *, required: bool) -> int | None:
     """Versions travel as ETags: `"3"`, `W/"3"` or a bare `3`."""
     if value is None:
         if required:
-            raise ProblemError(
-                428,
-                "Precondition required",
+            raise precondition_required(
                 "send If-Match: <version> (the version you are editing) so that no "
-                "concurrent change is overwritten",
-                type_="precondition-required",
+                "concurrent change is overwritten"
             )
         return None
     raw = value.strip().removeprefix("W/").strip('"')

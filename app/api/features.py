@@ -44,7 +44,7 @@ from app.domain import objects
 from app.domain.features import to_feature
 from app.domain.registry import SPECS
 from app.domain.spec import EntitySpec
-from app.errors import ProblemError, validation_problem
+from app.errors import ProblemError, not_found, validation_problem
 from app.geo.crs import OGC_URI, SUPPORTED, WGS84
 from app.geo.reference import layer_features
 from app.geo.validation import BELGIUM_BOUNDS
@@ -94,8 +94,7 @@ def _bad_request() -> Iterator[None]:
         yield
     except ProblemError as e:
         if e.status == 422:
-            e.status = 400
-            e.title = "Bad request"
+            e.status = 400  # the same problem type; only the status the standard asks differs
         raise
 
 
@@ -484,7 +483,7 @@ def _reference_router(collection_id: str, settings: Settings) -> APIRouter:
         crs = await _answer_crs(request)
         found = await layer_features(session, layer, code=code, crs=crs)
         if not found:
-            raise ProblemError(404, "Not found", f"no {layer} {code!r}", type_="not-found")
+            raise not_found(layer, detail=f"no {layer} {code!r}")
         feature = {**found[0], "links": _item_links(request, collection_id)}
         return geojson_response(feature, crs=crs)
 

@@ -15,7 +15,7 @@ from app.api.responses import json_response
 from app.auth.organisations import Organisation, OrganisationKind
 from app.auth.principal import Principal
 from app.domain.schema import Input, OrgCode
-from app.errors import ProblemError
+from app.errors import already_exists
 
 router = APIRouter(prefix="/api/organisations", tags=["organisations"])
 
@@ -46,9 +46,7 @@ async def create_organisation(
     body: OrganisationCreate,
 ) -> Response:
     if await session.get(Organisation, body.code):
-        raise ProblemError(
-            409, "Organisation exists", f"organisation {body.code!r} exists", type_="conflict"
-        )
+        raise already_exists(f"organisation {body.code!r} exists")
     org = Organisation(**body.model_dump(), created_at=datetime.now(UTC), created_by=admin.actor)
     session.add(org)
     await session.commit()

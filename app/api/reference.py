@@ -11,7 +11,7 @@ from starlette.responses import Response
 from app.api.deps import Session, require
 from app.api.responses import geojson_response, json_response
 from app.auth.principal import Principal
-from app.errors import ProblemError
+from app.errors import not_found
 from app.geo.reference import LAYERS, layer_features
 
 router = APIRouter(prefix="/api/reference", tags=["reference"])
@@ -31,11 +31,8 @@ async def layer(
     layer: str, session: Session, _: Annotated[Principal, Depends(require("reference:read"))]
 ) -> Response:
     if layer not in LAYERS:
-        raise ProblemError(
-            404,
-            "Not found",
-            f"no reference layer {layer!r}; one of {', '.join(LAYERS)}",
-            type_="not-found",
+        raise not_found(
+            "reference layer", detail=f"no reference layer {layer!r}; one of {', '.join(LAYERS)}"
         )
     features = await layer_features(session, layer)
     return geojson_response(

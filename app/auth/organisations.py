@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
-from app.errors import ProblemError
+from app.errors import validation_problem
 
 
 class OrganisationKind(StrEnum):
@@ -38,11 +38,8 @@ async def require_organisation(session: AsyncSession, code: str) -> Organisation
     org = await session.get(Organisation, code)
     if org is None:
         known = (await session.scalars(select(Organisation.code).order_by(Organisation.code))).all()
-        raise ProblemError(
-            422,
-            "Unknown organisation",
+        raise validation_problem(
+            [{"loc": ["body", "organisation"], "msg": "unknown organisation"}],
             f"no organisation {code!r}" + (f"; known: {', '.join(known)}" if known else ""),
-            type_="validation",
-            errors=[{"loc": ["body", "organisation"], "msg": "unknown organisation"}],
         )
     return org

@@ -14,7 +14,7 @@ from app.auth.organisations import require_organisation
 from app.auth.passwords import hash_password, policy_problem, verify_password
 from app.auth.tokens import digest, new_api_key, unauthorized
 from app.domain.enums import Entity, Role
-from app.errors import ProblemError, validation_problem
+from app.errors import already_exists, not_found, validation_problem, weak_password
 
 LANGUAGES = ("fr", "nl", "en")
 # A user who never chose a language (NULL) reads the dashboard in French.
@@ -25,13 +25,7 @@ PRINCIPALS_CHANNEL = "sitcen_principals"
 def _check_password(password: str) -> None:
     problem = policy_problem(password)
     if problem:
-        raise ProblemError(
-            422,
-            "Weak password",
-            problem,
-            type_="password-policy",
-            errors=[{"loc": ["body", "password"], "msg": problem}],
-        )
+        raise weak_password(problem)
 
 
 async def _check_organisation(
@@ -66,9 +60,7 @@ async def create_user(
     _check_password(password)
     await _check_organisation(session, role, organisation)
     if await session.scalar(select(User).where(User.username == username)):
-        raise ProblemError(
-            409, "User exists", f"user {username!r} already exists", type_="conflict"
-        )
+        raise already_exists(f"user {username!r} already exists")
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -94,7 +86,7 @@ async def create_user(
 async def get_user(session: AsyncSession, username: str) -> User:
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise ProblemError(404, "Not found", f"no user {username!r}", type_="not-found")
+        raise not_found("user", detail=f"no user {username!r}")
     return user
 
 
@@ -197,9 +189,7 @@ async def create_api_key(
     _check_expiry(expires_at)
     await _check_organisation(session, role, organisation, "key")
     if await session.scalar(select(ApiKey).where(ApiKey.name == name)):
-        raise ProblemError(
-            409, "API key exists", f"an API key named {name!r} exists", type_="conflict"
-        )
+        raise already_exists(f"an API key named {name!r} exists")
     known = {e.value for e in Entity}
     wanted = entities or ["incident"]
     unknown = [e for e in wanted if e not in known]
@@ -255,7 +245,7 @@ def _check_expiry(expires_at: datetime | None) -> None:
 async def revoke_api_key(session: AsyncSession, name: str, *, actor: str = "cli") -> ApiKey:
     row = await session.scalar(select(ApiKey).where(ApiKey.name == name))
     if row is None:
-        raise ProblemError(404, "Not found", f"no API key named {name!r}", type_="not-found")
+        raise not_found("API key", detail=f"no API key named {name!r}")
     row.revoked_at = row.revoked_at or datetime.now(UTC)
     await audit.record(session, AuditKind.key_revoked, subject=f"key:{name}", actor=actor)
     await _end_streams(session, "apikey", name)

@@ -12,6 +12,7 @@ from sqlalchemy import DateTime, Integer, String, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import errors
 from app.db import Base
 from app.errors import ProblemError
 
@@ -39,13 +40,7 @@ POLICY = Policy()
 
 def locked_out(until: datetime, now: datetime) -> ProblemError:
     seconds = max(1, int((until - now).total_seconds()) + 1)
-    return ProblemError(
-        429,
-        "Too many failed logins",
-        f"too many failed logins; try again in {seconds} s or ask an administrator",
-        type_="locked-out",
-        headers={"Retry-After": str(seconds)},
-    )
+    return errors.locked_out(seconds)
 
 
 async def check(session: AsyncSession, username: str, ip: str) -> None:

@@ -12,6 +12,7 @@ import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import errors
 from app.auth.keycache import CachedKey, KeyCache
 from app.auth.models import RefreshToken, User
 from app.auth.principal import Principal
@@ -27,9 +28,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def unauthorized(detail: str) -> ProblemError:
-    return ProblemError(
-        401, "Unauthorized", detail, type_="unauthorized", headers={"WWW-Authenticate": "Bearer"}
-    )
+    return errors.unauthorized(detail)
 
 
 def digest(secret: str) -> str:

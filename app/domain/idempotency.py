@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 from app.domain.enums import Entity
-from app.errors import ProblemError
+from app.errors import idempotency_key_reused
 
 
 class IdempotencyKey(Base):
@@ -56,12 +56,7 @@ async def claim_key(
         )
     ).one()
     if earlier.entity != entity.value or earlier.fingerprint != fingerprint:
-        raise ProblemError(
-            422,
-            "Idempotency key reused",
-            f"Idempotency-Key {key!r} was already used for a different request; use a new key",
-            type_="idempotency-key-reused",
-        )
+        raise idempotency_key_reused(key)
     entity_id: uuid.UUID | None = earlier.entity_id
     return entity_id
 

@@ -31,7 +31,13 @@ from app.domain.features import feature_of, to_feature
 from app.domain.idempotency import claim_key, record_key_target
 from app.domain.schema import Props
 from app.domain.spec import EntitySpec
-from app.errors import ProblemError, not_found, validation_problem
+from app.errors import (
+    ProblemError,
+    not_found,
+    stale_version,
+    transition_not_allowed,
+    validation_problem,
+)
 from app.geo.crs import WGS84, geojson_geometry
 from app.geo.reference import AREAS_SQL, areas_for
 from app.geo.validation import ParsedGeometry
@@ -78,12 +84,9 @@ def _check_transitions(spec: EntitySpec, row: OperationalObject, changed: dict[s
             continue
         allowed = sorted(table.get(old, frozenset()))
         if new not in allowed:
-            raise ProblemError(
-                409,
-                "Transition not allowed",
+            raise transition_not_allowed(
                 f"{spec.label} {row.ref}: {name} cannot go from {old} to {new}"
                 + (f"; allowed: {', '.join(allowed)}" if allowed else f"; {old} is final"),
-                type_="transition",
                 field=name,
                 current=old,
                 allowed=allowed,
@@ -282,14 +285,11 @@ def _area_columns(areas: dict[str, Any]) -> dict[str, Any]:
 
 
 def stale(spec: EntitySpec, row: OperationalObject, expected: int) -> ProblemError:
-    return ProblemError(
-        412,
-        "Version mismatch",
+    return stale_version(
         f"{spec.label} {row.ref} is at version {row.version}, not {expected}: "
         "someone changed it first; review the current state and retry with its version",
-        type_="stale-version",
         current=to_feature(spec, row),
-        headers={"ETag": f'"{row.version}"'},
+        version=row.version,
     )
 
 

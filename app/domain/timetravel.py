@@ -14,7 +14,7 @@ from app.auth.permissions import Scope
 from app.domain import changes
 from app.domain.objects import ListFilter, like_pattern
 from app.domain.spec import EntitySpec
-from app.errors import ProblemError
+from app.errors import pruned
 
 
 async def _require_kept(session: AsyncSession, at: datetime) -> None:
@@ -22,13 +22,10 @@ async def _require_kept(session: AsyncSession, at: datetime) -> None:
     pruned (app.domain.retention). Said, rather than answered wrong."""
     since = (await changes.kept(session)).since
     if since is not None and at < since:
-        raise ProblemError(
-            410,
-            "Gone",
+        raise pruned(
             f"the picture at {at.isoformat()} can no longer be rebuilt: the change feed is "
             f"kept from {since.isoformat()} on (SITCEN_FEED_RETENTION_DAYS); ask for a time at "
             "or after it",
-            type_="pruned",
             oldest_at=since.isoformat(),
         )
 

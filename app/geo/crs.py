@@ -11,7 +11,7 @@ from pyproj import Transformer
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from app.errors import ProblemError
+from app.errors import unsupported_crs
 
 WGS84 = "EPSG:4326"
 LAMBERT72 = "EPSG:31370"
@@ -48,13 +48,7 @@ def parse_crs(value: str | None, where: str = "crs") -> str:
         return WGS84
     crs = _ALIASES.get(value.strip().upper())
     if crs is None:
-        raise ProblemError(
-            400,
-            "Unsupported CRS",
-            f"{where}={value!r} is not supported; use one of {', '.join(SUPPORTED)}",
-            type_="unsupported-crs",
-            errors=[{"loc": ["query", where], "msg": f"one of {', '.join(SUPPORTED)}"}],
-        )
+        raise unsupported_crs(where, value, list(SUPPORTED))
     return crs
 
 

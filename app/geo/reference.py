@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
-from app.errors import ProblemError
+from app.errors import ProblemError, reference_layers_missing
 from app.geo.crs import WGS84, geojson_geometry
 
 LAYERS = ("region", "municipality", "police_zone", "landmark")
@@ -315,8 +315,4 @@ async def layer_counts(session: AsyncSession) -> dict[str, int]:
 
 
 def not_loaded() -> ProblemError:
-    return ProblemError(
-        503,
-        "Reference layers missing",
-        "no reference layers are loaded; run `sitcen reference load`",
-    )
+    return reference_layers_missing()

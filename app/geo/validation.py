@@ -11,7 +11,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from app.errors import ProblemError
+from app.errors import invalid_geometry
 from app.geo.crs import PROJECTED_EXTENT, WGS84, transform
 
 MAX_VERTICES = 10_000
@@ -129,13 +129,7 @@ def parse_geometry(
     try:
         return _parse(raw, crs, repair, allowed, list(loc))
     except _Invalid as e:
-        raise ProblemError(
-            422,
-            "Invalid geometry",
-            f"{'.'.join(map(str, e.loc))}: {e.msg}",
-            type_="invalid-geometry",
-            errors=[{"loc": e.loc, "msg": e.msg}],
-        ) from None
+        raise invalid_geometry(e.loc, e.msg) from None
 
 
 def _parse(

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.api.deps import Session
-from app.errors import ProblemError, install
+from app.errors import conflict, install
 from app.middleware import RequestSession
 
 CREATE = "CREATE TABLE IF NOT EXISTS request_session_probe (id uuid PRIMARY KEY)"
@@ -48,7 +48,7 @@ def probe_app(sessions: Counting) -> FastAPI:
     @app.post("/refuse/{probe}")
     async def refuse(probe: uuid.UUID, session: Session) -> None:
         await session.execute(INSERT, {"id": probe})
-        raise ProblemError(409, "Conflict", "refused after writing", type_="conflict")
+        raise conflict("refused after writing")
 
     @app.post("/crash/{probe}")
     async def crash(probe: uuid.UUID, session: Session) -> None:
