@@ -14,7 +14,8 @@ from app.api.responses import json_response
 from app.auth import service
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
-from app.domain.enums import Entity, Role
+from app.auth.roles import Role
+from app.domain.enums import Entity
 from app.domain.schema import Input, OrgCode
 
 router = APIRouter(prefix="/api/apikeys", tags=["apikeys"])

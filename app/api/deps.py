@@ -12,7 +12,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth import audit
+from app import audit
 from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.auth.tokens import principal_from_api_key, principal_from_token, unauthorized

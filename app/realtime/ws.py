@@ -20,7 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 from app.api.deps import require
 from app.api.responses import json_response
 from app.auth.keycache import KeyCache
-from app.auth.permissions import Scope, may, scope_of
+from app.auth.permissions import may, scope_of
 from app.auth.principal import Principal
 from app.auth.tokens import (
     API_KEY_PREFIX,
@@ -30,6 +30,7 @@ from app.auth.tokens import (
 )
 from app.db import driver
 from app.domain.changes import head, oldest_kept
+from app.domain.visibility import Scope
 from app.errors import ProblemError
 from app.realtime import protocol
 from app.realtime.feed import PAGE, read_after, replay_start
