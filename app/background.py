@@ -46,7 +46,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 from app.errors import database_unreachable
-from app.realtime.retry import backoff
+from app.retry import backoff
 
 log = logging.getLogger(__name__)
 

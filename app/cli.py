@@ -93,9 +93,9 @@ def _password() -> str:
 
 
 def cmd_user_create(args: argparse.Namespace) -> None:
+    from app.auth.roles import Role
     from app.auth.service import create_user
     from app.db import transaction
-    from app.domain.enums import Role
 
     password = _password()
 
@@ -117,9 +117,9 @@ def cmd_user_create(args: argparse.Namespace) -> None:
 
 
 def cmd_user_change(args: argparse.Namespace) -> None:
+    from app.auth.roles import Role
     from app.auth.service import change_user
     from app.db import transaction
-    from app.domain.enums import Role
 
     changes: dict[str, Any] = {}
     if args.user_command == "disable":
@@ -142,9 +142,9 @@ def cmd_user_change(args: argparse.Namespace) -> None:
 
 
 def cmd_apikey_create(args: argparse.Namespace) -> None:
+    from app.auth.roles import Role
     from app.auth.service import create_api_key
     from app.db import transaction
-    from app.domain.enums import Role
 
     expires = datetime.fromisoformat(args.expires) if args.expires else None
 
@@ -282,7 +282,7 @@ def _days(value: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from app.domain.enums import Role
+    from app.auth.roles import Role
 
     roles = [r.value for r in Role]
     p = argparse.ArgumentParser(prog="sitcen", description=__doc__)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import User
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.auth.service import create_api_key, create_user
 from app.db import transaction
 from app.domain import (
@@ -29,7 +30,6 @@ from app.domain import (
     planned_event,
     zone,
 )
-from app.domain.enums import Role
 from app.domain.registry import SPECS
 from app.domain.schema import Props
 from app.domain.spec import EntitySpec
@@ -726,7 +726,7 @@ class _Loader:
             else parse_geometry(item.geometry, allowed=spec.geometry_types)
         )
         written = await objects.create(
-            self.session, spec, _props(spec.create_schema, values), geometry, DEMO_ACTOR
+            self.session, spec, _props(spec.create_schema, values), geometry, DEMO_ACTOR.as_actor
         )
         if written.created:
             self.created[spec.entity.value] += 1
@@ -739,7 +739,7 @@ class _Loader:
         for change in changes:
             patch = _props(spec.update_schema, change)
             written = await objects.update(
-                self.session, spec, written.id, patch, None, written.version, DEMO_ACTOR
+                self.session, spec, written.id, patch, None, written.version, DEMO_ACTOR.as_actor
             )
 
     async def put_zone(self, row: ZoneRow, parent: Item, parent_id: uuid.UUID) -> None:

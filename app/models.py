@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app import background
+from app import audit, background
 from app.alerts import cap_feed
 from app.alerts import models as alert_models
-from app.auth import audit, organisations, throttle
 from app.auth import models as auth_models
+from app.auth import organisations, throttle
 from app.db import Base
 from app.domain import changes, idempotency, registry
 from app.geo import reference

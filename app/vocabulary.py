@@ -38,6 +38,7 @@ from app.alerts.enums import (
     Origin,
     Urgency,
 )
+from app.auth.roles import Role
 from app.domain.enums import (
     ActivationLevel,
     ActivationStatus,
@@ -51,7 +52,6 @@ from app.domain.enums import (
     IncidentStatus,
     LogbookKind,
     RiskLevel,
-    Role,
     Severity,
     Visibility,
     ZoneKind,

@@ -123,10 +123,10 @@ class Bench:
         upgrade_database(self.database_url)
 
     async def seed_accounts(self) -> None:
+        from app.auth.roles import Role
         from app.auth.service import create_user
         from app.cli import load_reference
         from app.db import make_engine, make_sessionmaker, transaction
-        from app.domain.enums import Role
         from app.settings import Settings
 
         engine = make_engine(Settings(database_url=self.database_url, secret_key=self.secret))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: setup, lint, format check, types, pytest (extra args passed through),
-# then the frontend's own tests when it has any. Stops at the first failing step.
+# The whole test suite: setup, lint, format check, types, import layers, pytest (extra args
+# passed through), then the frontend's own tests when it has any. Stops at the first failing step.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,6 +21,8 @@ step "ruff format --check"
 .venv/bin/ruff format --check "${py_paths[@]}"
 step "mypy app"
 .venv/bin/mypy app
+step "lint-imports (imports point down)"
+.venv/bin/lint-imports --no-cache pyproject.toml
 step "pytest"
 .venv/bin/pytest -q -m "not browser" "$@"
 step "pytest (browser)"

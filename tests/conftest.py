@@ -132,8 +132,8 @@ class Identities:
 @pytest.fixture(scope="session")
 async def identities(sessions: async_sessionmaker[AsyncSession]) -> Identities:
     from app.auth.permissions import PICTURE
+    from app.auth.roles import Role
     from app.auth.service import create_api_key, create_user
-    from app.domain.enums import Role
 
     users = {
         "op": Role.operator,

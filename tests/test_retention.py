@@ -87,8 +87,8 @@ class Kept:
 
 @pytest.fixture(scope="module")
 async def kept() -> AsyncIterator[Kept]:
+    from app.auth.roles import Role
     from app.auth.service import create_user
-    from app.domain.enums import Role
 
     base = os.environ.get("SITCEN_TEST_DATABASE_BASE") or localdb.ensure_cluster(
         PROJECT_ROOT / ".local", int(os.environ.get("SITCEN_LOCAL_PG_PORT", "54329"))

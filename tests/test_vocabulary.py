@@ -18,7 +18,7 @@ import app
 from app import vocabulary
 from app.alerts.enums import Language
 from app.alerts.rules import AreaKind
-from app.auth.audit import AuditKind
+from app.audit import AuditKind
 from app.auth.organisations import OrganisationKind
 from app.domain.registry import SPECS
 

@@ -4,7 +4,7 @@ for any. Another partner's things answer 404, as objects not shared with a partn
 from __future__ import annotations
 
 from app.auth.principal import Principal
-from app.domain.enums import Role
+from app.auth.roles import Role
 from app.errors import not_found, validation_problem
 
 

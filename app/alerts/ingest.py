@@ -381,7 +381,7 @@ class _Context:
         values = _props(message, info, target, source_of(message, self.principal))
         props = _validated(spec.create_schema, values)
         geometry = _geometry(info, i, target.entity)
-        written = await objects.create(self.session, spec, props, geometry, self.principal)
+        written = await objects.create(self.session, spec, props, geometry, self.principal.as_actor)
         notes = list(written.notes)
         if message.msg_type == "Update":
             notes.append(
@@ -459,7 +459,7 @@ class _Context:
                 patch,
                 geometry if "geometry" in write else None,
                 row.version,
-                self.principal,
+                self.principal.as_actor,
                 read_scope(self.principal, spec.model),
             )
             outcome = "cancelled" if message.msg_type == "Cancel" else "updated"

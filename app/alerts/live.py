@@ -21,7 +21,7 @@ from app.alerts.enums import AckVia
 from app.alerts.models import Alert
 from app.auth.permissions import may
 from app.auth.principal import Principal
-from app.domain.enums import Role
+from app.auth.roles import Role
 from app.errors import ProblemError
 from app.realtime.hub import Hub
 from app.realtime.protocol import encode, error

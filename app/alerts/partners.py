@@ -22,8 +22,8 @@ from app.alerts.schemas import (
 )
 from app.alerts.webhook import new_secret
 from app.auth.organisations import require_organisation
-from app.auth.permissions import Scope
 from app.db import get_or_404
+from app.domain.visibility import Scope
 from app.domain.zone import Zone
 from app.errors import not_found, validation_problem
 from app.geo.validation import parse_geometry

@@ -21,9 +21,9 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from app.alerts.enums import MsgType
-from app.auth.permissions import Scope
 from app.domain.enums import SEVERITY_ORDER, Entity
 from app.domain.registry import BY_ENTITY
+from app.domain.visibility import Scope
 
 _RANK = {s.value: i for i, s in enumerate(SEVERITY_ORDER)}
 _KIND_FIELD = {e.value: spec.kind_field for e, spec in BY_ENTITY.items()}

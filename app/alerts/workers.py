@@ -1,6 +1,6 @@
-"""Alerting's workers in one app instance, started and stopped by the app's lifespan: the rule
-evaluator, the delivery worker, the escalation worker, and the listener that wakes them and
-pushes alerts to this instance's WebSocket clients."""
+"""Alerting's workers in one app instance, started and stopped with its runtime (app.runtime):
+the rule evaluator, the delivery worker, the escalation worker, and the listener that wakes them
+and pushes alerts to this instance's WebSocket clients."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import asyncio
 import logging
 from typing import Any
 
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.alerts.delivery import DeliveryWorker
@@ -16,7 +15,7 @@ from app.alerts.escalation import EscalationWorker
 from app.alerts.evaluator import Evaluator
 from app.alerts.live import AlertPush, WebSocketAck
 from app.alerts.service import NOTIFY_CHANNEL, NewAlert, utcnow
-from app.alerts.settings import AlertSettings, get_alert_settings
+from app.alerts.settings import AlertSettings
 from app.background import Loop
 from app.domain.changes import NOTIFY_CHANNEL as CHANGES_CHANNEL
 from app.realtime.hub import Hub
@@ -129,22 +128,3 @@ class Alerting:
                 self._wake_all()
             else:
                 await asyncio.wait_for(connection.execute("SELECT 1"), HEALTH_TIMEOUT_SECONDS)
-
-
-async def start(app: FastAPI) -> None:
-    """From the lifespan, after the realtime hub exists."""
-    alert_settings = get_alert_settings()
-    app.state.alert_settings = alert_settings
-    app.state.alerting = None
-    if not alert_settings.enabled:
-        return
-    alerting = Alerting(app.state.sessions, app.state.settings, alert_settings, app.state.hub)
-    await alerting.start()
-    app.state.alerting = alerting
-    app.state.loops.extend(alerting.loops)
-
-
-async def stop(app: FastAPI) -> None:
-    alerting: Alerting | None = getattr(app.state, "alerting", None)
-    if alerting is not None:
-        await alerting.stop()

@@ -22,7 +22,7 @@ from app.alerts.schemas import AckIn, AlertIn
 from app.alerts.settings import get_alert_settings
 from app.api import campaigns, partners, subscriptions
 from app.api import cap as cap_ingest
-from app.api.deps import Session, parse_list, parse_uuid, require
+from app.api.deps import Session, parse_list, parse_uuid, require, runtime_of
 from app.api.responses import json_response
 from app.auth.principal import Principal
 from app.domain.changes import evaluator_lag
@@ -187,15 +187,15 @@ async def retry(
 )
 async def health(request: Request, session: Session, principal: Reader) -> Response:
     lag = await evaluator_lag(session)
-    state = request.app.state
-    alerting = getattr(state, "alerting", None)
+    runtime = runtime_of(request)
+    alerting = runtime.alerting
     body: dict[str, object] = {
         "evaluator_lag": lag,
         "workers": alerting.status() if alerting else None,
     }
     if not is_partner(principal):
         # Errors and dead letters name internal objects: for SITCEN staff only.
-        body["loops"] = {loop.name: loop.stats.as_dict() for loop in state.loops}
+        body["loops"] = {loop.name: loop.stats.as_dict() for loop in runtime.loops}
         body["dead_letters"] = await background.dead_letters(session)
     return json_response(body)
 
@@ -267,7 +267,7 @@ def _page(body: str, status: int = 200) -> HTMLResponse:
 
 
 async def _claim(request: Request, session: Session, token: str) -> tuple[tokens.AckClaim, Alert]:
-    claim = tokens.verify(request.app.state.settings.secret_key, token)
+    claim = tokens.verify(runtime_of(request).settings.secret_key, token)
     alert = await session.get(Alert, claim.alert_id) if claim else None
     if claim is None or alert is None:
         raise invalid_link(

@@ -9,12 +9,13 @@ from pydantic import AwareDatetime, Field
 from sqlalchemy import select
 from starlette.responses import Response
 
-from app.api.deps import Session, require
+from app.api.deps import Session, require, runtime_of
 from app.api.responses import json_response
 from app.auth import service
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
-from app.domain.enums import Entity, Role
+from app.auth.roles import Role
+from app.domain.enums import Entity
 from app.domain.schema import Input, OrgCode
 
 router = APIRouter(prefix="/api/apikeys", tags=["apikeys"])
@@ -86,5 +87,5 @@ async def revoke_key(request: Request, session: Session, admin: Admin, name: str
     row = await service.revoke_api_key(session, name, actor=admin.actor)
     await session.commit()
     # At once here; the other instances hear it through NOTIFY sitcen_principals.
-    request.app.state.key_cache.forget(name)
+    runtime_of(request).key_cache.forget(name)
     return json_response(_public(row))

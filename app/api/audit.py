@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from app import audit
 from app.api.deps import Session, parse_list, parse_time, require
 from app.api.responses import json_response
-from app.auth import audit
 from app.auth.principal import Principal
 from app.domain.schema import BIGINT_MAX
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from pydantic import Field
 from starlette.responses import Response
 
-from app.api.deps import Session, client_ip, current_principal
+from app import audit
+from app.api.deps import Session, client_ip, current_principal, runtime_of
 from app.api.responses import json_response
-from app.auth import audit, service, tokens
-from app.auth.audit import AuditKind
+from app.audit import AuditKind
+from app.auth import service, tokens
 from app.auth.models import User
 from app.auth.permissions import PERMISSIONS, as_table
 from app.auth.principal import Principal
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 async def _token_answer(session: Session, user: User, request: Request) -> Response:
-    settings = request.app.state.settings
+    settings = runtime_of(request).settings
     access, ttl = tokens.issue_access_token(user, settings)
     refresh = await tokens.issue_refresh_token(session, user, settings)
     await session.commit()

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from app.api.responses import json_response
 from app.auth.service import DEFAULT_LANGUAGE, LANGUAGES
+from app.settings import Settings
 
-router = APIRouter(prefix="/api", tags=["config"])
 
+def router(settings: Settings) -> APIRouter:
+    """The config route, answering from the settings the app was made with: it needs nothing
+    the lifespan starts."""
+    config_router = APIRouter(prefix="/api", tags=["config"])
+    body = {
+        "languages": list(LANGUAGES),
+        "default_language": DEFAULT_LANGUAGE,
+        "basemap_style_url": settings.basemap_style_url,
+    }
 
-@router.get("/config", summary="Public settings of the dashboard (no authentication)")
-async def config(request: Request) -> Response:
-    settings = request.app.state.settings
-    return json_response(
-        {
-            "languages": list(LANGUAGES),
-            "default_language": DEFAULT_LANGUAGE,
-            "basemap_style_url": settings.basemap_style_url,
-        },
-        headers={"Cache-Control": "no-cache"},
-    )
+    @config_router.get("/config", summary="Public settings of the dashboard (no authentication)")
+    async def config() -> Response:
+        return json_response(body, headers={"Cache-Control": "no-cache"})
+
+    return config_router

@@ -1,4 +1,5 @@
-"""Request-scoped dependencies: the session, the caller, and common query parameters."""
+"""Request-scoped dependencies: the instance's runtime, the session, the caller, and common query
+parameters."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.requests import HTTPConnection
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import errors
-from app.auth import audit
+from app import audit, errors
 from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.auth.tokens import principal_from_api_key, principal_from_token, unauthorized
@@ -23,10 +24,25 @@ from app.domain.spec import EntitySpec
 from app.errors import ProblemError, not_found, precondition_required, validation_problem
 from app.geo.crs import parse_crs
 from app.middleware import SESSION_SCOPE_KEY
-from app.settings import Settings
+from app.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/token")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Machine client key")
+
+
+def runtime_of(connection: HTTPConnection) -> Runtime:
+    """What runs in this instance (app.runtime), as the lifespan built it. A plain attribute
+    read: the per-request paths below call it rather than add a dependency to every request."""
+    runtime: Runtime = connection.app.state.runtime
+    return runtime
+
+
+async def _runtime(connection: HTTPConnection) -> Runtime:
+    return runtime_of(connection)
+
+
+# For routes and WebSocket endpoints alike.
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
 async def get_session(request: Request) -> AsyncSession:
@@ -36,8 +52,7 @@ async def get_session(request: Request) -> AsyncSession:
     a write that then fails."""
     session: AsyncSession | None = request.scope.get(SESSION_SCOPE_KEY)
     if session is None:
-        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-        session = request.scope[SESSION_SCOPE_KEY] = sessions()
+        session = request.scope[SESSION_SCOPE_KEY] = runtime_of(request).sessions()
     return session
 
 
@@ -50,13 +65,13 @@ async def current_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    settings: Settings = request.app.state.settings
+    runtime = runtime_of(request)
     if api_key:
-        principal = await principal_from_api_key(session, api_key, request.app.state.key_cache)
+        principal = await principal_from_api_key(session, api_key, runtime.key_cache)
         if session.info.pop("key_used", False):
             await session.commit()  # keeps the last-used time even when the request only reads
     elif bearer and bearer.scheme.lower() == "bearer":
-        principal = await principal_from_token(session, bearer.credentials, settings)
+        principal = await principal_from_token(session, bearer.credentials, runtime.settings)
     else:
         raise unauthorized(
             "authentication required: send Authorization: Bearer <token> or X-API-Key"
@@ -73,7 +88,7 @@ async def forbid(request: Request, principal: Principal, action: str, detail: st
     """A 403 for `action`, recorded in the audit trail (in its own transaction: the request's
     own is rolled back)."""
     await audit.record_now(
-        request.app.state.engine,
+        runtime_of(request).engine,
         audit.AuditKind.permission_refused,
         subject=principal.actor,
         ip=client_ip(request),

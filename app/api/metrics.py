@@ -1,26 +1,30 @@
-"""`GET /api/metrics`: this instance's counters in the Prometheus text format (0.0.4), for the
-monitoring that watches the watch: the live feed, its WebSocket clients, partner alerting and
-the database pool. Each instance answers for itself; Prometheus scrapes every one.
+"""This instance's counters: `GET /api/metrics` in the Prometheus text format (0.0.4), for the
+monitoring that watches the watch (the live feed, its WebSocket clients, partner alerting, the
+background loops and the database pool), and `GET /api/realtime/metrics`, the hub's and the
+listener's as JSON. Each instance answers for itself; Prometheus scrapes every one.
 
-Admins only (`audit:read`), like the JSON counters at /api/realtime/metrics; a scraper sends an
-API key with Prometheus' `http_headers` (docs/realtime.md §11).
+Admins only (`audit:read`); a scraper sends an API key with Prometheus' `http_headers`
+(docs/realtime.md §11).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import asdict, dataclass, field
+from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from starlette.responses import Response
 
-from app.api.deps import require
+from app.api.deps import RuntimeDep, require
+from app.api.responses import json_response
 from app.auth.principal import Principal
 from app.background import Loop
+from app.runtime import Runtime
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-router = APIRouter(tags=["metrics"])
+router = APIRouter()
 
 Labels = dict[str, str]
 
@@ -53,10 +57,11 @@ def render(families: Iterable[Family]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _families(state: Any) -> list[Family]:
-    hub = state.hub.metrics()
-    listener = state.feed_listener.status()
-    pool = state.engine.sync_engine.pool
+def _families(runtime: Runtime) -> list[Family]:
+    hub = runtime.hub.metrics()
+    listener = runtime.feed_listener.status()
+    # make_engine sizes a QueuePool (app.db), the asyncio kind of it.
+    pool = cast(AsyncAdaptedQueuePool, runtime.engine.sync_engine.pool)
     live = hub.connected - hub.replaying
     families = [
         Family("sitcen_feed_head", "gauge", "Seq of the last change this instance published.").add(
@@ -109,8 +114,8 @@ def _families(state: Any) -> list[Family]:
         .add(pool.checkedout(), state="in_use")
         .add(pool.checkedin(), state="idle"),
     ]
-    families += _loop_families(state.loops)
-    alerting = getattr(state, "alerting", None)
+    families += _loop_families(runtime.loops)
+    alerting = runtime.alerting
     if alerting is not None:
         a = alerting.status()
         families += [
@@ -160,11 +165,23 @@ def _loop_families(loops: Iterable[Loop]) -> list[Family]:
 
 @router.get(
     "/api/metrics",
+    tags=["metrics"],
     summary="This instance's counters, Prometheus text format",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE: {}}}},
 )
 async def metrics(
-    request: Request, _: Annotated[Principal, Depends(require("audit:read"))]
+    runtime: RuntimeDep, _: Annotated[Principal, Depends(require("audit:read"))]
 ) -> Response:
-    return Response(render(_families(request.app.state)), media_type=CONTENT_TYPE)
+    return Response(render(_families(runtime)), media_type=CONTENT_TYPE)
+
+
+@router.get("/api/realtime/metrics", tags=["realtime"], summary="Counters of this instance's hub")
+async def realtime_metrics(
+    runtime: RuntimeDep, _: Annotated[Principal, Depends(require("audit:read"))]
+) -> Response:
+    body = {
+        **runtime.hub.metrics().as_dict(),
+        "listener": asdict(runtime.feed_listener.status()),
+    }
+    return json_response(body)

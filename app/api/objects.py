@@ -127,7 +127,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             spec,
             body.properties,
             geometry,
-            principal,
+            principal.as_actor,
             idempotency_key=idempotency_key,
             fingerprint=fingerprint,
         )
@@ -257,7 +257,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             body.properties,
             geometry,
             expected,
-            principal,
+            principal.as_actor,
             read_scope(principal, spec.model),
         )
         await session.commit()
@@ -277,7 +277,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             spec,
             parse_uuid(object_id),
             if_match(if_match_header, required=False),
-            principal,
+            principal.as_actor,
         )
         await session.commit()
         return Response(status_code=204)

@@ -14,7 +14,7 @@ from app.api.responses import json_response
 from app.auth import service
 from app.auth.models import User
 from app.auth.principal import Principal
-from app.domain.enums import Role
+from app.auth.roles import Role
 from app.domain.schema import Input, OrgCode
 
 router = APIRouter(prefix="/api/users", tags=["users"])

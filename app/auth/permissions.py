@@ -7,15 +7,13 @@ cancelling an event, lifting a zone, closing a GCC activation).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import ColumnElement, and_, literal, or_
+from sqlalchemy import ColumnElement
 
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.domain.base import OperationalObject
-from app.domain.enums import Entity, Role
+from app.domain.enums import Entity
+from app.domain.visibility import Scope
 
 PICTURE = tuple(e.value for e in Entity)
 SHAREABLE = ("incident", "planned_event", "demonstration", "zone", "activation")
@@ -77,59 +75,8 @@ def all_actions() -> frozenset[str]:
     return frozenset().union(*PERMISSIONS.values())
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Which objects a principal sees beyond the role check, asked of rows (SQL), of stored
-    Features (time travel, SQL over JSON) and of change records (Python) alike."""
-
-    created_by: str | None = None  # dispatch: only what it created
-    organisation: str | None = None  # partner: shared with all partners, or with its organisation
-    partner: bool = False
-    # Entity types the role may read at all; None: every type. Change records carry every type,
-    # so the feed and the stream need this beside the per-object test.
-    entities: frozenset[str] | None = None
-
-    @property
-    def everything(self) -> bool:
-        return self.created_by is None and not self.partner and self.entities is None
-
-    def sees(self, props: Mapping[str, Any]) -> bool:
-        if self.entities is not None and props.get("entity") not in self.entities:
-            return False
-        if self.created_by is not None and props.get("created_by") != self.created_by:
-            return False
-        if self.partner:
-            return props.get("visibility") == "shared" or (
-                self.organisation is not None
-                and self.organisation in (props.get("shared_with") or [])
-            )
-        return True
-
-    def clause(self, model: type[OperationalObject]) -> ColumnElement[bool] | None:
-        parts: list[ColumnElement[bool]] = []
-        if self.created_by is not None:
-            parts.append(model.created_by == self.created_by)
-        if self.partner:
-            shared = model.visibility == "shared"
-            if self.organisation is not None:
-                shared = or_(shared, model.shared_with.any(self.organisation))  # type: ignore[arg-type]
-            parts.append(shared)
-        return and_(*parts) if parts else None
-
-    def json_clause(self, props: Any) -> ColumnElement[bool] | None:
-        """The same condition over a JSONB `properties` expression (stored Features)."""
-        parts: list[ColumnElement[bool]] = []
-        if self.created_by is not None:
-            parts.append(props["created_by"].astext == self.created_by)
-        if self.partner:
-            shared = props["visibility"].astext == "shared"
-            if self.organisation is not None:
-                shared = or_(shared, props["shared_with"].has_key(literal(self.organisation)))
-            parts.append(shared)
-        return and_(*parts) if parts else None
-
-
 def scope_of(principal: Principal) -> Scope:
+    """What this principal sees of the objects its role may read (app.domain.visibility)."""
     readable = frozenset(e for e in PICTURE if may(principal, f"{e}:read"))
     entities = None if readable == frozenset(PICTURE) else readable
     if principal.role == Role.partner:

@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from app.domain.enums import Role
+from app.auth.roles import Role
+from app.domain.actor import Actor
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class Principal:
     def actor(self) -> str:
         """How writes are attributed: the username, or `key:<name>` for an API key."""
         return f"key:{self.name}" if self.kind == "apikey" else self.name
+
+    @property
+    def as_actor(self) -> Actor:
+        """What the domain services are told of this principal."""
+        return Actor(self.actor, self.kind, self.organisation, self.role.value, self.source)
 
 
 SYSTEM = Principal(kind="system", id=None, name="system", role=Role.admin)

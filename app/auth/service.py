@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import audit, throttle
-from app.auth.audit import AuditKind
+from app import audit
+from app.audit import AuditKind
+from app.auth import throttle
 from app.auth.models import ApiKey, RefreshToken, User
 from app.auth.organisations import require_organisation
 from app.auth.passwords import hash_password, policy_problem, verify_password
+from app.auth.roles import Role
 from app.auth.tokens import digest, new_api_key, unauthorized
-from app.domain.enums import Entity, Role
+from app.domain.enums import Entity
 from app.errors import already_exists, not_found, validation_problem, weak_password
 
 LANGUAGES = ("fr", "nl", "en")

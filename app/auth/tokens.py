@@ -16,8 +16,8 @@ from app import errors
 from app.auth.keycache import CachedKey, KeyCache
 from app.auth.models import RefreshToken, User
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.db import driver
-from app.domain.enums import Role
 from app.errors import ProblemError
 from app.settings import Settings
 

@@ -144,12 +144,3 @@ class LogbookKind(StrEnum):
     communication = "communication"
     sitrep = "sitrep"
     handover = "handover"
-
-
-class Role(StrEnum):
-    operator = "operator"
-    coordinator = "coordinator"
-    official = "official"
-    partner = "partner"
-    dispatch = "dispatch"
-    admin = "admin"

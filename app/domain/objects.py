@@ -20,10 +20,12 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.db import driver
+from app.domain.actor import Actor
 from app.domain.base import OperationalObject, uuid7
 from app.domain.changes import append_change, created_record
 from app.domain.enums import ChangeOp, Entity
@@ -130,14 +132,16 @@ async def _prepare(
     await _check_organisations(session, values.get("shared_with") or [])
 
 
+# The organisations' table (its model is the auth layer's, which the domain does not import):
+# an object may be shared with the organisations that exist.
+_ORGANISATIONS = sql_table("organisations", sql_column("code"))
+
+
 async def _check_organisations(session: AsyncSession, codes: list[str]) -> None:
     if not codes:
         return
-    from app.auth.organisations import Organisation
-
-    known = set(
-        (await session.scalars(select(Organisation.code).where(Organisation.code.in_(codes)))).all()
-    )
+    code = _ORGANISATIONS.c.code
+    known = set((await session.scalars(select(code).where(code.in_(codes)))).all())
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise _field_problem("shared_with", f"unknown organisation {unknown[0]!r}")
@@ -161,15 +165,15 @@ async def create(
     spec: EntitySpec,
     props: Props,
     geometry: ParsedGeometry | None,
-    principal: Principal,
+    actor: Actor,
     *,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
 ) -> Written:
     """Create an object, or return the first one for a repeated (source, external_id) or key."""
     values = props.model_dump()
-    if principal.kind == "apikey" and not values.get("source"):
-        values["source"] = principal.source or principal.name
+    if not values.get("source") and actor.default_source:
+        values["source"] = actor.default_source
     _check_initial(spec, values)
     if geometry is None and spec.geometry_required:
         raise validation_problem(
@@ -178,7 +182,7 @@ async def create(
 
     if idempotency_key is not None:
         earlier = await claim_key(
-            session, principal.actor, idempotency_key, spec.entity, fingerprint or ""
+            session, actor.name, idempotency_key, spec.entity, fingerprint or ""
         )
         if earlier is not None:
             row = await session.get(spec.model, earlier)
@@ -192,9 +196,9 @@ async def create(
         id=new_id,
         version=1,
         created_at=now,
-        created_by=principal.actor,
+        created_by=actor.name,
         updated_at=now,
-        updated_by=principal.actor,
+        updated_by=actor.name,
     )
     # The Feature as written, but for what the statement itself derives (the reference from
     # the sequence, the areas); they are filled in below and, in the change record, by SQL.
@@ -208,16 +212,16 @@ async def create(
         *(row_values[c] for c in insert.columns),
         geometry.geometry.wkb if geometry else None,
         spec.entity.value,
-        principal.actor,
+        actor.name,
         orjson.dumps(feature).decode(),
     )
     if inserted is None:
         row = await _by_external_id(session, spec, values["source"], values["external_id"])
         if idempotency_key is not None:
-            await record_key_target(session, principal.actor, idempotency_key, row.id)
+            await record_key_target(session, actor.name, idempotency_key, row.id)
         return Written(row.id, row.version, to_feature(spec, row), created=False)
     if idempotency_key is not None:
-        await record_key_target(session, principal.actor, idempotency_key, new_id)
+        await record_key_target(session, actor.name, idempotency_key, new_id)
     written = feature["properties"]
     written["ref"] = inserted["ref"]
     written.update(orjson.loads(inserted["areas"]))  # keys already in place: order kept
@@ -300,7 +304,7 @@ async def update(
     patch: Props,
     geometry: ParsedGeometry | None,
     expected_version: int,
-    principal: Principal,
+    actor: Actor,
     scope: ColumnElement[bool] | None = None,
 ) -> Written:
     """Apply a partial change if the client saw the current version (optimistic locking)."""
@@ -338,7 +342,7 @@ async def update(
             setattr(row, key, value)
     row.version += 1
     row.updated_at = datetime.now(UTC)
-    row.updated_by = principal.actor
+    row.updated_by = actor.name
     await session.flush()
     feature = to_feature(spec, row)
     await append_change(
@@ -347,7 +351,7 @@ async def update(
         entity_id=row.id,
         op=ChangeOp.updated,
         version=row.version,
-        actor=principal.actor,
+        actor=actor.name,
         feature=feature,
     )
     notes = geometry.notes if geometry else []
@@ -359,14 +363,14 @@ async def remove(
     spec: EntitySpec,
     object_id: uuid.UUID,
     expected_version: int | None,
-    principal: Principal,
+    actor: Actor,
 ) -> None:
     """Delete a wrongly created object; its last state stays in the change feed."""
     row = await get(session, spec, object_id, None, for_update=True)
     if expected_version is not None and row.version != expected_version:
         raise stale(spec, row, expected_version)
     feature = to_feature(spec, row)
-    feature["properties"]["deleted_by"] = principal.actor
+    feature["properties"]["deleted_by"] = actor.name
     await session.execute(delete(spec.model).where(spec.model.id == row.id))
     await append_change(
         session,
@@ -374,7 +378,7 @@ async def remove(
         entity_id=row.id,
         op=ChangeOp.deleted,
         version=row.version + 1,
-        actor=principal.actor,
+        actor=actor.name,
         feature=feature,
     )
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth import audit
+from app import audit
 from app.background import Loop
 from app.db import driver, transaction
 from app.domain import changes

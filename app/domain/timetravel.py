@@ -10,10 +10,10 @@ from sqlalchemy import ColumnElement, and_, cast, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.permissions import Scope
 from app.domain import changes
 from app.domain.objects import ListFilter, like_pattern
 from app.domain.spec import EntitySpec
+from app.domain.visibility import Scope
 from app.errors import pruned
 
 

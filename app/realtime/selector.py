@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shapely import box, prepare
 
-from app.auth.permissions import Scope
+from app.domain.visibility import Scope
 from app.realtime.feed import Facts, FeedItem
 from app.realtime.protocol import Filter
 

@@ -24,7 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from app.realtime.protocol import CloseCode
-from app.realtime.retry import backoff
+from app.retry import backoff
 
 # Closes that a reconnect cannot fix: the client or its role must change first.
 FATAL = {CloseCode.BAD_HELLO, CloseCode.FORBIDDEN}

@@ -1,5 +1,6 @@
-"""The /ws endpoint (DESIGN §4, docs/realtime.md), the hub's metrics route, and the start and
-stop of this instance's listener and hub."""
+"""One client of the live stream (DESIGN §4, docs/realtime.md): its hello, its authentication,
+then its replay and live frames until it goes or is cut off. `/ws` hands it the socket
+(app.api.stream)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, WebSocket
+from fastapi import WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.responses import Response
 from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect
 
-from app.api.deps import require
-from app.api.responses import json_response
 from app.auth.keycache import KeyCache
-from app.auth.permissions import Scope, may, scope_of
+from app.auth.permissions import may, scope_of
 from app.auth.principal import Principal
 from app.auth.tokens import (
     API_KEY_PREFIX,
@@ -30,11 +27,12 @@ from app.auth.tokens import (
 )
 from app.db import driver
 from app.domain.changes import head, oldest_kept
+from app.domain.visibility import Scope
 from app.errors import ProblemError
 from app.realtime import protocol
 from app.realtime.feed import PAGE, read_after, replay_start
 from app.realtime.hub import CONTROL_SLACK, Hub, Outbox, Subscriber
-from app.realtime.listener import DB_ERRORS, FeedListener
+from app.realtime.listener import DB_ERRORS
 from app.realtime.protocol import (
     Ack,
     ClientMessage,
@@ -49,37 +47,6 @@ from app.realtime.selector import Selector
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
-router = APIRouter()
-
-
-async def start(app: FastAPI) -> None:
-    """Open this instance's hub and start its listener (from the lifespan)."""
-    settings: Settings = app.state.settings
-    app.state.hub = Hub(settings.ws_queue_size)
-    app.state.feed_listener = FeedListener(
-        settings, app.state.sessions, app.state.hub, app.state.key_cache
-    )
-    await app.state.feed_listener.start()
-    app.state.loops.append(app.state.feed_listener.loop)
-
-
-async def stop(app: FastAPI) -> None:
-    await app.state.feed_listener.stop()
-
-
-@router.websocket("/ws")
-async def stream(websocket: WebSocket) -> None:
-    state = websocket.app.state
-    await Connection(websocket, state.hub, state.sessions, state.settings, state.key_cache).run()
-
-
-@router.get("/api/realtime/metrics", tags=["realtime"], summary="Counters of this instance's hub")
-async def metrics(
-    request: Request, _: Annotated[Principal, Depends(require("audit:read"))]
-) -> Response:
-    state = request.app.state
-    body = {**state.hub.metrics().as_dict(), "listener": asdict(state.feed_listener.status())}
-    return json_response(body)
 
 
 class Refused(Exception):

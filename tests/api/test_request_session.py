@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -35,7 +36,8 @@ class Counting:
 
 def probe_app(sessions: Counting) -> FastAPI:
     app = FastAPI()
-    app.state.sessions = sessions
+    # Of the runtime (app.runtime), get_session reads the sessionmaker only.
+    app.state.runtime = SimpleNamespace(sessions=sessions)
     install(app)
     app.add_middleware(RequestSession)
 

@@ -6,7 +6,7 @@ import uuid
 
 from app.auth.keycache import CachedKey, KeyCache
 from app.auth.principal import Principal
-from app.domain.enums import Role
+from app.auth.roles import Role
 
 
 def entry(name: str) -> CachedKey:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from app.auth.permissions import PERMISSIONS, all_actions, allowed
-from app.domain.enums import Role
+from app.auth.roles import Role
 from tests.conftest import Identities, Server
 from tests.routes import api_routes, blanked
 from tests.samples import SAMPLES

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from app.auth.keycache import KEY_CACHE_SECONDS
+from app.auth.roles import Role
 from app.auth.service import create_api_key, revoke_api_key
 from app.db import transaction
-from app.domain.enums import Role
 from tests.conftest import PASSWORD, Server
 from tests.realtime.conftest import Feed, close_of, open_feed, token_for, write
 

@@ -13,10 +13,10 @@ import orjson
 import pytest
 from websockets.asyncio.client import connect
 
+from app.auth.roles import Role
 from app.auth.service import create_api_key
 from app.auth.tokens import ALGORITHM, decode_access_token
 from app.db import transaction
-from app.domain.enums import Role
 from app.realtime.protocol import CloseCode
 from tests.conftest import Identities, Server
 from tests.realtime.conftest import Feed, close_of, open_feed, token_for, write

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.auth.permissions import Scope
+from app.domain.visibility import Scope
 from app.realtime.feed import MAX_REPLAY, Facts, FeedItem, replay_start
 from app.realtime.hub import Hub, Outbox, Subscriber
 from app.realtime.protocol import CloseCode, Filter, ProtocolError, close_reason, parse

@@ -1,4 +1,4 @@
-"""The security audit trail: authentication events and permission refusals.
+"""The audit trail: authentication events, permission refusals and the pruning of the feed.
 
 Changes to the picture are audited by the change feed; this log holds what the feed cannot:
 who logged in, failed, was locked out, used a key, or was refused an action, and each pruning

@@ -1,4 +1,4 @@
-"""Reconnect delays shared by the listener and the watch client."""
+"""Reconnect delays shared by the background loops (app.background) and the watch client."""
 
 from __future__ import annotations
 
