@@ -14,7 +14,7 @@ from app.alerts.compose import AlertDraft
 from app.alerts.enums import Origin
 from app.alerts.models import Alert
 from app.alerts.schemas import AlertIn, AreaIn
-from app.domain import objects
+from app.domain import objects, organisations
 from app.domain.features import to_feature
 from app.domain.registry import BY_ENTITY
 from app.errors import validation_problem
@@ -53,7 +53,9 @@ async def _recipients(session: AsyncSession, body: AlertIn, referenced: Alert | 
     if body.organisations == "all":
         return await service.all_organisations(session)
     if body.organisations:
-        return await service.check_organisations(session, body.organisations)
+        return await organisations.require_known(
+            session, body.organisations, ["body", "organisations"]
+        )
     assert referenced is not None  # AlertIn requires organisations for a new Alert
     recipients = await service.recipients_of(session, [referenced.id])
     return [r.organisation for r in recipients.get(referenced.id, [])]

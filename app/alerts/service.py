@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -66,21 +66,6 @@ def spoc_at(contacts: Sequence[Contact], level: int, now: datetime) -> Contact |
     """The SPOC an alert goes to at an escalation level: the on-duty ones in rank order."""
     reachable = [c for c in contacts if on_duty(c, now) and c.email]
     return reachable[level] if level < len(reachable) else None
-
-
-async def check_organisations(session: AsyncSession, codes: Iterable[str]) -> list[str]:
-    wanted = sorted(set(codes))
-    known = set(
-        (
-            await session.scalars(select(Organisation.code).where(Organisation.code.in_(wanted)))
-        ).all()
-    )
-    unknown = [c for c in wanted if c not in known]
-    if unknown:
-        raise validation_problem(
-            [{"loc": ["body", "organisations"], "msg": f"unknown organisation {unknown[0]!r}"}]
-        )
-    return wanted
 
 
 async def all_organisations(session: AsyncSession) -> list[str]:

@@ -14,6 +14,7 @@ from app.alerts.settings import get_alert_settings
 from app.api.deps import Session, parse_uuid, require
 from app.api.responses import json_response
 from app.auth.principal import Principal
+from app.domain.organisations import require_known
 
 router = APIRouter(prefix="/api/campaigns", tags=["alarm tests"])
 Reader = Annotated[Principal, Depends(require("campaigns:read"))]
@@ -28,7 +29,7 @@ async def start_campaign(
     if body.organisations == "all":
         organisations = await service.all_organisations(session)
     else:
-        organisations = await service.check_organisations(session, body.organisations)
+        organisations = await require_known(session, body.organisations, ["body", "organisations"])
     texts = (
         {
             lang.value: {k: v for k, v in t.model_dump().items() if v}

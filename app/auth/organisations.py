@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, String, select
+from sqlalchemy import DateTime, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
-from app.errors import validation_problem
+from app.domain import organisations
 
 
 class OrganisationKind(StrEnum):
@@ -34,12 +34,6 @@ class Organisation(Base):
     created_by: Mapped[str] = mapped_column(String(128))
 
 
-async def require_organisation(session: AsyncSession, code: str) -> Organisation:
-    org = await session.get(Organisation, code)
-    if org is None:
-        known = (await session.scalars(select(Organisation.code).order_by(Organisation.code))).all()
-        raise validation_problem(
-            [{"loc": ["body", "organisation"], "msg": "unknown organisation"}],
-            f"no organisation {code!r}" + (f"; known: {', '.join(known)}" if known else ""),
-        )
-    return org
+async def require_organisation(session: AsyncSession, code: str) -> None:
+    """422 naming `organisation` unless `code` names one."""
+    await organisations.require_known(session, [code], ["body", "organisation"])

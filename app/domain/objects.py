@@ -20,11 +20,10 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy import column as sql_column
-from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import driver
+from app.domain import organisations
 from app.domain.actor import Actor
 from app.domain.base import OperationalObject, uuid7
 from app.domain.changes import append_change, created_record
@@ -129,22 +128,9 @@ async def _prepare(
                 [{"loc": ["body", "properties", f], "msg": m} for f, m in problems]
             )
     await _check_links(session, spec, values)
-    await _check_organisations(session, values.get("shared_with") or [])
-
-
-# The organisations' table (its model is the auth layer's, which the domain does not import):
-# an object may be shared with the organisations that exist.
-_ORGANISATIONS = sql_table("organisations", sql_column("code"))
-
-
-async def _check_organisations(session: AsyncSession, codes: list[str]) -> None:
-    if not codes:
-        return
-    code = _ORGANISATIONS.c.code
-    known = set((await session.scalars(select(code).where(code.in_(codes)))).all())
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise _field_problem("shared_with", f"unknown organisation {unknown[0]!r}")
+    await organisations.require_known(
+        session, values.get("shared_with") or [], ["body", "properties", "shared_with"]
+    )
 
 
 def _columns(spec: EntitySpec) -> tuple[str, ...]:
