@@ -3,6 +3,7 @@ language) and the permission table."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -23,10 +24,12 @@ from app.text import describe, first_bad_character
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-async def _token_answer(session: Session, user: User, request: Request) -> Response:
+async def _token_answer(
+    session: Session, user: User, request: Request, family: uuid.UUID | None = None
+) -> Response:
     settings = request.app.state.settings
     access, ttl = tokens.issue_access_token(user, settings)
-    refresh = await tokens.issue_refresh_token(session, user, settings)
+    refresh = await tokens.issue_refresh_token(session, user, settings, family)
     await session.commit()
     return json_response(
         {
@@ -64,26 +67,26 @@ async def token(
                 type_="validation",
                 errors=[{"loc": ["body", "refresh_token"], "msg": "required"}],
             )
-        user = await tokens.use_refresh_token(session, refresh_token)
+        user, family = await tokens.use_refresh_token(session, refresh_token, client_ip(request))
         await audit.record(
             session, AuditKind.token_refresh, subject=user.username, ip=client_ip(request)
         )
-    else:
-        if not username or not password:
-            raise ProblemError(
-                422,
-                "Validation failed",
-                "username and password are required",
-                type_="validation",
-                errors=[
-                    {"loc": ["body", "username"], "msg": "required"},
-                    {"loc": ["body", "password"], "msg": "required"},
-                ],
-            )
-        char = first_bad_character(username)
-        if char is not None:  # no username holds one, and PostgreSQL could not compare it
-            raise validation_problem([{"loc": ["body", "username"], "msg": describe(char)}])
-        user = await service.login(session, username, password, client_ip(request))
+        return await _token_answer(session, user, request, family)
+    if not username or not password:
+        raise ProblemError(
+            422,
+            "Validation failed",
+            "username and password are required",
+            type_="validation",
+            errors=[
+                {"loc": ["body", "username"], "msg": "required"},
+                {"loc": ["body", "password"], "msg": "required"},
+            ],
+        )
+    char = first_bad_character(username)
+    if char is not None:  # no username holds one, and PostgreSQL could not compare it
+        raise validation_problem([{"loc": ["body", "username"], "msg": describe(char)}])
+    user = await service.login(session, username, password, client_ip(request))
     return await _token_answer(session, user, request)
 
 
