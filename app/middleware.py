@@ -128,12 +128,16 @@ class BodyLimit:
 def content_security_policy(basemap_origin: str | None = None) -> str:
     """Everything from the server itself; with an online base map, its one origin too, for what
     MapLibre fetches from it (style, tiles, glyphs, sprites: fetch and images; its worker is a
-    blob: script, allowed either way)."""
+    blob: script, allowed either way).
+
+    `connect-src 'self'` admits the page's own /ws as well: since CSP Level 3, 'self' matches
+    ws: and wss: on the page's own host and port (Chrome 71, Firefox, Safari 16). The bare
+    schemes `ws: wss:` once written here let a script open a WebSocket to any host."""
     extra = f" {basemap_origin}" if basemap_origin else ""
     return (
         f"default-src 'self'; img-src 'self' data: blob:{extra}; "
         "style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; "
-        f"connect-src 'self' ws: wss:{extra}; frame-ancestors 'none'"
+        f"connect-src 'self'{extra}; frame-ancestors 'none'"
     )
 
 
