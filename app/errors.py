@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,22 @@ def pydantic_errors(raw: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path: the router names only those of the first
+    route matching it (POST /api/incidents, when GET is the list's)."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
@@ -162,14 +179,18 @@ def install(app: FastAPI) -> None:
             405: "Method not allowed",
             401: "Unauthorized",
             403: "Forbidden",
+            413: "Payload too large",
         }
         title = titles.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else title
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+            detail = f"{request.method} is not allowed here; use {headers['Allow']}"
         return problem_response(
-            ProblemError(exc.status_code, title, detail, headers=dict(exc.headers or {})),
-            request.url.path,
+            ProblemError(exc.status_code, title, detail, headers=headers), request.url.path
         )
 
     async def _database(request: Request, exc: Exception) -> Response:

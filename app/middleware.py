@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ProblemError, problem_response, validation_problem
@@ -75,8 +76,13 @@ class QueryText:
         await self.app(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised by `receive` once a streamed (chunked) body passes the limit. An HTTPException,
+    because FastAPI turns any other error met while reading a body into 400 "error parsing the
+    body"; this one it lets through, to the app's problem handler (app/errors.py)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body exceeds {max_bytes} bytes")
 
 
 class BodyLimit:
@@ -110,7 +116,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -22,6 +22,7 @@ from shapely.geometry import mapping, shape
 from app.alerts.enums import CAP_LANGUAGE, Language
 from app.alerts.models import Alert
 from app.alerts.service import LOCAL_TIME, identifier
+from app.domain.schema import EARLIEST, LATEST, TIME_RANGE
 from app.errors import ProblemError, validation_problem
 from app.text import xml_safe
 
@@ -331,10 +332,14 @@ class _Reader:
             self.fail([*loc, name], "a time like 2026-09-26T10:00:00+02:00 (with an offset, no Z)")
             return None
         try:
-            return datetime.fromisoformat(value)
+            when = datetime.fromisoformat(value)
         except ValueError:
             self.fail([*loc, name], f"{value!r} is not a valid time")
             return None
+        if not EARLIEST <= when <= LATEST:
+            self.fail([*loc, name], f"out of range: {TIME_RANGE}")
+            return None
+        return when
 
     def pairs(self, parent: Element, name: str) -> list[tuple[str, str]]:
         return [

@@ -85,7 +85,7 @@ def _circle_polygon(area: CapArea) -> dict[str, Any] | None:
     return dict(mapping(transform(centre.buffer(max(km, 0.01) * 1000, 16), LAMBERT72, WGS84)))
 
 
-def _geometry(info: CapInfo, i: int, target: Target) -> Any:
+async def _geometry(info: CapInfo, i: int, target: Target) -> Any:
     area = info.areas[0] if info.areas else None
     raw = None if area is None else geojson_of(area)
     if target.entity == Entity.zone and area is not None and not area.polygons:
@@ -95,7 +95,7 @@ def _geometry(info: CapInfo, i: int, target: Target) -> Any:
             ["info", i, "area"],
             "an <area> with a <polygon> or <circle> is needed: the picture places every object",
         )
-    return parse_geometry(raw, loc=("body", "alert", "info", i, "area"))
+    return await parse_geometry(raw, loc=("body", "alert", "info", i, "area"))
 
 
 def source_of(message: CapMessage, principal: Principal) -> str:
@@ -145,5 +145,5 @@ async def ingest(
         )
     except ValidationError as e:
         raise validation_problem(pydantic_errors(list(e.errors()))) from None
-    geometry = _geometry(info, i, target)
+    geometry = await _geometry(info, i, target)
     return await objects.create(session, spec, props, geometry, principal)  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -214,12 +213,12 @@ async def _check_area(session: AsyncSession, body: SubscriptionIn) -> dict[str, 
     if zone_id is not None and await session.get(Zone, zone_id) is None:
         raise validation_problem([{"loc": ["body", "zone_id"], "msg": "no such zone"}])
     if body.area_kind == AreaKind.polygon and body.polygon is not None:
-        parsed = parse_geometry(
+        parsed = await parse_geometry(
             body.polygon,
             allowed=frozenset({"Polygon", "MultiPolygon"}),
             loc=("body", "polygon"),
         )
-        return dict(mapping(parsed.geometry))
+        return parsed.geojson
     return None
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from app.api.deps import Session, client_ip, current_principal
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth import audit, service, tokens
 from app.auth.audit import AuditKind
 from app.auth.models import User
@@ -21,7 +22,7 @@ from app.domain.schema import Input
 from app.errors import ProblemError, validation_problem
 from app.text import describe, first_bad_character
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=Route)
 
 
 async def _token_answer(

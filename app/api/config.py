@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.service import DEFAULT_LANGUAGE, LANGUAGES
 
-router = APIRouter(prefix="/api", tags=["config"])
+router = APIRouter(prefix="/api", tags=["config"], route_class=Route)
 
 
 @router.get("/config", summary="Public settings of the dashboard (no authentication)")

@@ -16,10 +16,11 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app.api.deps import require
+from app.api.routing import Route
 from app.auth.principal import Principal
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=["metrics"], route_class=Route)
 
 Labels = dict[str, str]
 
