@@ -24,6 +24,8 @@ class AuditKind(StrEnum):
     login_failure = "login_failure"
     lockout = "lockout"
     token_refresh = "token_refresh"
+    # A rotated refresh token presented again: its whole family was revoked.
+    refresh_reuse = "refresh_reuse"
     logout = "logout"
     key_use = "key_use"
     key_refused = "key_refused"

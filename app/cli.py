@@ -249,6 +249,8 @@ def _prepare_local(reference_dir: str | None) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from app.server import bounded_head
+
     local = _local_mode()
     from app.settings import get_settings
 
@@ -266,6 +268,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_level=args.log_level,
         proxy_headers=True,
         timeout_keep_alive=settings.http_keep_alive_seconds,
+        http=bounded_head(settings.max_header_bytes),
     )
 
 

@@ -723,7 +723,7 @@ class _Loader:
         geometry = (
             None
             if item.geometry is None
-            else parse_geometry(item.geometry, allowed=spec.geometry_types)
+            else await parse_geometry(item.geometry, allowed=spec.geometry_types)
         )
         written = await objects.create(
             self.session, spec, _props(spec.create_schema, values), geometry, DEMO_ACTOR.as_actor

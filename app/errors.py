@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ProblemType("transition", 409, "Transition not allowed"),
         ProblemType("stale-version", 412, "Version mismatch"),
         ProblemType("payload-too-large", 413, "Payload too large"),
+        ProblemType("header-too-large", 431, "Request header fields too large"),
         ProblemType("precondition-required", 428, "Precondition required"),
         ProblemType("locked-out", 429, "Too many failed logins"),
         ProblemType("malformed-cap", 400, "Malformed CAP"),
@@ -232,6 +234,10 @@ def payload_too_large(detail: str) -> ProblemError:
     return ProblemError("payload-too-large", detail)
 
 
+def headers_too_large(detail: str) -> ProblemError:
+    return ProblemError("header-too-large", detail)
+
+
 def precondition_required(detail: str) -> ProblemError:
     return ProblemError("precondition-required", detail)
 
@@ -335,6 +341,22 @@ def pydantic_errors(raw: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path: the router names only those of the first
+    route matching it (POST /api/incidents, when GET is the list's)."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
@@ -349,11 +371,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else "refused"
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
-        return problem_response(
-            http_problem(exc.status_code, detail, dict(exc.headers or {})), request.url.path
-        )
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+            detail = f"{request.method} is not allowed here; use {headers['Allow']}"
+        return problem_response(http_problem(exc.status_code, detail, headers), request.url.path)
 
     async def _database(request: Request, exc: Exception) -> Response:
         # Handled here, below the server-error middleware: that one re-raises after answering,

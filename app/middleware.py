@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ProblemError, payload_too_large, problem_response, validation_problem
@@ -75,8 +76,13 @@ class QueryText:
         await self.app(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised by `receive` once a streamed (chunked) body passes the limit. An HTTPException,
+    because FastAPI turns any other error met while reading a body into 400 "error parsing the
+    body"; this one it lets through, to the app's problem handler (app/errors.py)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body exceeds {max_bytes} bytes")
 
 
 class BodyLimit:
@@ -105,7 +111,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -123,12 +129,16 @@ class BodyLimit:
 def content_security_policy(basemap_origin: str | None = None) -> str:
     """Everything from the server itself; with an online base map, its one origin too, for what
     MapLibre fetches from it (style, tiles, glyphs, sprites: fetch and images; its worker is a
-    blob: script, allowed either way)."""
+    blob: script, allowed either way).
+
+    `connect-src 'self'` admits the page's own /ws as well: since CSP Level 3, 'self' matches
+    ws: and wss: on the page's own host and port (Chrome 71, Firefox, Safari 16). The bare
+    schemes `ws: wss:` once written here let a script open a WebSocket to any host."""
     extra = f" {basemap_origin}" if basemap_origin else ""
     return (
         f"default-src 'self'; img-src 'self' data: blob:{extra}; "
         "style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; "
-        f"connect-src 'self' ws: wss:{extra}; frame-ancestors 'none'"
+        f"connect-src 'self'{extra}; frame-ancestors 'none'"
     )
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app import cpu
 from app.alerts.settings import AlertSettings, get_alert_settings
 from app.alerts.workers import Alerting
 from app.auth.keycache import KeyCache
@@ -86,6 +87,7 @@ class Runtime:
         return loops
 
     async def start(self) -> None:
+        cpu.start(self.settings.cpu_threads)
         # The listener first: alerting pushes through the hub it feeds.
         await self.feed_listener.start()
         if self.alerting is not None:
@@ -100,3 +102,4 @@ class Runtime:
             await self.alerting.stop()
         await self.feed_listener.stop()
         await self.engine.dispose()
+        cpu.stop()

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_hours: int = Field(default=12, ge=1, le=24 * 30)
     max_body_bytes: int = 1_000_000
+    # The request line and headers: a bearer token and a browser's headers take 1-2 KB; 16 KiB
+    # is h11's and Node.js's bound.
+    max_header_bytes: int = Field(default=16_384, ge=4096)
+    # Threads for CPU-heavy work off the event loop (app/cpu.py): client geometry.
+    cpu_threads: int = Field(default=2, ge=1)
     page_limit_default: int = 100
     page_limit_max: int = 1000
     # Connections kept open per worker. Beyond it, as many again are opened on demand and

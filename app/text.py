@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 # Tab, line feed and carriage return are text; the other C0 controls, DEL, the UTF-16
 # surrogates and the two non-characters XML 1.0 excludes are not.
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -27,22 +29,38 @@ def describe(char: str) -> str:
     return f"control character U+{ord(char):04X} is not allowed in text"
 
 
-def bad_text(
-    data: Any, loc: tuple[str | int, ...] = ()
-) -> Iterator[tuple[tuple[str | int, ...], str]]:
+# How such characters come out of orjson: C0 controls as \u00XX or \b \f, DEL and the two
+# non-characters as themselves (UTF-8); a lone surrogate it refuses to encode. A match may also
+# be an escaped backslash followed by "b" or "u0001": only a hint, which the walk then settles.
+_NOT_TEXT_ENCODED = re.compile(rb"\\u00(?:0[0-8bcef]|1[0-9a-f])|\\[bf]|\x7f|\xef\xbf[\xbe\xbf]")
+
+
+def bad_text(data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """(where, what) for every string in a JSON value, keys included, that holds a character
-    no text should."""
+    no text should.
+
+    A request body of ten thousand coordinates holds no text at all, and walking it in Python
+    cost 60 ms of the event loop: it is first encoded at C speed and searched, and walked only
+    when that finds a sign of such a character."""
+    try:
+        hint = _NOT_TEXT_ENCODED.search(orjson.dumps(data)) is not None
+    except (orjson.JSONEncodeError, TypeError):
+        hint = True  # a lone surrogate, or something that is not JSON: the walk tells
+    return _walk(data, ()) if hint else iter(())
+
+
+def _walk(data: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
     if isinstance(data, str):
         char = first_bad_character(data)
         if char is not None:
             yield loc, describe(char)
     elif isinstance(data, dict):
         for key, value in data.items():
-            yield from bad_text(key, (*loc, str(key)))
-            yield from bad_text(value, (*loc, str(key)))
+            yield from _walk(key, (*loc, str(key)))
+            yield from _walk(value, (*loc, str(key)))
     elif isinstance(data, list | tuple):
         for i, value in enumerate(data):
-            yield from bad_text(value, (*loc, i))
+            yield from _walk(value, (*loc, i))
 
 
 def xml_safe(value: str) -> str:

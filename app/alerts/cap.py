@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
@@ -22,6 +22,7 @@ from shapely.geometry import mapping, shape
 from app.alerts.enums import CAP_LANGUAGE, Language
 from app.alerts.models import Alert
 from app.alerts.service import LOCAL_TIME, identifier
+from app.domain.schema import EARLIEST, LATEST, TIME_RANGE
 from app.errors import ProblemError, malformed_cap, payload_too_large, validation_problem
 from app.text import xml_safe
 
@@ -334,13 +335,12 @@ class _Reader:
             return None
         try:
             when = datetime.fromisoformat(value)
-            # Stored in UTC: a time at the far ends of the calendar has no UTC form.
-            when.astimezone(UTC)
         except ValueError:
             self.fail([*loc, name], f"{value!r} is not a valid time")
             return None
-        except OverflowError:
-            self.fail([*loc, name], f"{value!r} is out of range")
+        # Stored in UTC: a time at the far ends of the calendar has no UTC form.
+        if not EARLIEST <= when <= LATEST:
+            self.fail([*loc, name], f"out of range: {TIME_RANGE}")
             return None
         return when
 

@@ -151,7 +151,7 @@ def _has_shape(info: CapInfo) -> bool:
     return bool(info.areas and (info.areas[0].polygons or info.areas[0].circles))
 
 
-def _geometry(info: CapInfo, i: int, entity: Entity) -> ParsedGeometry:
+async def _geometry(info: CapInfo, i: int, entity: Entity) -> ParsedGeometry:
     area = info.areas[0] if info.areas else None
     raw = None if area is None else geojson_of(area)
     if entity == Entity.zone and area is not None and not area.polygons:
@@ -161,7 +161,7 @@ def _geometry(info: CapInfo, i: int, entity: Entity) -> ParsedGeometry:
             ["info", i, "area"],
             "an <area> with a <polygon> or <circle> is needed: the picture places every object",
         )
-    return parse_geometry(raw, loc=("body", "alert", "info", i, "area"))
+    return await parse_geometry(raw, loc=("body", "alert", "info", i, "area"))
 
 
 def source_of(message: CapMessage, principal: Principal) -> str:
@@ -380,7 +380,7 @@ class _Context:
         spec = BY_ENTITY[target.entity]
         values = _props(message, info, target, source_of(message, self.principal))
         props = _validated(spec.create_schema, values)
-        geometry = _geometry(info, i, target.entity)
+        geometry = await _geometry(info, i, target.entity)
         written = await objects.create(self.session, spec, props, geometry, self.principal.as_actor)
         notes = list(written.notes)
         if message.msg_type == "Update":
@@ -428,7 +428,7 @@ class _Context:
             i, info = chosen_info(message)
             values = _described(message, info, spec.entity)
             if _has_shape(info):
-                geometry = _geometry(info, i, spec.entity)
+                geometry = await _geometry(info, i, spec.entity)
         wanted: dict[str, Any] = _json(_validated(spec.update_schema, values).model_dump())
         wanted = {name: wanted[name] for name in values}
         if geometry is not None:

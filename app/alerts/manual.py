@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapely.geometry import mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service
@@ -43,9 +42,9 @@ async def _area(
         desc, codes = _names(row.areas or {})
         return feature["geometry"], area.description or desc, codes, (spec, row)
     if area.geometry is not None:
-        parsed = parse_geometry(area.geometry, loc=("body", "area", "geometry"))
+        parsed = await parse_geometry(area.geometry, loc=("body", "area", "geometry"))
         desc, codes = _names(await areas_for(session, parsed.geometry))
-        return dict(mapping(parsed.geometry)), area.description or desc, codes, None
+        return parsed.geojson, area.description or desc, codes, None
     return None, area.description or REGION, [], None
 
 

@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -230,12 +229,12 @@ async def _check_area(
     if body.area_kind == AreaKind.zone and body.zone_id is not None:
         await _check_zone(session, org, body.zone_id)
     if body.area_kind == AreaKind.polygon and body.polygon is not None:
-        parsed = parse_geometry(
+        parsed = await parse_geometry(
             body.polygon,
             allowed=frozenset({"Polygon", "MultiPolygon"}),
             loc=("body", "polygon"),
         )
-        return dict(mapping(parsed.geometry))
+        return parsed.geojson
     return None
 
 

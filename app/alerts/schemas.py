@@ -6,7 +6,7 @@ import uuid
 from datetime import time
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from app.alerts.enums import (
     CapCategory,
@@ -20,7 +20,7 @@ from app.alerts.enums import (
 )
 from app.alerts.rules import AreaKind
 from app.domain.enums import Entity, Severity, ZoneKind
-from app.domain.schema import Input, OrgCode
+from app.domain.schema import Input, OrgCode, Time
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 # A plausible address; the SMTP server has the last word (a bounce shows as the channel's error).
@@ -155,7 +155,7 @@ class AlertIn(Body):
         description='Partner codes or "all"; an Update or Cancel defaults to the '
         "partners of the alert it references.",
     )
-    expires_at: AwareDatetime | None = None
+    expires_at: Time | None = None
 
     @model_validator(mode="after")
     def _references(self) -> AlertIn:

@@ -24,12 +24,13 @@ from app.api import campaigns, partners, subscriptions
 from app.api import cap as cap_ingest
 from app.api.deps import Session, parse_list, parse_uuid, require, runtime_of
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.principal import Principal
 from app.domain.changes import evaluator_lag
 from app.errors import ProblemError, invalid_link, not_found, validation_problem
 
-router = APIRouter(prefix="/api/alerts", tags=["alerts"])
-ack_link_router = APIRouter(include_in_schema=False)
+router = APIRouter(prefix="/api/alerts", tags=["alerts"], route_class=Route)
+ack_link_router = APIRouter(include_in_schema=False, route_class=Route)
 
 Reader = Annotated[Principal, Depends(require("alerts:read"))]
 Limit = Annotated[int, Query(ge=1, le=500)]

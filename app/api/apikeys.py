@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from sqlalchemy import select
 from starlette.responses import Response
 
 from app.api.deps import Session, require, runtime_of
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth import service
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.domain.enums import Entity
-from app.domain.schema import Input, OrgCode
+from app.domain.schema import Input, OrgCode, Time
 
-router = APIRouter(prefix="/api/apikeys", tags=["apikeys"])
+router = APIRouter(prefix="/api/apikeys", tags=["apikeys"], route_class=Route)
 Admin = Annotated[Principal, Depends(require("apikeys:manage"))]
 
 
@@ -29,7 +30,7 @@ class ApiKeyCreate(Input):
     source: (
         Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")] | None
     ) = None
-    expires_at: AwareDatetime | None = None
+    expires_at: Time | None = None
     # For a GIS workstation or a metrics scraper: reads whatever the role reads, writes nothing.
     read_only: bool = False
     organisation: OrgCode | None = Field(

@@ -10,10 +10,11 @@ from starlette.responses import Response
 from app import audit
 from app.api.deps import Session, parse_list, parse_time, require
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.principal import Principal
 from app.domain.schema import BIGINT_MAX
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], route_class=Route)
 
 
 @router.get("", summary="Authentication events and permission refusals, newest first")

@@ -3,6 +3,7 @@ language) and the permission table."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,6 +13,7 @@ from starlette.responses import Response
 from app import audit
 from app.api.deps import Session, client_ip, current_principal, runtime_of
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.audit import AuditKind
 from app.auth import service, tokens
 from app.auth.models import User
@@ -21,13 +23,15 @@ from app.domain.schema import Input
 from app.errors import forbidden, validation_problem
 from app.text import describe, first_bad_character
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=Route)
 
 
-async def _token_answer(session: Session, user: User, request: Request) -> Response:
+async def _token_answer(
+    session: Session, user: User, request: Request, family: uuid.UUID | None = None
+) -> Response:
     settings = runtime_of(request).settings
     access, ttl = tokens.issue_access_token(user, settings)
-    refresh = await tokens.issue_refresh_token(session, user, settings)
+    refresh = await tokens.issue_refresh_token(session, user, settings, family)
     await session.commit()
     return json_response(
         {
@@ -62,23 +66,23 @@ async def token(
                 [{"loc": ["body", "refresh_token"], "msg": "required"}],
                 "refresh_token is required",
             )
-        user = await tokens.use_refresh_token(session, refresh_token)
+        user, family = await tokens.use_refresh_token(session, refresh_token, client_ip(request))
         await audit.record(
             session, AuditKind.token_refresh, subject=user.username, ip=client_ip(request)
         )
-    else:
-        if not username or not password:
-            raise validation_problem(
-                [
-                    {"loc": ["body", "username"], "msg": "required"},
-                    {"loc": ["body", "password"], "msg": "required"},
-                ],
-                "username and password are required",
-            )
-        char = first_bad_character(username)
-        if char is not None:  # no username holds one, and PostgreSQL could not compare it
-            raise validation_problem([{"loc": ["body", "username"], "msg": describe(char)}])
-        user = await service.login(session, username, password, client_ip(request))
+        return await _token_answer(session, user, request, family)
+    if not username or not password:
+        raise validation_problem(
+            [
+                {"loc": ["body", "username"], "msg": "required"},
+                {"loc": ["body", "password"], "msg": "required"},
+            ],
+            "username and password are required",
+        )
+    char = first_bad_character(username)
+    if char is not None:  # no username holds one, and PostgreSQL could not compare it
+        raise validation_problem([{"loc": ["body", "username"], "msg": describe(char)}])
+    user = await service.login(session, username, password, client_ip(request))
     return await _token_answer(session, user, request)
 
 

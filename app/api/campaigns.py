@@ -13,10 +13,11 @@ from app.alerts.schemas import CampaignIn
 from app.alerts.settings import get_alert_settings
 from app.api.deps import Session, parse_uuid, require
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.principal import Principal
 from app.domain.organisations import require_known
 
-router = APIRouter(prefix="/api/campaigns", tags=["alarm tests"])
+router = APIRouter(prefix="/api/campaigns", tags=["alarm tests"], route_class=Route)
 Reader = Annotated[Principal, Depends(require("campaigns:read"))]
 
 

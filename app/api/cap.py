@@ -11,12 +11,13 @@ from app.alerts import cap
 from app.alerts.ingest import Target, receive
 from app.api.deps import Session, forbid, require
 from app.api.responses import feature_response
+from app.api.routing import Route
 from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.domain.enums import Entity, ZoneKind
 from app.domain.registry import BY_ENTITY
 
-router = APIRouter(prefix="/api/cap", tags=["alerts"])
+router = APIRouter(prefix="/api/cap", tags=["alerts"], route_class=Route)
 
 
 @router.post(

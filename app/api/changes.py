@@ -9,13 +9,14 @@ from starlette.responses import Response
 
 from app.api.deps import Session, parse_list, require
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.permissions import scope_of
 from app.auth.principal import Principal
 from app.domain import changes
 from app.domain.enums import Entity
 from app.domain.schema import BIGINT_MAX
 
-router = APIRouter(prefix="/api/changes", tags=["changes"])
+router = APIRouter(prefix="/api/changes", tags=["changes"], route_class=Route)
 
 
 @router.get("", summary="Changes after `since`, oldest first")

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.service import DEFAULT_LANGUAGE, LANGUAGES
 from app.settings import Settings
 
@@ -13,7 +14,7 @@ from app.settings import Settings
 def router(settings: Settings) -> APIRouter:
     """The config route, answering from the settings the app was made with: it needs nothing
     the lifespan starts."""
-    config_router = APIRouter(prefix="/api", tags=["config"])
+    config_router = APIRouter(prefix="/api", tags=["config"], route_class=Route)
     body = {
         "languages": list(LANGUAGES),
         "default_language": DEFAULT_LANGUAGE,

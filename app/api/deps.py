@@ -3,6 +3,8 @@ parameters."""
 
 from __future__ import annotations
 
+import math
+import re
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -11,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 from fastapi.requests import HTTPConnection
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit, errors
@@ -19,10 +21,10 @@ from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.auth.tokens import principal_from_api_key, principal_from_token, unauthorized
 from app.domain.objects import ListFilter
-from app.domain.schema import Props
+from app.domain.schema import Props, Time
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, not_found, precondition_required, validation_problem
-from app.geo.crs import parse_crs
+from app.geo.crs import CRS_NAMES, parse_crs
 from app.middleware import SESSION_SCOPE_KEY
 from app.runtime import Runtime
 
@@ -160,26 +162,64 @@ async def require_close_if_closing(
 
 async def crs_param(
     crs: Annotated[
-        str | None, Query(description="EPSG:4326 (default), EPSG:31370 or EPSG:3812")
+        str | None,
+        Query(
+            description="EPSG:4326 (default), EPSG:31370 or EPSG:3812",
+            json_schema_extra={"enum": list(CRS_NAMES)},
+        ),
     ] = None,
 ) -> str:
     return parse_crs(crs)
 
 
+# A number as JSON writes one: what float() would also take (inf, nan, 1_000, spaces) is not.
+NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+BBOX_PATTERN = rf"^{NUMBER},{NUMBER},{NUMBER},{NUMBER}$"
+_NUMBER = re.compile(NUMBER)
+
+
+def finite_number(text: str) -> float | None:
+    """The number `text` writes, if it is one and finite (1e999 is written like one, and is
+    not)."""
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
 async def bbox_param(
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (WGS 84 lon/lat)")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minx,miny,maxx,maxy: four finite numbers, min < max (WGS 84 lon/lat, "
+            "or in bbox-crs)",
+            json_schema_extra={"pattern": BBOX_PATTERN},
+        ),
+    ] = None,
+    bbox_crs: Annotated[
+        str | None,
+        Query(
+            alias="bbox-crs",
+            description="CRS of bbox: EPSG:4326 (default), EPSG:31370 or EPSG:3812",
+            json_schema_extra={"enum": list(CRS_NAMES)},
+        ),
+    ] = None,
 ) -> tuple[float, float, float, float] | None:
     if bbox is None:
         return None
     problem = validation_problem(
-        [{"loc": ["query", "bbox"], "msg": "expected 4 numbers minx,miny,maxx,maxy with min < max"}]
+        [
+            {
+                "loc": ["query", "bbox"],
+                "msg": "expected 4 finite numbers minx,miny,maxx,maxy with min < max",
+            }
+        ]
     )
-    try:
-        parts = tuple(float(p) for p in bbox.split(","))
-    except ValueError:
-        raise problem from None
-    if len(parts) != 4 or not (parts[0] < parts[2] and parts[1] < parts[3]):
+    numbers = [finite_number(p) for p in bbox.split(",")]
+    if len(numbers) != 4 or None in numbers:
+        raise problem
+    parts = tuple(n for n in numbers if n is not None)
+    if not (parts[0] < parts[2] and parts[1] < parts[3]):
         raise problem
     crs = parse_crs(bbox_crs, "bbox-crs")
     if crs != "EPSG:4326":
@@ -187,24 +227,29 @@ async def bbox_param(
 
         from app.geo.crs import transform
 
-        return tuple(transform(box(*parts), crs, "EPSG:4326").bounds)
+        parts = tuple(transform(box(*parts), crs, "EPSG:4326").bounds)
+        if not all(map(math.isfinite, parts)):
+            raise problem
     return parts[0], parts[1], parts[2], parts[3]
 
 
-_aware = TypeAdapter(AwareDatetime)
+_time: TypeAdapter[datetime] = TypeAdapter(Time)
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return _aware.validate_python(value)
-    except ValidationError:
+        return _time.validate_python(value)
+    except ValidationError as e:
+        out_of_range = e.errors()[0]["type"] == "time_range"
         raise validation_problem(
             [
                 {
                     "loc": ["query", name],
-                    "msg": "an ISO 8601 time with a timezone, e.g. 2026-09-26T10:00:00+02:00",
+                    "msg": e.errors()[0]["msg"]
+                    if out_of_range
+                    else "an ISO 8601 time with a timezone, e.g. 2026-09-26T10:00:00+02:00",
                 }
             ]
         ) from None

@@ -26,6 +26,7 @@ from app.api.deps import (
     Session,
     bbox_param,
     crs_param,
+    finite_number,
     list_filter,
     parse_time,
     parse_uuid,
@@ -38,6 +39,7 @@ from app.api.responses import (
     geojson_response,
     json_response,
 )
+from app.api.routing import Route
 from app.auth.permissions import may, read_scope
 from app.auth.principal import Principal
 from app.domain import objects
@@ -176,11 +178,16 @@ def _datetime(value: str | None) -> tuple[datetime | None, datetime | None]:
 
 
 def _flat_bbox(value: str | None) -> str | None:
-    """OGC API lets a client send a 3D box; the picture is flat, so its heights are dropped."""
+    """OGC API lets a client send a 3D box; the picture is flat, so its heights are dropped
+    (once checked: they are numbers too)."""
     if value is None:
         return None
     parts = value.split(",")
-    return ",".join(parts[:2] + parts[3:5]) if len(parts) == 6 else value
+    if len(parts) != 6:
+        return value
+    if not all(finite_number(height) for height in (parts[2], parts[5])):
+        raise _refuse("bbox", "expected 4 or 6 finite numbers")
+    return ",".join(parts[:2] + parts[3:5])
 
 
 def _limit(value: str | None, settings: Settings) -> int:
@@ -299,7 +306,7 @@ def _readable(principal: Principal) -> list[EntitySpec]:
 
 
 def _service_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["OGC API – Features"])
+    router = APIRouter(prefix=PREFIX, tags=["OGC API – Features"], route_class=Route)
     reader = Depends(require("reference:read"))  # every role: what it may read is listed
 
     @router.get("", summary="Landing page")
@@ -365,7 +372,11 @@ def _service_router() -> APIRouter:
 
 def _collection_base(collection_id: str, reader: Any) -> APIRouter:
     """A collection's router, holding the route that describes it."""
-    router = APIRouter(prefix=f"{PREFIX}/collections/{collection_id}", tags=["OGC API – Features"])
+    router = APIRouter(
+        prefix=f"{PREFIX}/collections/{collection_id}",
+        tags=["OGC API – Features"],
+        route_class=Route,
+    )
 
     @router.get("", summary=f"{TITLES[collection_id][0]}: collection")
     async def collection(request: Request, _: Annotated[Principal, reader]) -> Response:

@@ -19,12 +19,13 @@ from starlette.responses import Response
 
 from app.api.deps import RuntimeDep, require
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.principal import Principal
 from app.background import Loop
 from app.runtime import Runtime
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-router = APIRouter()
+router = APIRouter(tags=["metrics"], route_class=Route)
 
 Labels = dict[str, str]
 

@@ -33,6 +33,7 @@ from app.api.responses import (
     geojson_response,
     json_response,
 )
+from app.api.routing import Route
 from app.auth.permissions import read_scope, scope_of
 from app.auth.principal import Principal
 from app.domain import changes, objects, timetravel
@@ -41,8 +42,8 @@ from app.domain.features import to_feature
 from app.domain.schema import Input, Props
 from app.domain.spec import EntitySpec
 from app.errors import not_found
-from app.geo.crs import WGS84, transform
-from app.geo.validation import parse_geometry
+from app.geo.crs import WGS84, to_geojson, transform
+from app.geo.validation import ParsedGeometry, parse_geometry
 from app.settings import Settings
 
 GeometryIn = Annotated[
@@ -67,20 +68,20 @@ def _feature_model(spec: EntitySpec, props: type[BaseModel], suffix: str) -> Any
     )
 
 
-def _geometry(spec: EntitySpec, raw: dict[str, Any] | None, crs: str, repair: bool) -> Any:
-    return (
-        None
-        if raw is None
-        else parse_geometry(raw, crs=crs, repair=repair, allowed=spec.geometry_types)
-    )
+async def _geometry(
+    spec: EntitySpec, raw: dict[str, Any] | None, crs: str, repair: bool
+) -> ParsedGeometry | None:
+    if raw is None:
+        return None
+    return await parse_geometry(raw, crs=crs, repair=repair, allowed=spec.geometry_types)
 
 
 def _reproject(feature: dict[str, Any], crs: str) -> dict[str, Any]:
     if crs == WGS84 or feature.get("geometry") is None:
         return feature
-    from shapely.geometry import mapping, shape
+    from shapely.geometry import shape
 
-    return {**feature, "geometry": dict(mapping(transform(shape(feature["geometry"]), WGS84, crs)))}
+    return {**feature, "geometry": to_geojson(transform(shape(feature["geometry"]), WGS84, crs))}
 
 
 def _next_link(request: Request, cursor: uuid.UUID) -> dict[str, str]:
@@ -89,7 +90,7 @@ def _next_link(request: Request, cursor: uuid.UUID) -> dict[str, str]:
 
 
 def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
-    router = APIRouter(prefix=f"/api/{spec.path}", tags=[spec.path])
+    router = APIRouter(prefix=f"/api/{spec.path}", tags=[spec.path], route_class=Route)
     create_body = _feature_model(spec, spec.create_schema, "Feature")
     patch_body = _feature_model(spec, spec.update_schema, "Patch")
     label = spec.label
@@ -120,7 +121,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
     ) -> Response:
         body: FeatureEnvelope = payload
         await check_key_scope(request, principal, entity, body.properties)
-        geometry = _geometry(spec, body.geometry, crs, repair)
+        geometry = await _geometry(spec, body.geometry, crs, repair)
         fingerprint = hashlib.sha256(await request.body()).hexdigest() if idempotency_key else None
         written = await objects.create(
             session,
@@ -249,7 +250,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         body: FeatureEnvelope = payload
         await check_key_scope(request, principal, entity, body.properties)
         await require_close_if_closing(request, principal, spec, body.properties)
-        geometry = _geometry(spec, body.geometry, crs, repair)
+        geometry = await _geometry(spec, body.geometry, crs, repair)
         written = await objects.update(
             session,
             spec,

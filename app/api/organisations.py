@@ -12,12 +12,13 @@ from starlette.responses import Response
 
 from app.api.deps import Session, require
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.organisations import Organisation, OrganisationKind
 from app.auth.principal import Principal
 from app.domain.schema import Input, OrgCode
 from app.errors import already_exists
 
-router = APIRouter(prefix="/api/organisations", tags=["organisations"])
+router = APIRouter(prefix="/api/organisations", tags=["organisations"], route_class=Route)
 
 
 class OrganisationCreate(Input):

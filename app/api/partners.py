@@ -16,10 +16,11 @@ from app.alerts.schemas import ChannelIn, ChannelPatch, ContactIn, ContactPatch
 from app.alerts.service import utcnow
 from app.api.deps import Session, parse_uuid, require
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.organisations import Organisation, require_organisation
 from app.auth.principal import Principal
 
-router = APIRouter(prefix="/api/partners", tags=["partners"])
+router = APIRouter(prefix="/api/partners", tags=["partners"], route_class=Route)
 Reader = Annotated[Principal, Depends(require("partners:read"))]
 Manager = Annotated[Principal, Depends(require("partners:manage"))]
 

@@ -10,11 +10,12 @@ from starlette.responses import Response
 
 from app.api.deps import Session, require
 from app.api.responses import geojson_response, json_response
+from app.api.routing import Route
 from app.auth.principal import Principal
 from app.errors import not_found
 from app.geo.reference import LAYERS, layer_features
 
-router = APIRouter(prefix="/api/reference", tags=["reference"])
+router = APIRouter(prefix="/api/reference", tags=["reference"], route_class=Route)
 
 
 @router.get("", summary="Loaded reference layers and their area counts")

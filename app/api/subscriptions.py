@@ -15,10 +15,11 @@ from app.alerts.schemas import SubscriptionIn, SubscriptionPatch
 from app.alerts.service import utcnow
 from app.api.deps import Session, parse_uuid, require
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth.principal import Principal
 from app.errors import not_found
 
-router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"])
+router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"], route_class=Route)
 Manager = Annotated[Principal, Depends(require("subscriptions:manage"))]
 
 

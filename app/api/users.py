@@ -11,13 +11,14 @@ from starlette.responses import Response
 
 from app.api.deps import Session, require
 from app.api.responses import json_response
+from app.api.routing import Route
 from app.auth import service
 from app.auth.models import User
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.domain.schema import Input, OrgCode
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], route_class=Route)
 Admin = Annotated[Principal, Depends(require("users:manage"))]
 Username = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._\-]*$")]
 Language = Annotated[str, Field(pattern="^(fr|nl|en)$")]

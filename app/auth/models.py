@@ -56,6 +56,9 @@ class RefreshToken(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The tokens of one login, each rotated from the last: reusing a rotated one revokes them
+    # all (app.auth.tokens.use_refresh_token).
+    family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -12,7 +12,7 @@ import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import errors
+from app import audit, errors
 from app.auth.keycache import CachedKey, KeyCache
 from app.auth.models import RefreshToken, User
 from app.auth.principal import Principal
@@ -74,13 +74,22 @@ def _acting_for_one(principal: Principal) -> Principal:
     return principal
 
 
+def _user_id(claims: dict[str, Any]) -> uuid.UUID:
+    """The user a token names. This server only signs user ids, but a token signed with the
+    same secret by anything else must not turn into a server error."""
+    try:
+        return uuid.UUID(claims["sub"])
+    except (ValueError, TypeError, AttributeError):
+        raise unauthorized("invalid token: it names no user") from None
+
+
 async def principal_from_token(session: AsyncSession, token: str, settings: Settings) -> Principal:
-    claims = decode_access_token(token, settings)
+    user_id = _user_id(decode_access_token(token, settings))
     # Read on every request so that disabling a user takes effect at once; on the driver,
     # as every request pays for it (see app.db.driver).
     user = await (await driver(session)).fetchrow(
         "SELECT id, username, role, organisation FROM users WHERE id = $1 AND NOT disabled",
-        uuid.UUID(claims["sub"]),
+        user_id,
     )
     if user is None:
         raise unauthorized("user is disabled or no longer exists")
@@ -89,11 +98,15 @@ async def principal_from_token(session: AsyncSession, token: str, settings: Sett
     )
 
 
-async def issue_refresh_token(session: AsyncSession, user: User, settings: Settings) -> str:
+async def issue_refresh_token(
+    session: AsyncSession, user: User, settings: Settings, family: uuid.UUID | None = None
+) -> str:
+    """A refresh token: of a new family at login, of its predecessor's when rotated."""
     token = secrets.token_urlsafe(32)
     session.add(
         RefreshToken(
             user_id=user.id,
+            family_id=family or uuid.uuid4(),
             token_hash=digest(token),
             expires_at=datetime.now(UTC) + timedelta(hours=settings.refresh_token_hours),
         )
@@ -101,19 +114,53 @@ async def issue_refresh_token(session: AsyncSession, user: User, settings: Setti
     return token
 
 
-async def use_refresh_token(session: AsyncSession, token: str) -> User:
-    """Exchange a refresh token once: it is revoked and the caller issues a new one."""
+async def use_refresh_token(session: AsyncSession, token: str, ip: str) -> tuple[User, uuid.UUID]:
+    """Exchange a refresh token once: it is revoked, and the caller issues its successor in the
+    same family (returned with the user).
+
+    A token already used is a token two parties hold, the user and a thief, and the server
+    cannot tell which one is presenting it: so the whole family is revoked, the successor
+    too, and the user logs in again (RFC 9700 §4.14.2). Committed here, as the caller answers
+    with an error and its transaction rolls back."""
     now = datetime.now(UTC)
     row = await session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == digest(token)).with_for_update()
     )
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
-        raise unauthorized("refresh token is invalid, expired or already used")
+    if row is None:
+        raise unauthorized("refresh token is invalid; log in again")
+    if row.revoked_at is not None:
+        await _revoke_family(session, row, now, ip)
+        await session.commit()
+        raise unauthorized(
+            "this refresh token was already used: for safety every session of this login "
+            "has been ended; log in again"
+        )
+    if row.expires_at <= now:
+        raise unauthorized("refresh token expired; log in again")
     row.revoked_at = now
     user = await session.get(User, row.user_id)
     if user is None or user.disabled:
         raise unauthorized("user is disabled or no longer exists")
-    return user
+    return user, row.family_id
+
+
+async def _revoke_family(
+    session: AsyncSession, reused: RefreshToken, now: datetime, ip: str
+) -> None:
+    revoked = await session.scalars(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == reused.family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(RefreshToken.id)
+    )
+    user = await session.get(User, reused.user_id)
+    await audit.record(
+        session,
+        audit.AuditKind.refresh_reuse,
+        subject=user.username if user else str(reused.user_id),
+        ip=ip,
+        detail={"family": str(reused.family_id), "revoked": len(revoked.all())},
+    )
 
 
 async def revoke_refresh_token(session: AsyncSession, token: str) -> None:

@@ -9,11 +9,10 @@ from enum import Enum
 from typing import Any
 
 from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping
 
 from app.domain.base import OperationalObject
 from app.domain.spec import EntitySpec
-from app.geo.crs import WGS84, transform
+from app.geo.crs import WGS84, to_geojson, transform
 
 COMMON_BEFORE = ("ref", "version", "title", "description")
 COMMON_AFTER = (
@@ -44,7 +43,7 @@ def geometry_of(row: OperationalObject, crs: str = WGS84) -> dict[str, Any] | No
     if row.geom is None:
         return None
     geom = to_shape(row.geom)  # type: ignore[arg-type]
-    return dict(mapping(transform(geom, WGS84, crs)))
+    return to_geojson(transform(geom, WGS84, crs))
 
 
 def feature_of(

@@ -9,7 +9,6 @@ from typing import Any
 
 import orjson
 from geoalchemy2.shape import from_shape
-from shapely.geometry import mapping
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -188,7 +187,7 @@ async def create(
     )
     # The Feature as written, but for what the statement itself derives (the reference from
     # the sequence, the areas); they are filled in below and, in the change record, by SQL.
-    geojson = dict(mapping(geometry.geometry)) if geometry else None
+    geojson = geometry.geojson if geometry else None
     feature = feature_of(spec, new_id, row_values.get, None, geojson)
     insert = _insert_statement(spec)
     # begin=False: when nothing else needed the database (no link to check, no idempotency
@@ -196,7 +195,7 @@ async def create(
     inserted = await (await driver(session, begin=False)).fetchrow(
         insert.sql,
         *(row_values[c] for c in insert.columns),
-        geometry.geometry.wkb if geometry else None,
+        geometry.wkb if geometry else None,
         spec.entity.value,
         actor.name,
         orjson.dumps(feature).decode(),

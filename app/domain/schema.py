@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from copy import copy
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    create_model,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from app.domain.enums import Visibility
@@ -16,7 +25,22 @@ Text = Annotated[str, Field(max_length=10_000)]
 Short = Annotated[str, Field(min_length=1, max_length=300)]
 Source = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 ExternalId = Annotated[str, Field(min_length=1, max_length=128)]
-Time = AwareDatetime
+# Python, and so the database driver, holds the years 1 to 9999: a time at their very ends
+# overflows once converted (0001-01-01T00:00:00+14:00 is in year 0 in UTC, and a time on
+# 9999-12-31 UTC is in year 10000 in Brussels). A day's margin keeps every time convertible to
+# UTC and to any time zone.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, 23, 59, 59, 999_999, tzinfo=UTC)
+TIME_RANGE = "a time between 0001-01-02 and 9999-12-30 (UTC)"
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value <= LATEST:
+        raise PydanticCustomError("time_range", f"out of range: {TIME_RANGE}")
+    return value
+
+
+Time = Annotated[AwareDatetime, AfterValidator(_in_range)]
 # PostgreSQL's bigint, the type of feed seqs and cursors: a larger number would not reach it.
 BIGINT_MAX = 2**63 - 1
 OrgCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.\-]*$")]

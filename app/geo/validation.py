@@ -1,4 +1,8 @@
-"""GeoJSON geometry input: structure, CRS, plausibility (Belgium), validity (DESIGN §5)."""
+"""GeoJSON geometry input: structure, CRS, plausibility (Belgium), validity (DESIGN §5).
+
+Checked off the event loop (app/cpu.py), and bounded: at most MAX_VERTICES vertices, and a
+repair only of a geometry that crosses itself at most MAX_REPAIR_CROSSINGS times.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,24 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
+from app import cpu
 from app.errors import invalid_geometry
-from app.geo.crs import PROJECTED_EXTENT, WGS84, transform
+from app.geo.crs import PROJECTED_EXTENT, WGS84, to_geojson, transform
 
 MAX_VERTICES = 10_000
+# A repair's cost grows with how often the outline crosses or overlaps itself, not with its
+# vertices: GEOS's default make_valid took 6 s for a 100-vertex star (each edge crossing most
+# others) and 4 s for the 9,990-vertex zig-zag; a line folded onto itself took minutes even
+# with the faster "structure" method used here. Up to this many crossings the costliest
+# outlines measured take 0.02 s (bench/geometry_repair.py). A drawn or digitised outline with a
+# mistake crosses itself a few times; a thousand crossings is not an outline to repair.
+MAX_REPAIR_CROSSINGS = 1000
 # Belgium with a margin: objects just across the border (e.g. an event route) still fit.
 BELGIUM_BOUNDS = (2.3, 49.3, 6.6, 51.7)
 
@@ -32,6 +45,14 @@ _DEPTH = {
 class ParsedGeometry:
     geometry: BaseGeometry
     notes: list[str] = field(default_factory=list)
+    # Its GeoJSON and WKB, written where it is parsed (off the event loop): for 10,000
+    # vertices, 10 ms the write path would otherwise spend on the loop.
+    geojson: dict[str, Any] = field(init=False)
+    wkb: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.geojson = to_geojson(self.geometry)
+        self.wkb = shapely.to_wkb(self.geometry)
 
 
 class _Invalid(Exception):
@@ -117,7 +138,35 @@ def _only_allowed(geom: BaseGeometry) -> BaseGeometry:
     return shapely.union_all(polys) if polys else geom
 
 
-def parse_geometry(
+def _crossings(geom: BaseGeometry, limit: int) -> int:
+    """How often the rings of `geom` cross, touch or overlap one another or themselves (a
+    ring's consecutive edges excepted), counted until `limit` is passed: so this costs time in
+    proportion to the vertices and `limit`, never to the crossings themselves."""
+    ends = [shapely.get_coordinates(r) for r in shapely.get_rings(geom)]
+    if not ends:  # a line or a point: GEOS finds nothing in them to repair but degeneracy
+        return 0
+    edges = shapely.linestrings(np.concatenate([np.stack([c[:-1], c[1:]], axis=1) for c in ends]))
+    ring_of = np.concatenate([np.full(len(c) - 1, i) for i, c in enumerate(ends)])
+    first = np.cumsum([0] + [len(c) - 1 for c in ends])
+    last = first[1:] - 1
+    tree = shapely.STRtree(edges)
+    found = 0
+    # A few edges at a time: one edge of a folded outline can meet thousands of others.
+    for start in range(0, len(edges), 8):
+        mine = np.arange(start, min(start + 8, len(edges)))
+        which, other = tree.query(edges[mine], predicate="intersects")
+        edge = mine[which]
+        ring = ring_of[edge]
+        neighbours = (ring == ring_of[other]) & (
+            (other - edge == 1) | ((edge == first[ring]) & (other == last[ring]))
+        )
+        found += int(np.count_nonzero((edge < other) & ~neighbours))
+        if found > limit:
+            break
+    return found
+
+
+async def parse_geometry(
     raw: Any,
     *,
     crs: str = WGS84,
@@ -125,7 +174,14 @@ def parse_geometry(
     allowed: frozenset[str] | None = None,
     loc: tuple[Any, ...] = ("body", "geometry"),
 ) -> ParsedGeometry:
-    """Validate GeoJSON geometry input; answer 422 naming the place of the first problem."""
+    """Validate GeoJSON geometry input, off the event loop; answer 422 naming the place of the
+    first problem."""
+    return await cpu.run(_checked, raw, crs, repair, allowed, loc)
+
+
+def _checked(
+    raw: Any, crs: str, repair: bool, allowed: frozenset[str] | None, loc: tuple[Any, ...]
+) -> ParsedGeometry:
     try:
         return _parse(raw, crs, repair, allowed, list(loc))
     except _Invalid as e:
@@ -193,7 +249,16 @@ def _parse(
                 + (f" at lon {where[0]:.6f}, lat {where[1]:.6f}" if where else "")
                 + "; fix it or send ?repair=true",
             )
-        geom = _only_allowed(shapely.make_valid(geom))
+        crossings = _crossings(geom, MAX_REPAIR_CROSSINGS)
+        if crossings > MAX_REPAIR_CROSSINGS:
+            raise _Invalid(
+                [*loc, "coordinates"],
+                f"invalid geometry that crosses or overlaps itself more than "
+                f"{MAX_REPAIR_CROSSINGS} times: too many to repair; fix or simplify it",
+            )
+        # "structure" keeps the area the rings enclose and drops collapsed slivers; the default
+        # "linework" method builds every face its crossings make, far slower (see above).
+        geom = _only_allowed(shapely.make_valid(geom, method="structure", keep_collapsed=False))
         if geom.is_empty or not geom.is_valid:
             raise _Invalid(
                 [*loc, "coordinates"], f"invalid geometry that cannot be repaired: {reason}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import json
 from typing import Any
@@ -9,7 +11,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.samples import GRAND_PLACE, SAMPLES, feature, point
+from tests.conftest import TIMEOUT, Server
+from tests.samples import (
+    GRAND_PLACE,
+    SAMPLES,
+    feature,
+    folded,
+    point,
+    star,
+    twisted_circle,
+    zigzag,
+)
 
 
 def incident_with(**changes: Any) -> dict[str, Any]:
@@ -37,6 +49,10 @@ UNCLOSED = {
     "coordinates": [[[4.35, 50.84], [4.36, 50.84], [4.36, 50.85], [4.35, 50.85]]],
 }
 HUGE = {"type": "LineString", "coordinates": [[4.3 + i * 1e-6, 50.84] for i in range(10_001)]}
+# Times at the far ends of what Python (and the database driver) holds: in UTC the first is in
+# year 0 and the second in year 10000.
+BEFORE_YEAR_1 = "0001-01-01T00:00:00+14:00"
+AFTER_YEAR_9999 = "9999-12-31T23:59:59-14:00"
 
 # (case, body, query, expected status, a location the problem must name, words in its detail)
 CASES: list[tuple[str, Any, dict[str, str], int, list[Any] | None, str]] = [
@@ -192,6 +208,61 @@ CASES: list[tuple[str, Any, dict[str, str], int, list[Any] | None, str]] = [
         "U+D800",
     ),
     (
+        "a time before year 1 in UTC",
+        incident_with(occurred_at=BEFORE_YEAR_1),
+        {},
+        422,
+        ["body", "properties", "occurred_at"],
+        "out of range",
+    ),
+    (
+        "a time after year 9999 in UTC",
+        incident_with(occurred_at=AFTER_YEAR_9999),
+        {},
+        422,
+        ["body", "properties", "occurred_at"],
+        "out of range",
+    ),
+    (
+        "an event ending after year 9999 in UTC",
+        feature(
+            point(4.334, 50.8957),
+            title="Match",
+            kind="sports_match",
+            starts_at="2026-10-14T20:00:00+02:00",
+            ends_at=AFTER_YEAR_9999,
+        ),
+        {},
+        422,
+        ["body", "properties", "ends_at"],
+        "out of range",
+    ),
+    # Outlines whose repair would take seconds to minutes of CPU (bench/geometry_repair.py).
+    (
+        "repair of a zig-zag crossing itself thousands of times",
+        incident_with(geometry=zigzag(9990)),
+        {"repair": "true"},
+        422,
+        ["body", "geometry", "coordinates"],
+        "too many to repair",
+    ),
+    (
+        "repair of a star whose edges cross each other",
+        incident_with(geometry=star(100)),
+        {"repair": "true"},
+        422,
+        ["body", "geometry", "coordinates"],
+        "too many to repair",
+    ),
+    (
+        "repair of an outline folded onto itself",
+        incident_with(geometry=folded(2000)),
+        {"repair": "true"},
+        422,
+        ["body", "geometry", "coordinates"],
+        "too many to repair",
+    ),
+    (
         "event ends before it starts",
         feature(
             point(4.334, 50.8957),
@@ -257,6 +328,51 @@ async def test_oversized_body_is_refused_with_413(client: httpx.AsyncClient) -> 
     assert r.headers["content-type"] == "application/problem+json"
 
 
+async def test_oversized_chunked_body_is_refused_with_413_too(client: httpx.AsyncClient) -> None:
+    """A streamed body announces no length: it is counted as it arrives."""
+    body = json.dumps(incident_with(description="x" * 1_100_000)).encode()
+
+    async def chunks() -> Any:
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start : start + 64 * 1024]
+
+    before = await _head(client)
+    r = await client.post(
+        "/api/incidents", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "1000000 bytes" in r.json()["detail"]
+    assert await _head(client) == before
+
+
+async def test_oversized_headers_are_refused_with_431_and_the_server_carries_on(
+    server: Server,
+) -> None:
+    """8 MB of headers once went into memory whole; past 16 KiB the server answers 431."""
+    host, port = server.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"GET /api/health HTTP/1.1\r\nHost: sitcen\r\nConnection: close\r\nX-Padding: ")
+    with contextlib.suppress(ConnectionError):  # the server may answer, and stop reading, early
+        for _ in range(8 * 16):  # 8 MB in 64 KiB pieces
+            writer.write(b"x" * 64 * 1024)
+            await writer.drain()
+        writer.write(b"\r\n\r\n")
+        await writer.drain()
+    answer = b""
+    with contextlib.suppress(ConnectionError):
+        answer = await asyncio.wait_for(reader.read(), TIMEOUT)
+    writer.close()
+    status, _, rest = answer.partition(b"\r\n")
+    assert status == b"HTTP/1.1 431 Request Header Fields Too Large", answer[:200]
+    assert b"content-type: application/problem+json" in rest.lower()
+    assert json.loads(rest.partition(b"\r\n\r\n")[2])["status"] == 431
+    async with httpx.AsyncClient(base_url=server.url) as c:
+        assert (await c.get("/api/health")).status_code == 200
+        ok = await c.get("/api/health", headers={"X-Padding": "x" * 8000})
+        assert ok.status_code == 200, "ordinary headers pass"
+
+
 async def test_repair_on_request_says_it_repaired(client: httpx.AsyncClient) -> None:
     r = await client.post(
         "/api/zones",
@@ -277,6 +393,13 @@ async def test_repair_on_request_says_it_repaired(client: httpx.AsyncClient) -> 
         ({"category": "alien"}, ["query", "category"]),
         ({"start": "yesterday"}, ["query", "start"]),
         ({"at": "2026-09-26T10:00:00"}, ["query", "at"]),
+        ({"at": AFTER_YEAR_9999}, ["query", "at"]),
+        ({"at": BEFORE_YEAR_1}, ["query", "at"]),
+        ({"start": BEFORE_YEAR_1}, ["query", "start"]),
+        ({"end": AFTER_YEAR_9999}, ["query", "end"]),
+        ({"bbox": "-inf,-inf,inf,inf"}, ["query", "bbox"]),
+        ({"bbox": "4.3,nan,4.4,50.9"}, ["query", "bbox"]),
+        ({"bbox": "4.3,50.8,1e999,50.9"}, ["query", "bbox"]),
         ({"limit": "0"}, ["query", "limit"]),
         ({"limit": "100000"}, ["query", "limit"]),
     ],
@@ -289,10 +412,91 @@ async def test_bad_list_query_names_the_parameter(
     assert loc in [e["loc"] for e in r.json()["errors"]]
 
 
+@pytest.mark.parametrize(
+    ("query", "loc"),
+    [
+        ({"datetime": AFTER_YEAR_9999}, "datetime"),
+        ({"datetime": f"{BEFORE_YEAR_1}/.."}, "datetime"),
+        ({"datetime": f"../{AFTER_YEAR_9999}"}, "datetime"),
+        ({"bbox": "-inf,-inf,inf,inf"}, "bbox"),
+        ({"bbox": "4.3,50.8,0,4.4,50.9,nan"}, "bbox"),
+    ],
+)
+async def test_bad_ogc_query_is_400_naming_the_parameter(
+    client: httpx.AsyncClient, query: dict[str, str], loc: str
+) -> None:
+    r = await client.get("/api/features/collections/incidents/items", params=query)
+    assert r.status_code == 400, r.text
+    assert ["query", loc] in [e["loc"] for e in r.json()["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        ("/api/audit", None, ["query", "since"]),
+        ("/api/apikeys", {"name": "far-future", "expires_at": AFTER_YEAR_9999}, None),
+        (
+            "/api/alerts",
+            {
+                "severity": "Minor",
+                "event": "Test",
+                "texts": {"fr": {"headline": "Test"}},
+                "organisations": "all",
+                "expires_at": AFTER_YEAR_9999,
+            },
+            None,
+        ),
+    ],
+)
+async def test_far_end_times_are_refused_wherever_a_time_comes_in(
+    client_for: Any, path: str, body: dict[str, Any] | None, loc: list[str] | None
+) -> None:
+    admin = client_for("adm")
+    if body is None:
+        r = await admin.get(path, params={"since": BEFORE_YEAR_1})
+    else:
+        r = await admin.post(path, json=body)
+    assert r.status_code == 422, r.text
+    assert (loc or ["body", "expires_at"]) in [e["loc"] for e in r.json()["errors"]]
+
+
 @pytest.mark.parametrize("oid", ["not-a-uuid", "01890000-0000-7000-8000-000000000000"])
 async def test_unknown_object_is_404(client: httpx.AsyncClient, oid: str) -> None:
     r = await client.get(f"/api/incidents/{oid}")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("oid", ["a%2Fb", "..%2F.."])
+async def test_a_malformed_id_answers_a_post_as_it_answers_a_get(client_for: Any, oid: str) -> None:
+    """An id holding a slash matches no route: the API answers 404, whatever the method, and
+    never as the dashboard's file server would (405, Allow: GET, HEAD)."""
+    admin = client_for("adm")
+    read = await admin.get(f"/api/alerts/{oid}")
+    ack = await admin.post(f"/api/alerts/{oid}/ack", json={})
+    retry = await admin.post(f"/api/alerts/deliveries/{oid}/retry")
+    empty = await admin.post("/api/alerts//ack", json={})
+    for r in (read, ack, retry, empty):
+        assert r.status_code == 404, (r.request.url, r.status_code, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_method_a_route_lacks_is_405_naming_the_methods_it_has(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.put("/api/incidents", json={})
+    assert r.status_code == 405
+    assert r.headers["content-type"] == "application/problem+json"
+    assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+
+
+async def test_a_large_outline_with_one_mistake_is_repaired(client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        "/api/incidents",
+        params={"repair": "true"},
+        json=incident_with(geometry=twisted_circle(9990)),
+    )
+    assert r.status_code == 201, r.text
+    assert any("repaired" in n for n in r.json()["notes"])
 
 
 async def test_bad_if_match_is_refused(client: httpx.AsyncClient) -> None:

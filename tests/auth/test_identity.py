@@ -222,3 +222,52 @@ def test_audit_records_logins_failures_and_refusals(server: Server) -> None:
         ).status_code
         == 403
     )
+
+
+def _refresh(server: Server, refresh_token: str) -> httpx.Response:
+    return httpx.post(
+        server.url + "/api/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        headers={"X-Forwarded-For": "198.51.100.77"},
+    )
+
+
+def test_reusing_a_rotated_refresh_token_ends_its_whole_family(server: Server) -> None:
+    """RFC 9700 §4.14.2: a rotated token presented again is held by two parties, the user and a
+    thief; the server cannot tell which, so every token of that login ends, the successor
+    included, and the user is told to log in again. Another login goes on."""
+    name = _new_user(server)
+    first = _login(server, name, PASSWORD, "198.51.100.77").json()
+    elsewhere = _login(server, name, PASSWORD, "198.51.100.78").json()
+    second = _refresh(server, first["refresh_token"]).json()
+    third = _refresh(server, second["refresh_token"])
+    assert third.status_code == 200, "rotation goes on while each token is used once"
+
+    replayed = _refresh(server, first["refresh_token"])
+    assert replayed.status_code == 401
+    assert replayed.headers["content-type"] == "application/problem+json"
+    assert "log in again" in replayed.json()["detail"]
+    successor = _refresh(server, third.json()["refresh_token"])
+    assert successor.status_code == 401, "the family's live token is revoked too"
+    assert _refresh(server, elsewhere["refresh_token"]).status_code == 200
+
+    with _admin(server) as admin:
+        events = admin.get("/api/audit", params={"subject": name, "kind": "refresh_reuse"})
+    # Newest first: the replay revoked the one live token; the revoked successor, presented
+    # in its turn, had nothing left to revoke.
+    assert [e["detail"]["revoked"] for e in events.json()["events"]] == [0, 1]
+    assert {e["ip"] for e in events.json()["events"]} == {"198.51.100.77"}
+
+
+@pytest.mark.parametrize("sub", ["adm", "", "../users"])
+def test_a_signed_token_naming_no_user_id_is_refused_with_401(server: Server, sub: str) -> None:
+    """Signed with the server's own secret, so only the subject can be wrong."""
+    now = datetime.now(UTC)
+    token = jwt.encode(
+        {"sub": sub, "typ": "access", "iat": now, "exp": now + timedelta(minutes=5)},
+        server.env["SITCEN_SECRET_KEY"],
+        algorithm="HS256",
+    )
+    r = httpx.get(server.url + "/api/incidents", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401, r.text
+    assert r.headers["content-type"] == "application/problem+json"

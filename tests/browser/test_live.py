@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -405,3 +406,40 @@ async def test_an_edit_the_server_could_not_take_comes_back_to_be_sent_again(
         )
         stored = (await client.get(f"/api/incidents/{incident_id}")).json()["properties"]
         assert (stored["version"], stored["place"]) == (2, "Tunnel Belliard, sortie Schuman")
+
+
+async def test_the_page_may_open_a_websocket_to_its_own_origin_only(
+    agents: OpenAgent, server: Server
+) -> None:
+    """connect-src 'self': the dashboard's own /ws connects (ws: on the page's host and port);
+    a script's WebSocket to any other host is refused by the browser, which the policy's former
+    `ws: wss:` allowed."""
+    agent = await agents("op")
+    port = urlsplit(server.url).port
+    outcome = await agent.js(
+        """async (port) => {
+            const violation = new Promise((resolve) => {
+                document.addEventListener('securitypolicyviolation', (e) =>
+                    resolve(`${e.effectiveDirective} ${e.blockedURI}`));
+                setTimeout(() => resolve(null), 5000);
+            });
+            const attempt = (url) => new Promise((resolve) => {
+                let ws;
+                try {
+                    ws = new WebSocket(url);
+                } catch (e) {
+                    resolve(`refused: ${e.name}`);
+                    return;
+                }
+                ws.onopen = () => { ws.close(); resolve('open'); };
+                ws.onerror = () => resolve('error');
+            });
+            const own = await attempt(`ws://127.0.0.1:${port}/ws`);
+            const other = await attempt(`ws://localhost:${port}/ws`);
+            return { own, other, violation: await violation };
+        }""",
+        port,
+    )
+    assert outcome["own"] == "open", outcome
+    assert outcome["other"] != "open", outcome
+    assert outcome["violation"] == f"connect-src ws://localhost:{port}/ws", outcome
