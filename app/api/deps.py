@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import audit, errors
 from app.auth.permissions import may
 from app.auth.principal import Principal
-from app.auth.tokens import principal_from_api_key, principal_from_token, unauthorized
+from app.auth.tokens import authenticate
 from app.domain.objects import ListFilter
 from app.domain.schema import Props, Time
 from app.domain.spec import EntitySpec
@@ -68,16 +68,12 @@ async def current_principal(
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
     runtime = runtime_of(request)
-    if api_key:
-        principal = await principal_from_api_key(session, api_key, runtime.key_cache)
-        if session.info.pop("key_used", False):
-            await session.commit()  # keeps the last-used time even when the request only reads
-    elif bearer and bearer.scheme.lower() == "bearer":
-        principal = await principal_from_token(session, bearer.credentials, runtime.settings)
-    else:
-        raise unauthorized(
-            "authentication required: send Authorization: Bearer <token> or X-API-Key"
-        )
+    token = bearer.credentials if bearer and bearer.scheme.lower() == "bearer" else None
+    principal = await authenticate(
+        session, runtime.settings, runtime.key_cache, api_key=api_key, token=token
+    )
+    if session.info.pop("key_used", False):
+        await session.commit()  # keeps the last-used time even when the request only reads
     request.state.principal = principal
     return principal
 

@@ -218,3 +218,27 @@ async def principal_from_api_key(session: AsyncSession, key: str, cache: KeyCach
         entry.last_used_at = now
         session.info["key_used"] = True
     return entry.principal
+
+
+async def authenticate(
+    session: AsyncSession,
+    settings: Settings,
+    key_cache: KeyCache,
+    *,
+    api_key: str | None = None,
+    token: str | None = None,
+) -> Principal:
+    """Who is calling: the one way REST requests (`X-API-Key`, or `Authorization: Bearer`) and
+    WebSocket hellos (told apart by `is_api_key`) prove it, so both treat a key or a token
+    alike."""
+    if api_key:
+        return await principal_from_api_key(session, api_key, key_cache)
+    if token:
+        return await principal_from_token(session, token, settings)
+    raise unauthorized("authentication required: send Authorization: Bearer <token> or X-API-Key")
+
+
+def is_api_key(secret: str) -> bool:
+    """Whether a secret sent without saying what it is (a WebSocket's hello) is an API key (by
+    its prefix) rather than an access token."""
+    return secret.startswith(API_KEY_PREFIX)

@@ -19,12 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from app.auth.keycache import KeyCache
 from app.auth.permissions import may, scope_of
 from app.auth.principal import Principal
-from app.auth.tokens import (
-    API_KEY_PREFIX,
-    decode_access_token,
-    principal_from_api_key,
-    principal_from_token,
-)
+from app.auth.tokens import authenticate, decode_access_token, is_api_key
 from app.db import driver
 from app.domain.changes import head, oldest_kept
 from app.domain.visibility import Scope
@@ -127,10 +122,15 @@ class Connection:
     async def _authenticate(self, token: str) -> Principal:
         async with self.sessions() as session, session.begin():
             try:
-                if token.startswith(API_KEY_PREFIX):
-                    principal = await principal_from_api_key(session, token, self.key_cache)
-                else:
-                    principal = await principal_from_token(session, token, self.settings)
+                key = is_api_key(token)
+                principal = await authenticate(
+                    session,
+                    self.settings,
+                    self.key_cache,
+                    api_key=token if key else None,
+                    token=None if key else token,
+                )
+                if not key:
                     self.expires_at = float(decode_access_token(token, self.settings)["exp"])
             except ProblemError as e:
                 raise Refused(CloseCode.UNAUTHENTICATED, e.detail) from None
