@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import app.models  # noqa: F401  (every table, so that each foreign key finds its target)
 from app.settings import PROJECT_ROOT
 
 DEFAULT_REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brussels"

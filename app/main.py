@@ -17,7 +17,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from app import errors
-from app.api import alerts as alerts_api
+from app.alerts import routes as alert_routes
 from app.api import (
     apikeys,
     audit,
@@ -28,7 +28,6 @@ from app.api import (
     metrics,
     objects,
     openapi,
-    organisations,
     reference,
     stream,
     users,
@@ -39,6 +38,7 @@ from app.api.routing import Route
 from app.domain.changes import head as feed_head
 from app.domain.registry import SPECS
 from app.middleware import BodyLimit, QueryText, RequestSession, SecurityHeaders
+from app.partners import routes as partner_routes
 from app.runtime import Runtime
 from app.settings import Settings, get_settings
 
@@ -111,12 +111,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reference.router)
     for features_router in features.routers(settings):  # OGC API – Features for GIS clients
         app.include_router(features_router)
-    for admin_router in (users.router, apikeys.router, organisations.router, audit.router):
+    for admin_router in (users.router, apikeys.router, audit.router):
         app.include_router(admin_router)
     app.include_router(stream.router)  # realtime (issue 4): /ws
     app.include_router(metrics.router)  # this instance's counters, Prometheus and JSON
-    for alerts_router in alerts_api.ROUTERS:  # alerts (issue 7), partners, CAP, alarm tests
-        app.include_router(alerts_router)
+    # Each package's routers: partners (organisations, SPOCs, channels, subscriptions), then
+    # alerting (alerts and their acknowledgement link, CAP in, alarm tests).
+    for package_router in (*partner_routes.ROUTERS, *alert_routes.ROUTERS):
+        app.include_router(package_router)
 
     @app.get("/api/health", tags=["health"], summary="Liveness and database reachability")
     async def health(runtime: RuntimeDep) -> Response:

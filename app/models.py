@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from app import audit, background
-from app.alerts import cap_feed
 from app.alerts import models as alert_models
+from app.alerts.lifecycle import cap_feed
 from app.auth import models as auth_models
-from app.auth import organisations, throttle
+from app.auth import throttle
 from app.db import Base
 from app.domain import changes, idempotency, registry
 from app.geo import reference
+from app.partners import models as partner_models
 
 metadata = Base.metadata
 __all__ = [
@@ -21,7 +22,7 @@ __all__ = [
     "changes",
     "idempotency",
     "metadata",
-    "organisations",
+    "partner_models",
     "reference",
     "registry",
     "throttle",

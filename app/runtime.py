@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import cpu
 from app.alerts.settings import AlertSettings, get_alert_settings
-from app.alerts.workers import Alerting
+from app.alerts.workers.alerting import Alerting
 from app.auth.keycache import KeyCache
 from app.background import Loop
 from app.db import make_engine, make_sessionmaker
@@ -38,7 +38,7 @@ class Runtime:
     hub: Hub
     feed_listener: FeedListener
     alert_settings: AlertSettings
-    # The rule evaluator, delivery, escalation and push (app.alerts.workers); None where
+    # The rule evaluator, delivery, escalation and push (app.alerts.workers.alerting); None where
     # SITCEN_ALERTS_ENABLED is false.
     alerting: Alerting | None
     # Keeps the feed to SITCEN_FEED_RETENTION_DAYS (app.domain.retention); None: kept whole.

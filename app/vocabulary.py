@@ -32,7 +32,6 @@ from app.alerts.enums import (
     CapSeverity,
     CapStatus,
     Certainty,
-    ChannelKind,
     DeliveryStatus,
     MsgType,
     Origin,
@@ -59,6 +58,7 @@ from app.domain.enums import (
 )
 from app.domain.registry import SPECS
 from app.domain.spec import EntitySpec
+from app.partners.models import ChannelKind
 
 LANGUAGES = ("fr", "nl", "en")
 SOURCE = Path(__file__).with_name("vocabulary.json")

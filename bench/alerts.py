@@ -57,7 +57,7 @@ def receiver_process(port: int, secrets_by_org: dict[str, str], out: Any) -> Non
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from app.alerts.webhook import SIGNATURE_HEADER, verify
+    from app.alerts.channels.webhook import SIGNATURE_HEADER, verify
 
     async def receive(request: Request) -> Response:
         arrived = time.time()
@@ -143,14 +143,13 @@ async def setup(
     access tokens, the webhook secrets and an operator token."""
     from sqlalchemy import insert
 
-    from app.alerts.models import Channel, Contact, Subscription
-    from app.alerts.webhook import new_secret
     from app.auth.models import User
-    from app.auth.organisations import Organisation
     from app.auth.passwords import hash_password
     from app.auth.tokens import issue_access_token
     from app.cli import load_reference
     from app.db import make_engine, make_sessionmaker
+    from app.partners.models import Channel, Contact, Organisation, Subscription
+    from app.partners.service import new_secret
     from app.settings import Settings
 
     settings = Settings(database_url=url, secret_key=secret)

@@ -59,7 +59,7 @@ def client_process(
     """One load-generating process. It posts with the service's own lean HTTP client (the one
     webhooks use): httpx costs several milliseconds of CPU per request, and a load generator
     that eats the CPU the server needs would measure itself."""
-    from app.alerts.http import WebhookClient
+    from app.alerts.channels.http import WebhookClient
 
     async def run() -> None:
         rng = random.Random(start)

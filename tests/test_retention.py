@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import localdb
-from app.alerts.evaluator import EVALUATOR_LOCK
+from app.alerts.workers.evaluator import EVALUATOR_LOCK
 from app.cli import load_reference
 from app.db import make_engine, make_sessionmaker, transaction, upgrade_database
 from app.domain.retention import Pruned, prune

@@ -16,11 +16,10 @@ from pathlib import Path
 
 import app
 from app import vocabulary
-from app.alerts.enums import Language
-from app.alerts.rules import AreaKind
 from app.audit import AuditKind
-from app.auth.organisations import OrganisationKind
+from app.domain.enums import Language
 from app.domain.registry import SPECS
+from app.partners.models import AreaKind, OrganisationKind
 
 # Enums no screen, alert or e-mail shows in words: each language names itself in its own
 # catalogue; the others are read by machines and administrators as the API's values.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from app.domain.enums import Severity
+from app.domain.enums import Language, Severity
 
 
 class CapStatus(StrEnum):
@@ -64,12 +64,6 @@ class CapCategory(StrEnum):
     Other = "Other"
 
 
-class Language(StrEnum):
-    fr = "fr"
-    nl = "nl"
-    en = "en"
-
-
 # CAP <language> of each text (RFC 3066 tags).
 CAP_LANGUAGE = {Language.fr: "fr-BE", Language.nl: "nl-BE", Language.en: "en"}
 # Which text a reader gets when theirs is missing: the Region's two languages first.
@@ -82,11 +76,6 @@ class Origin(StrEnum):
     rule = "rule"  # a change matched a subscription
     manual = "manual"  # composed by SITCEN
     campaign = "campaign"  # an alarm test
-
-
-class ChannelKind(StrEnum):
-    webhook = "webhook"
-    email = "email"
 
 
 class DeliveryStatus(StrEnum):

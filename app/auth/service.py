@@ -11,10 +11,10 @@ from app import audit
 from app.audit import AuditKind
 from app.auth import throttle
 from app.auth.models import ApiKey, RefreshToken, User
-from app.auth.organisations import require_organisation
 from app.auth.passwords import hash_password, policy_problem, verify_password
 from app.auth.roles import Role
 from app.auth.tokens import digest, new_api_key, unauthorized
+from app.domain import organisations
 from app.domain.enums import Entity
 from app.errors import already_exists, not_found, validation_problem, weak_password
 
@@ -45,7 +45,7 @@ async def _check_organisation(
             ]
         )
     if organisation is not None:
-        await require_organisation(session, organisation)
+        await organisations.require_known(session, [organisation], ["body", "organisation"])
 
 
 async def create_user(

@@ -84,7 +84,8 @@ class FeedHorizon(Base):
 
 
 class EvaluatorCursor(Base):
-    """The last seq the alert evaluator has fully handled (one row; app.alerts.evaluator)."""
+    """The last seq the alert evaluator has fully handled (one row; the evaluator is
+    app.alerts.workers.evaluator)."""
 
     __tablename__ = "alert_cursor"
     __table_args__ = (CheckConstraint("id = 1", name="alert_cursor_single_row"),)
@@ -309,7 +310,7 @@ async def state_at(
     return None if row is None else (row.op, row.feature)
 
 
-# --- The alert evaluator: a durable consumer with its cursor (app.alerts.evaluator) ---------
+# --- The alert evaluator (app.alerts.workers.evaluator): a durable consumer with its cursor ---
 
 EVALUATOR_CURSOR_SQL = "(SELECT seq FROM alert_cursor WHERE id = 1)"
 # Only the changes of entities some rule watches bring their Feature: a step runs about twenty

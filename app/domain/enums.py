@@ -144,3 +144,11 @@ class LogbookKind(StrEnum):
     communication = "communication"
     sitrep = "sitrep"
     handover = "handover"
+
+
+class Language(StrEnum):
+    """The languages the service speaks: the Region's two, and English."""
+
+    fr = "fr"
+    nl = "nl"
+    en = "en"

@@ -1,6 +1,6 @@
 """Organisations as the rest of the service names them: by code, in share lists, alert
 recipients, SPOCs, subscriptions and partner accounts. Their table's model belongs to the auth
-layer (app.auth.organisations), which the domain does not import; the one check that a code
+layer (app.partners.models), which the domain does not import; the one check that a code
 exists is here, below every layer that asks it."""
 
 from __future__ import annotations

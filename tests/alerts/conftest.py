@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.alerts.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
+from app.alerts.channels.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
 from tests.conftest import PASSWORD, Server, eventually, free_port
 
 SMTP_PORT = free_port()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from app.alerts import cap
+from app.alerts.lifecycle import cap
 from app.alerts.models import Alert
 from app.errors import ProblemError
 from app.settings import PROJECT_ROOT

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from app.alerts.cap import NS
+from app.alerts.lifecycle.cap import NS
 from tests.alerts.conftest import alerts_of, incident, place, square
 from tests.alerts.test_cap import BILLION_LAUGHS, EXTERNAL_ENTITY, XSD, _minimal
 from tests.conftest import eventually

@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts import cap
-from app.alerts.ingest import cancellation
+from app.alerts.lifecycle import cap
+from app.alerts.lifecycle.ingest import cancellation
 from app.domain import incident, planned_event, zone
 from tests.alerts.test_cap import alert, document
 from tests.conftest import Server, eventually

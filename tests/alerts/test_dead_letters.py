@@ -14,9 +14,9 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts.delivery import DeliveryWorker
-from app.alerts.escalation import EscalationWorker
 from app.alerts.settings import AlertSettings
+from app.alerts.workers.delivery import DeliveryWorker
+from app.alerts.workers.escalation import EscalationWorker
 from app.settings import Settings, plain_url
 from tests.alerts.conftest import alerts_of, incident, place, square
 from tests.conftest import eventually

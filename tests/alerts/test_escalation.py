@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts.escalation import escalate_due
 from app.alerts.settings import AlertSettings
+from app.alerts.workers.escalation import escalate_due
 from tests.alerts.conftest import Inbox, alerts_of, incident, place, square
 from tests.conftest import eventually
 

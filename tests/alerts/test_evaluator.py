@@ -11,8 +11,8 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts.evaluator import EVALUATOR_LOCK, Evaluator
 from app.alerts.settings import AlertSettings
+from app.alerts.workers.evaluator import EVALUATOR_LOCK, Evaluator
 from app.settings import Settings, plain_url
 from tests.alerts.conftest import alerts_of, caught_up, incident, place, square
 from tests.conftest import eventually

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from app.alerts.http import HttpError, WebhookClient
+from app.alerts.channels.http import HttpError, WebhookClient
 from tests.rawhttp import read_message
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

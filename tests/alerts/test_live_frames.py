@@ -8,11 +8,11 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts import service
-from app.alerts.compose import AlertDraft
 from app.alerts.enums import CapCategory, CapSeverity, CapStatus, Certainty, MsgType, Urgency
-from app.alerts.live import Outgoing, _frames
+from app.alerts.lifecycle import service
+from app.alerts.lifecycle.compose import AlertDraft
 from app.alerts.settings import AlertSettings
+from app.alerts.workers.live import Outgoing, _frames
 from tests.alerts.conftest import Receiver
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.alerts.enums import MsgType
-from app.alerts.rules import Context, Previous, Rule, Subject, ZoneArea, decide, matches
+from app.alerts.workers.rules import Context, Previous, Rule, Subject, ZoneArea, decide, matches
 
 HERE = (4.352, 50.846)  # inside the square below
 ELSEWHERE = (4.40, 50.88)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.alerts import tokens
+from app.alerts.channels import tokens
 
 SECRET = "test-secret"
 NOW = datetime(2026, 9, 27, 10, 0, tzinfo=UTC)

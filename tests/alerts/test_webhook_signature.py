@@ -1,5 +1,5 @@
 """The webhook signature check partners copy from docs/alerts.md: the service's reference
-(`app.alerts.webhook.verify`) and the documented code accept exactly the same headers, and
+(`app.alerts.channels.webhook.verify`) and the documented code accept exactly the same headers, and
 anything a sender may write is a refusal, never a crash."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app.alerts import webhook
+from app.alerts.channels import webhook
 from app.settings import PROJECT_ROOT
 
 SECRET = "whsec_test"

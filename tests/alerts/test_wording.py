@@ -11,7 +11,7 @@ import httpx
 from lxml import etree
 
 from app import vocabulary
-from app.alerts.cap import NS
+from app.alerts.lifecycle.cap import NS
 from tests.alerts.conftest import Inbox, alerts_of, incident, place, square
 from tests.conftest import eventually
 

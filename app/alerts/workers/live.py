@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts import service
 from app.alerts.enums import AckVia
+from app.alerts.lifecycle import service
 from app.alerts.models import Alert
 from app.auth.permissions import may
 from app.auth.principal import Principal

@@ -10,7 +10,8 @@ without being applied) and what the feed has said so far of the fields a message
   that an Update naming it made (`naming`);
 - is recognised when it is sent again (`earlier`);
 - is not applied over the state of a message sent after it (`last_applied`);
-- does not overwrite a field someone else changed since the feed wrote it (app.alerts.ingest).
+- does not overwrite a field someone else changed since the feed wrote it
+  (app.alerts.lifecycle.ingest).
 
 Messages are looked up within one *feed*, the client they came through: an API key (by its
 source) or SITCEN staff, so that one partner's messages can never name, and so change, what
@@ -40,7 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.alerts.cap import CapMessage
+from app.alerts.lifecycle.cap import CapMessage
 from app.auth.principal import Principal
 from app.db import Base
 

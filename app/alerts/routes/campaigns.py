@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from app.alerts import campaigns, service
+from app.alerts.lifecycle import campaigns, service
 from app.alerts.schemas import CampaignIn
 from app.alerts.settings import get_alert_settings
 from app.api.deps import Session, parse_uuid, require

@@ -9,7 +9,8 @@
 - A **Cancel** ends that object: status `cancelled` where the kind has one, else the end of its
   window set to the message's `sent`. A Cancel naming no message received here is a 404.
 
-Every message is recorded (app.alerts.cap_feed): a message sent again changes nothing, and a
+Every message is recorded (app.alerts.lifecycle.cap_feed): a message sent again changes nothing,
+and a
 message sent before the last one applied to an object (an Alert arriving after its Update) is
 recorded and linked without being applied.
 
@@ -34,8 +35,8 @@ from shapely.geometry import Point, mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import cap_feed
-from app.alerts.cap import CapArea, CapInfo, CapMessage, geojson_of, reference_key
+from app.alerts.lifecycle import cap_feed
+from app.alerts.lifecycle.cap import CapArea, CapInfo, CapMessage, geojson_of, reference_key
 from app.auth.permissions import read_scope
 from app.auth.principal import Principal
 from app.domain import objects

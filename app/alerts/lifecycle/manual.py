@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import service
-from app.alerts.compose import AlertDraft
 from app.alerts.enums import Origin
+from app.alerts.lifecycle import service
+from app.alerts.lifecycle.compose import AlertDraft
 from app.alerts.models import Alert
 from app.alerts.schemas import AlertIn, AreaIn
 from app.domain import objects, organisations

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts.models import Alert, Recipient
-from app.alerts.service import (
+from app.alerts.lifecycle.service import (
     channels_of,
     contacts_of,
     email_delivery,
@@ -24,6 +23,7 @@ from app.alerts.service import (
     notify,
     spoc_at,
 )
+from app.alerts.models import Alert, Recipient
 from app.alerts.settings import AlertSettings
 from app.background import ItemFailed, Loop, record_dead_letter
 

@@ -13,14 +13,13 @@ from app.alerts.enums import (
     CapSeverity,
     CapStatus,
     Certainty,
-    Language,
     MsgType,
     Origin,
     Urgency,
 )
 from app.alerts.phrases import PREFIX, phrase
-from app.alerts.rules import Subject
-from app.domain.enums import Entity
+from app.alerts.workers.rules import Subject
+from app.domain.enums import Entity, Language
 from app.domain.registry import BY_ENTITY
 from app.vocabulary import group_of, label
 

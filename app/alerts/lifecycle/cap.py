@@ -19,9 +19,10 @@ import defusedxml.ElementTree as safe_xml
 from lxml import etree
 from shapely.geometry import mapping, shape
 
-from app.alerts.enums import CAP_LANGUAGE, Language
+from app.alerts.enums import CAP_LANGUAGE
+from app.alerts.lifecycle.service import LOCAL_TIME, identifier
 from app.alerts.models import Alert
-from app.alerts.service import LOCAL_TIME, identifier
+from app.domain.enums import Language
 from app.domain.schema import EARLIEST, LATEST, TIME_RANGE
 from app.errors import ProblemError, malformed_cap, payload_too_large, validation_problem
 from app.text import xml_safe

@@ -1,6 +1,6 @@
 """Rule matching, without a database: one change's Feature and one subscription → alert or not.
 
-The evaluator (app.alerts.evaluator) feeds this from the change feed; tests drive it with
+The evaluator (app.alerts.workers.evaluator) feeds this from the change feed; tests drive it with
 tables of cases. A rule raises an alert once per object and subscription, and again only when
 the object changes materially (severity, status, kind, geometry, time window): the last raised
 state is kept as a fingerprint.
@@ -12,7 +12,6 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import orjson
@@ -24,6 +23,7 @@ from app.alerts.enums import MsgType
 from app.domain.enums import SEVERITY_ORDER, Entity
 from app.domain.registry import BY_ENTITY
 from app.domain.visibility import Scope
+from app.partners.models import AreaKind
 
 _RANK = {s.value: i for i, s in enumerate(SEVERITY_ORDER)}
 _KIND_FIELD = {e.value: spec.kind_field for e, spec in BY_ENTITY.items()}
@@ -41,15 +41,6 @@ MATERIAL = (
     "valid_from",
     "valid_to",
 )
-
-
-class AreaKind(StrEnum):
-    region = "region"  # the whole Region: no spatial condition
-    zone = "zone"  # one zone of the picture, as it stands when the change is evaluated
-    zone_kinds = "zone_kinds"  # inside any active zone of these kinds (perimeters, hotspots)
-    municipalities = "municipalities"  # NIS codes
-    police_zones = "police_zones"  # police zone numbers
-    polygon = "polygon"  # drawn by the partner
 
 
 @dataclass(frozen=True)

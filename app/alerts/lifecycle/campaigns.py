@@ -12,8 +12,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts import service
-from app.alerts.compose import AlertDraft, Texts
 from app.alerts.enums import (
     CapCategory,
     CapSeverity,
@@ -23,11 +21,13 @@ from app.alerts.enums import (
     Origin,
     Urgency,
 )
+from app.alerts.lifecycle import service
+from app.alerts.lifecycle.compose import AlertDraft, Texts
 from app.alerts.models import Alert, Campaign, Recipient
 from app.alerts.settings import AlertSettings
-from app.auth.organisations import Organisation
 from app.db import get_or_404
 from app.domain.base import uuid7
+from app.partners.models import Organisation
 
 REPORT_COLUMNS = (
     "organisation",

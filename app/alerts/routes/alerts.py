@@ -14,20 +14,20 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, Response
 
 from app import background
-from app.alerts import atom, cap, manual, service, tokens
-from app.alerts.access import is_partner, within
+from app.alerts.channels import tokens
 from app.alerts.enums import AckVia, DeliveryStatus
-from app.alerts.models import Alert, Contact
+from app.alerts.lifecycle import atom, cap, manual, service
+from app.alerts.models import Alert
 from app.alerts.schemas import AckIn, AlertIn
 from app.alerts.settings import get_alert_settings
-from app.api import campaigns, partners, subscriptions
-from app.api import cap as cap_ingest
 from app.api.deps import Session, parse_list, parse_uuid, require, runtime_of
 from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.principal import Principal
 from app.domain.changes import evaluator_lag
 from app.errors import ProblemError, invalid_link, not_found, validation_problem
+from app.partners.access import is_partner, within
+from app.partners.models import Contact
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"], route_class=Route)
 ack_link_router = APIRouter(include_in_schema=False, route_class=Route)
@@ -316,14 +316,3 @@ async def ack_link(
         f"<h1>{html.escape(alert.ref)}</h1><p>✓ Reçu / Ontvangen / Acknowledged</p>"
         f"<p>{html.escape(row.acknowledged_by or '')} — {html.escape(when)}</p>"
     )
-
-
-# Every router of alerting, for create_app to include in one line.
-ROUTERS = (
-    router,
-    ack_link_router,
-    cap_ingest.router,
-    partners.router,
-    subscriptions.router,
-    campaigns.router,
-)

@@ -10,9 +10,9 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.alerts.cap import MEDIA_TYPE
+from app.alerts.lifecycle.cap import MEDIA_TYPE
+from app.alerts.lifecycle.service import identifier, text_in
 from app.alerts.models import Alert, Recipient
-from app.alerts.service import identifier, text_in
 from app.text import xml_safe
 
 ATOM = "http://www.w3.org/2005/Atom"

@@ -9,16 +9,15 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from starlette.responses import Response
 
-from app.alerts import partners
-from app.alerts.access import is_partner, within
-from app.alerts.models import Channel, Contact
-from app.alerts.schemas import ChannelIn, ChannelPatch, ContactIn, ContactPatch
-from app.alerts.service import utcnow
 from app.api.deps import Session, parse_uuid, require
 from app.api.responses import json_response
 from app.api.routing import Route
-from app.auth.organisations import Organisation, require_organisation
 from app.auth.principal import Principal
+from app.partners import service as partners
+from app.partners.access import is_partner, within
+from app.partners.models import Channel, Contact, Organisation
+from app.partners.schemas import ChannelIn, ChannelPatch, ContactIn, ContactPatch
+from app.partners.service import require_organisation, utcnow
 
 router = APIRouter(prefix="/api/partners", tags=["partners"], route_class=Route)
 Reader = Annotated[Principal, Depends(require("partners:read"))]

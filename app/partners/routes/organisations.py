@@ -13,10 +13,10 @@ from starlette.responses import Response
 from app.api.deps import Session, require
 from app.api.responses import json_response
 from app.api.routing import Route
-from app.auth.organisations import Organisation, OrganisationKind
 from app.auth.principal import Principal
 from app.domain.schema import Input, OrgCode
 from app.errors import already_exists
+from app.partners.models import Organisation, OrganisationKind
 
 router = APIRouter(prefix="/api/organisations", tags=["organisations"], route_class=Route)
 

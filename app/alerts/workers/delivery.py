@@ -25,15 +25,16 @@ import orjson
 from sqlalchemy import Table, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts import email, webhook
-from app.alerts.enums import ChannelKind, DeliveryStatus
-from app.alerts.http import WebhookClient
-from app.alerts.models import Alert, Channel, Delivery, Recipient
-from app.alerts.service import alert_json, notify
+from app.alerts.channels import email, webhook
+from app.alerts.channels.http import WebhookClient
+from app.alerts.channels.tokens import AckClaim, sign
+from app.alerts.channels.webhook import SendError
+from app.alerts.enums import DeliveryStatus
+from app.alerts.lifecycle.service import alert_json, notify
+from app.alerts.models import Alert, Delivery, Recipient
 from app.alerts.settings import AlertSettings
-from app.alerts.tokens import AckClaim, sign
-from app.alerts.webhook import SendError
 from app.background import Loop
+from app.partners.models import Channel, ChannelKind
 from app.realtime.listener import DB_ERRORS
 
 log = logging.getLogger(__name__)

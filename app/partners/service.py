@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.models import Channel, Contact, Subscription
-from app.alerts.rules import AreaKind
-from app.alerts.schemas import (
+from app.db import get_or_404
+from app.domain import organisations
+from app.domain.visibility import Scope
+from app.domain.zone import Zone
+from app.errors import not_found, validation_problem
+from app.geo.validation import parse_geometry
+from app.partners.models import AreaKind, Channel, Contact, Subscription
+from app.partners.schemas import (
     ChannelIn,
     ChannelPatch,
     ContactIn,
@@ -19,13 +25,6 @@ from app.alerts.schemas import (
     SubscriptionIn,
     SubscriptionPatch,
 )
-from app.alerts.webhook import new_secret
-from app.auth.organisations import require_organisation
-from app.db import get_or_404
-from app.domain.visibility import Scope
-from app.domain.zone import Zone
-from app.errors import not_found, validation_problem
-from app.geo.validation import parse_geometry
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -277,3 +276,17 @@ async def change_subscription(
         setattr(sub, name, value)
     _stamp(sub, actor, now, new=False)
     return sub
+
+
+async def require_organisation(session: AsyncSession, code: str) -> None:
+    """422 naming `organisation` unless `code` names one."""
+    await organisations.require_known(session, [code], ["body", "organisation"])
+
+
+def new_secret() -> str:
+    """A webhook channel's signing secret (app.alerts.channels.webhook signs with it)."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

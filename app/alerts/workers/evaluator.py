@@ -22,16 +22,17 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts import compose, service
 from app.alerts.enums import MsgType
-from app.alerts.models import Alert, Channel, RuleMatch, Subscription
-from app.alerts.rules import AreaKind, Context, Previous, Rule, Subject, ZoneArea, decide
+from app.alerts.lifecycle import compose, service
+from app.alerts.models import Alert, RuleMatch
 from app.alerts.settings import AlertSettings
+from app.alerts.workers.rules import Context, Previous, Rule, Subject, ZoneArea, decide
 from app.background import ItemFailed, Loop, record_dead_letter
 from app.db import driver
 from app.domain import changes as changes_feed
 from app.domain.zone import Zone
 from app.errors import database_unreachable
+from app.partners.models import AreaKind, Channel, Subscription
 
 log = logging.getLogger(__name__)
 

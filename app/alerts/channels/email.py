@@ -7,11 +7,11 @@ from email.utils import formatdate
 
 import aiosmtplib
 
+from app.alerts.channels.webhook import SendError
+from app.alerts.lifecycle.service import identifier, text_in
 from app.alerts.models import Alert
 from app.alerts.phrases import ACK, phrase
-from app.alerts.service import identifier, text_in
 from app.alerts.settings import AlertSettings
-from app.alerts.webhook import SendError
 from app.text import one_line
 from app.vocabulary import label
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from app.alerts import cap
-from app.alerts.ingest import Target, receive
+from app.alerts.lifecycle import cap
+from app.alerts.lifecycle.ingest import Target, receive
 from app.api.deps import Session, forbid, require
 from app.api.responses import feature_response
 from app.api.routing import Route

@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.alerts.compose import AlertDraft
-from app.alerts.enums import FALLBACK, AckVia, ChannelKind, DeliveryStatus
-from app.alerts.models import Alert, Channel, Contact, Delivery, Recipient
+from app.alerts.enums import FALLBACK, AckVia, DeliveryStatus
+from app.alerts.lifecycle.compose import AlertDraft
+from app.alerts.models import Alert, Delivery, Recipient
 from app.alerts.settings import AlertSettings
-from app.auth.organisations import Organisation
 from app.db import get_or_404, insert_many
 from app.domain.base import uuid7
 from app.errors import ProblemError, conflict, not_found, validation_problem
+from app.partners.models import Channel, ChannelKind, Contact, Organisation
 
 NOTIFY_CHANNEL = "sitcen_alerts"
 LOCAL_TIME = ZoneInfo("Europe/Brussels")

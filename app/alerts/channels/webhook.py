@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 
-from app.alerts.http import HttpError, WebhookClient
+from app.alerts.channels.http import HttpError, WebhookClient
 
 SIGNATURE_HEADER = "Sitcen-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -21,10 +20,6 @@ TOLERANCE_SECONDS = 300
 
 class SendError(Exception):
     """The receiver did not take the message; the text is shown as the channel's last error."""
-
-
-def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
