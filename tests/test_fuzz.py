@@ -30,13 +30,16 @@ from app.settings import PROJECT_ROOT, Settings
 from tests.conftest import REFERENCE_DIR, Server, start_server, stop_server
 
 EXAMPLES = 10  # per operation, in the fuzzing phase
-# Every answer checked against the description, not only for server errors.
+# Every answer checked against the description, not only for server errors; and a method an
+# operation does not have answers 405 naming the ones it has.
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",
     "content_type_conformance",
     "response_headers_conformance",
     "response_schema_conformance",
+    "unsupported_method",
+    "allow_header_conformance",
 )
 # (user, role, phases): each role reaches other operations and scopes. The coverage phase, the
 # schema's boundary values for every parameter (about 9,000 requests), runs once, as the admin,
