@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 log = logging.getLogger(__name__)
 
@@ -346,14 +346,13 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route takes at this path: the router names only those of the first
-    route matching it (POST /api/incidents, when GET is the list's)."""
+    route matching it (POST /api/incidents, when GET is the list's). Mounts (the dashboard's
+    and the docs' files) match whatever the method: their own answer says what they take."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
     return [
         method
         for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] == Match.FULL
-            for route in request.app.router.routes
-        )
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
     ]
 
 
@@ -375,7 +374,7 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(_allowed_methods(request))
+            headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
             detail = f"{request.method} is not allowed here; use {headers['Allow']}"
         return problem_response(http_problem(exc.status_code, detail, headers), request.url.path)
 

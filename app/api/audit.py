@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from app import audit
-from app.api.deps import Session, parse_list, parse_time, require
+from app.api.deps import Session, parse_list, parse_time, require, time_query, values_query
 from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.principal import Principal
@@ -21,10 +21,10 @@ router = APIRouter(prefix="/api/audit", tags=["audit"], route_class=Route)
 async def list_events(
     session: Session,
     _: Annotated[Principal, Depends(require("audit:read"))],
-    kind: str | None = None,
+    kind: Annotated[str | None, values_query("kinds", [k.value for k in audit.AuditKind])] = None,
     subject: Annotated[str | None, Query(max_length=128)] = None,
-    since: str | None = None,
-    until: str | None = None,
+    since: Annotated[str | None, time_query("from this time")] = None,
+    until: Annotated[str | None, time_query("up to this time")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before: Annotated[
         int | None, Query(ge=1, le=BIGINT_MAX, description="id cursor: events older than it")

@@ -51,7 +51,25 @@ async def _token_answer(
     )
 
 
-@router.post("/token", summary="Get an access token (OAuth2 password or refresh_token grant)")
+def _required(*names: str) -> dict[str, object]:
+    return {"required": list(names), "properties": {n: {"minLength": 1} for n in names}}
+
+
+# What each grant needs, which the form's fields, each optional, do not say.
+GRANTS = {
+    "if": {"required": ["grant_type"], "properties": {"grant_type": {"const": "refresh_token"}}},
+    "then": _required("refresh_token"),
+    "else": _required("username", "password"),
+}
+
+
+@router.post(
+    "/token",
+    summary="Get an access token (OAuth2 password or refresh_token grant)",
+    openapi_extra={
+        "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": GRANTS}}}
+    },
+)
 async def token(
     request: Request,
     session: Session,

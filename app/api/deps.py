@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,7 +21,7 @@ from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.auth.tokens import authenticate
 from app.domain.objects import ListFilter
-from app.domain.schema import Props, Time
+from app.domain.schema import TIME_RANGE, Props, Time
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, not_found, precondition_required, validation_problem
 from app.geo.crs import CRS_NAMES, parse_crs
@@ -230,6 +230,30 @@ async def bbox_param(
 
 
 _time: TypeAdapter[datetime] = TypeAdapter(Time)
+
+
+def time_query(description: str) -> Any:
+    """A time parameter, described as parse_time reads it."""
+    return Query(
+        description=f"{description}: an RFC 3339 time with a timezone, {TIME_RANGE}",
+        json_schema_extra={"format": "date-time"},
+    )
+
+
+def uuid_query(description: str) -> Any:
+    return Query(description=description, json_schema_extra={"format": "uuid"})
+
+
+def values_query(description: str, values: Iterable[str] | None) -> Any:
+    """A comma-separated list of known values, described as parse_list reads it; hidden from
+    the description where there are none to give (every value would be refused)."""
+    names = sorted(values or ())
+    one = "(?:" + "|".join(re.escape(name) for name in names) + ")"
+    return Query(
+        description=f"{description}, comma-separated",
+        json_schema_extra={"pattern": f"^{one}(?:,{one})*$"},
+        include_in_schema=bool(names),
+    )
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:

@@ -45,9 +45,10 @@ from app.auth.principal import Principal
 from app.domain import objects
 from app.domain.features import to_feature
 from app.domain.registry import SPECS
+from app.domain.schema import TIME_RANGE
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, not_found, validation_problem
-from app.geo.crs import OGC_URI, SUPPORTED, WGS84
+from app.geo.crs import CRS_NAMES, OGC_URI, SUPPORTED, WGS84
 from app.geo.reference import layer_features
 from app.geo.validation import BELGIUM_BOUNDS
 from app.settings import Settings
@@ -116,10 +117,25 @@ def _param(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _item_parameters(settings: Settings) -> list[dict[str, Any]]:
+def _values(values: Any) -> dict[str, Any]:
+    one = "(?:" + "|".join(sorted(v.value for v in values)) + ")"
+    return {"type": "string", "pattern": f"^{one}(?:,{one})*$"}
+
+
+def _item_parameters(settings: Settings, spec: EntitySpec | None = None) -> list[dict[str, Any]]:
     """The items' parameters for the API definition: the route reads the query string itself,
-    to answer 400 to what is wrong or unknown, so FastAPI cannot infer them."""
+    to answer 400 to what is wrong or unknown, so FastAPI cannot infer them. With `spec`, the
+    list filters say the values its collection takes (and are left out where it has none)."""
     text = {"type": "string"}
+    crs = {"type": "string", "enum": list(CRS_NAMES)}
+    uuid_ = {"type": "string", "format": "uuid"}
+    statuses = spec.status_enum if spec else None
+    kinds = spec.kind_enum if spec else None
+    filters = [
+        _param("status", "comma-separated statuses", _values(statuses)) if statuses else None,
+        _param("category", "comma-separated categories (kinds)", _values(kinds)) if kinds else None,
+        _param("kind", "comma-separated kinds", _values(kinds)) if kinds else None,
+    ]
     return [
         _param(
             "limit",
@@ -137,26 +153,26 @@ def _item_parameters(settings: Settings) -> list[dict[str, Any]]:
             "(minx,miny,minz,maxx,maxy,maxz) are ignored",
             {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
         ),
-        _param("bbox-crs", "CRS of bbox: CRS84 (default), EPSG:31370 or EPSG:3812", text),
+        _param("bbox-crs", "CRS of bbox: CRS84 (default), EPSG:31370 or EPSG:3812", crs),
         _param(
             "datetime",
-            "an instant or an interval (start/end, `..` for an open end), with a timezone; "
-            "keeps the features whose validity window meets it",
+            "an instant or an interval (start/end, `..` for an open end), RFC 3339 times with "
+            f"a timezone, {TIME_RANGE}; keeps the features whose validity window meets it",
             text,
         ),
-        _param("crs", "CRS of the answer: CRS84 (default), EPSG:31370 or EPSG:3812", text),
-        _param("status", "comma-separated statuses", text),
-        _param("category", "comma-separated categories (incidents)", text),
-        _param("kind", "comma-separated kinds", text),
+        _param("crs", "CRS of the answer: CRS84 (default), EPSG:31370 or EPSG:3812", crs),
+        *(f for f in filters if f is not None),
         _param("municipality", "comma-separated NIS codes, e.g. 21004", text),
         _param("police_zone", "comma-separated police zone numbers, e.g. 5339", text),
         _param(
             "q", "text in the title, description or reference", {**text, "maxLength": Q_MAX_LENGTH}
         ),
         _param("exercise", "true: exercises only; false: real objects only", {"type": "boolean"}),
-        _param("subject", "the id of the object a logbook entry or zone belongs to", text),
-        _param("cursor", "the page to read, as given by a next link", text),
-        _param("f", "json or geojson (the only encoding served)", text),
+        _param("subject", "the id of the object a logbook entry or zone belongs to", uuid_),
+        _param("cursor", "the page to read, as given by a next link", uuid_ if spec else text),
+        _param(
+            "f", "json or geojson (the only encoding served)", {**text, "enum": ["json", "geojson"]}
+        ),
     ]
 
 
@@ -395,7 +411,7 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         "/items",
         response_class=GeoJSONResponse,
         summary=f"{title}: features, newest first",
-        openapi_extra={"parameters": _item_parameters(settings)},
+        openapi_extra={"parameters": _item_parameters(settings, spec)},
     )
     async def items(
         request: Request, session: Session, principal: Annotated[Principal, reader]

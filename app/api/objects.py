@@ -25,6 +25,9 @@ from app.api.deps import (
     parse_uuid,
     require,
     require_close_if_closing,
+    time_query,
+    uuid_query,
+    values_query,
 )
 from app.api.responses import (
     GEOJSON,
@@ -95,6 +98,8 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
     patch_body = _feature_model(spec, spec.update_schema, "Patch")
     label = spec.label
     entity = spec.entity.value
+    statuses = [s.value for s in spec.status_enum] if spec.status_enum else None
+    kinds = [k.value for k in spec.kind_enum] if spec.kind_enum else None
 
     @router.post(
         "",
@@ -149,23 +154,27 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         principal: Annotated[Principal, Depends(require(f"{entity}:read"))],
         crs: Annotated[str, Depends(crs_param)],
         bbox: Annotated[tuple[float, float, float, float] | None, Depends(bbox_param)],
-        start: str | None = None,
-        end: str | None = None,
-        status: str | None = None,
-        category: str | None = None,
-        kind: str | None = None,
-        municipality: str | None = None,
-        police_zone: str | None = None,
+        start: Annotated[str | None, time_query("objects whose window ends after this")] = None,
+        end: Annotated[str | None, time_query("objects whose window starts before this")] = None,
+        status: Annotated[str | None, values_query("statuses", statuses)] = None,
+        category: Annotated[str | None, values_query("categories (as kind)", kinds)] = None,
+        kind: Annotated[str | None, values_query("kinds", kinds)] = None,
+        municipality: Annotated[
+            str | None, Query(description="NIS codes, comma-separated, e.g. 21004")
+        ] = None,
+        police_zone: Annotated[
+            str | None, Query(description="police zone numbers, comma-separated, e.g. 5339")
+        ] = None,
         q: Annotated[str | None, Query(max_length=Q_MAX_LENGTH)] = None,
         exercise: bool | None = None,
-        subject: str | None = None,
-        at: Annotated[
-            str | None, Query(description="Time travel: the picture as it stood then")
+        subject: Annotated[
+            str | None, uuid_query("the object a zone or logbook entry belongs to")
         ] = None,
+        at: Annotated[str | None, time_query("time travel: the picture as it stood then")] = None,
         limit: Annotated[
             int, Query(ge=1, le=settings.page_limit_max)
         ] = settings.page_limit_default,
-        cursor: str | None = None,
+        cursor: Annotated[str | None, uuid_query("the page to read, as a next link gives")] = None,
     ) -> Response:
         f = list_filter(
             spec,
@@ -213,7 +222,7 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         object_id: str,
         principal: Annotated[Principal, Depends(require(f"{entity}:read"))],
         crs: Annotated[str, Depends(crs_param)],
-        at: str | None = None,
+        at: Annotated[str | None, time_query("the object as it stood then")] = None,
     ) -> Response:
         oid = parse_uuid(object_id)
         when = parse_time(at, "at")

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.alerts.test_cap import _minimal
 from tests.conftest import TIMEOUT, Server
 from tests.samples import (
     GRAND_PLACE,
@@ -536,3 +537,16 @@ async def test_a_change_seq_past_bigint_is_refused(client: httpx.AsyncClient) ->
     r = await client.get("/api/changes", params={"since": str(2**63)})
     assert r.status_code == 422, r.text
     assert ["query", "since"] in [e["loc"] for e in r.json()["errors"]]
+
+
+@pytest.mark.parametrize("sent", [BEFORE_YEAR_1, AFTER_YEAR_9999])
+async def test_a_cap_message_sent_at_a_far_end_time_is_refused_naming_it(
+    client: httpx.AsyncClient, sent: str
+) -> None:
+    before = await _head(client)
+    r = await client.post(
+        "/api/cap", content=_minimal(sent=sent), headers={"Content-Type": "application/xml"}
+    )
+    assert r.status_code == 422, r.text
+    assert ["body", "alert", "sent"] in [e["loc"] for e in r.json()["errors"]]
+    assert await _head(client) == before

@@ -3,6 +3,8 @@ where Features come back."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from app.main import create_app
@@ -51,3 +53,100 @@ def test_features_come_back_as_geojson(settings: Any) -> None:
         "bbox",
         "bbox-crs",
     ]
+
+
+def _resolve(schema: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node and len(node) == 1:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def _strings(schema: dict[str, Any], node: Any, seen: set[int]) -> Iterator[dict[str, Any]]:
+    """Every string schema under `node`, following $refs."""
+    node = _resolve(schema, node)
+    if isinstance(node, dict):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        ref = node.get("$ref")
+        if ref:
+            yield from _strings(schema, {"$ref": ref}, seen)
+        if node.get("type") == "string" or "string" in (node.get("type") or []):
+            yield node
+        for value in node.values():
+            if isinstance(value, dict | list):
+                yield from _strings(schema, value, seen)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(schema, item, seen)
+
+
+def _request_parts(schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                yield f"{where} {parameter['in']} {parameter['name']}", parameter["schema"]
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                yield f"{where} body", media["schema"]
+
+
+def test_every_text_a_request_carries_is_described_without_control_characters(
+    settings: Any,
+) -> None:
+    """A client generated from the description (or a fuzzer) must not send what the server
+    refuses as text no person types (app/text.py)."""
+    schema = create_app(settings).openapi()
+    loose = []
+    for where, part in _request_parts(schema):
+        for string in _strings(schema, part, set()):
+            formatted = string.get("format") in ("uuid", "date-time", "date", "time", "uri")
+            if formatted or {"enum", "const"} & string.keys():
+                continue
+            pattern = string.get("pattern")
+            if pattern is None or any(
+                re.search(pattern, f"Feu{bad}rue Haute") for bad in ("\x00", "\x07", "\x1b", "\x7f")
+            ):
+                loose.append((where, string))
+    assert loose == []
+
+
+def test_ids_in_paths_are_described_as_uuids(settings: Any) -> None:
+    schema = create_app(settings).openapi()
+    ids = [
+        (path, parameter["schema"].get("format"))
+        for path, operations in schema["paths"].items()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path" and parameter["name"].endswith("_id")
+    ]
+    assert len(ids) > 40
+    assert {fmt for _, fmt in ids} == {"uuid"}
+
+
+def test_list_parameters_are_described_as_the_server_reads_them(settings: Any) -> None:
+    schema = create_app(settings).openapi()
+    parameters = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/incidents"]["get"]["parameters"]
+    }
+    bbox = parameters["bbox"]["pattern"]
+    assert re.search(bbox, "4.3,50.8,4.4,50.9") and re.search(bbox, "-1e2,0,1.5E+1,2")
+    for refused in ("-inf,-inf,inf,inf", "nan,0,1,2", "4.3,50.8,4.4", " 4.3,50.8,4.4,50.9"):
+        assert not re.search(bbox, refused), refused
+    for name in ("at", "start", "end"):
+        assert parameters[name]["format"] == "date-time"
+        assert "9999-12-30" in parameters[name]["description"]
+    assert {"EPSG:4326", "EPSG:31370", "EPSG:3812"} <= set(parameters["crs"]["enum"])
+    status = parameters["status"]["pattern"]
+    assert re.search(status, "reported,confirmed") and not re.search(status, "burning")
+    assert parameters["cursor"]["format"] == parameters["subject"]["format"] == "uuid"
+    logbook = [p["name"] for p in schema["paths"]["/api/logbook"]["get"]["parameters"]]
+    assert "status" not in logbook, "the logbook has no status: every value would be refused"
+
+
+def test_a_token_request_says_what_each_grant_needs(settings: Any) -> None:
+    form = create_app(settings).openapi()["paths"]["/api/auth/token"]["post"]["requestBody"]
+    grants = form["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert grants["if"]["properties"]["grant_type"] == {"const": "refresh_token"}
+    assert grants["then"]["required"] == ["refresh_token"]
+    assert grants["else"]["required"] == ["username", "password"]
