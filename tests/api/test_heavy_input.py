@@ -5,11 +5,13 @@ The costly work (checking and repairing 10,000-vertex outlines) runs in a bounde
 off the event loop; before, one zig-zag repaired on the loop held every client of the instance
 for seconds. What is measured is the event loop's lag as clients see it: round trips of
 /api/health and of a /ws ping while heavy requests run, against the same round trips measured
-idle just before and just after. The worst loaded round trip may exceed the worst idle one by
-100 ms, never more: a difference, not an absolute time, so that a slow or busy machine (two
-shared cores) moves both alike; 100 ms is far below the seconds a stall cost, and above what
-the loop's own share of the load adds (reading 300 KB bodies, writing them, a collection of
-the garbage).
+idle just before and just after. The third-worst loaded round trip may exceed the worst idle
+one by 100 ms, never more: a difference, not an absolute time, so that a slow or busy machine
+(two shared cores) moves both alike; 100 ms is far below the seconds a stall cost, and above
+what the loop's own share of the load adds (reading 300 KB bodies, writing them, a collection
+of the garbage). The third-worst, because a stall on the loop happens once per heavy request
+and the loaded window holds at least six of them, while the shared machine's own hiccup (a
+neighbour's burst, the hypervisor) delays one probe, now and then two.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ SENDERS = 2
 PROBES = 30
 # The lag a client may see on top of the idle round trip.
 ALLOWED_LAG = 0.100
+# Which loaded round trip is held to it: the third-worst (the docstring says why).
+RANK = 3
 
 
 def _body(geometry: dict[str, Any]) -> bytes:
@@ -107,7 +111,8 @@ async def test_heavy_geometry_does_not_stall_other_clients(server: Server) -> No
         load = asyncio.create_task(asyncio.to_thread(_send_heavy_requests, server, stop, done))
         await eventually(lambda: len(done) >= SENDERS or load.done(), "heavy requests")
         before = len(done)
-        # Probing until each sender has had three more requests answered (or failed).
+        # Probing until each sender has had three more requests answered (or failed): at least
+        # six heavy requests, each of which stalled every client before.
         loaded_health, loaded_ws = await both(
             lambda: len(done) >= before + 3 * SENDERS or load.done()
         )
@@ -123,8 +128,10 @@ async def test_heavy_geometry_does_not_stall_other_clients(server: Server) -> No
         ("/api/health", idle_health + after_health, loaded_health),
         ("/ws ping", idle_ws + after_ws, loaded_ws),
     ):
-        lag = max(loaded) - max(idle)
-        figures = f"{len(loaded)} probes: idle max {max(idle):.3f} s, loaded max "
-        figures += f"{max(loaded):.3f} s, loaded median {statistics.median(loaded):.3f} s"
+        worst = sorted(loaded, reverse=True)
+        lag = worst[RANK - 1] - max(idle)
+        figures = f"{len(loaded)} probes: idle max {max(idle):.3f} s, loaded worst "
+        figures += f"{', '.join(f'{t:.3f}' for t in worst[:RANK])} s, loaded median "
+        figures += f"{statistics.median(loaded):.3f} s"
         assert lag < ALLOWED_LAG, f"{name} waited for heavy requests: {figures}"
     assert {201, 422} <= set(done), "heavy requests were both taken and refused"
