@@ -22,7 +22,6 @@ run that changed something is audited (`feed_pruned`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import audit
 from app.background import Loop
+from app.clock import Clock
 from app.db import driver, transaction
 from app.domain import changes
 
@@ -113,9 +113,6 @@ async def prune(
             oldest_at,
         )
     return result
-
-
-Clock = Callable[[], datetime]
 
 
 class FeedPruner:

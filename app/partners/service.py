@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -286,7 +286,3 @@ async def require_organisation(session: AsyncSession, code: str) -> None:
 def new_secret() -> str:
     """A webhook channel's signing secret (app.alerts.channels.webhook signs with it)."""
     return "whsec_" + secrets.token_urlsafe(32)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

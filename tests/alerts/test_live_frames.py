@@ -13,6 +13,7 @@ from app.alerts.lifecycle import service
 from app.alerts.lifecycle.compose import AlertDraft
 from app.alerts.settings import AlertSettings
 from app.alerts.workers.live import Outgoing, _frames
+from app.clock import utcnow
 from tests.alerts.conftest import Receiver
 
 
@@ -62,7 +63,7 @@ async def test_a_new_alert_from_memory_is_the_alert_read_back(
             [p.code for p in partners],
             actor="test",
             settings=AlertSettings(),
-            now=service.utcnow(),
+            now=utcnow(),
             channels=await service.all_channels(session),
         )
         alert_id = new.alert.id

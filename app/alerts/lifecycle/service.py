@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -447,10 +447,6 @@ def recipient_json(
 
 def refuse(detail: str, loc: list[Any]) -> ProblemError:
     return validation_problem([{"loc": loc, "msg": detail}])
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def listing(

@@ -24,6 +24,7 @@ from app.api.deps import Session, parse_list, parse_uuid, require, runtime_of
 from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.principal import Principal
+from app.clock import utcnow
 from app.domain.changes import evaluator_lag
 from app.errors import ProblemError, invalid_link, not_found, validation_problem
 from app.partners.access import is_partner, within
@@ -71,7 +72,7 @@ async def send_alert(
         organisations,
         actor=principal.actor,
         settings=get_alert_settings(),
-        now=service.utcnow(),
+        now=utcnow(),
     )
     alert = created.alert
     await session.commit()
@@ -134,7 +135,7 @@ async def list_alerts(
 )
 async def feed(request: Request, session: Session, principal: Reader, lang: str = "fr") -> Response:
     settings = get_alert_settings()
-    now = service.utcnow()
+    now = utcnow()
     alerts = await atom.current(session, now, _mine(principal))
     body = atom.render(
         alerts, base_url=settings.public_url, self_url=str(request.url), language=lang, now=now
@@ -176,7 +177,7 @@ async def retry(
     delivery_id: str,
     _: Annotated[Principal, Depends(require("alerts:send"))],
 ) -> Response:
-    d = await service.retry_delivery(session, parse_uuid(delivery_id), service.utcnow())
+    d = await service.retry_delivery(session, parse_uuid(delivery_id), utcnow())
     await session.commit()
     return json_response(service.delivery_json(d))
 
@@ -251,7 +252,7 @@ async def ack(
         organisation,
         by=principal.actor,
         via=via,
-        now=service.utcnow(),
+        now=utcnow(),
     )
     await session.commit()
     return json_response({"alert": alert_id, **service.recipient_json(row)})
@@ -308,7 +309,7 @@ async def ack_link(
     contact = await session.get(Contact, claim.contact_id) if claim.contact_id else None
     by = f"{contact.name} <{contact.email}>" if contact else f"{claim.organisation} (link)"
     row = await service.acknowledge(
-        session, alert.id, claim.organisation, by=by, via=AckVia.email_link, now=service.utcnow()
+        session, alert.id, claim.organisation, by=by, via=AckVia.email_link, now=utcnow()
     )
     await session.commit()
     when = row.acknowledged_at.isoformat() if row.acknowledged_at else ""

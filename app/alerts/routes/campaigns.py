@@ -15,6 +15,7 @@ from app.api.deps import Session, parse_uuid, require
 from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.principal import Principal
+from app.clock import utcnow
 from app.domain.organisations import require_known
 
 router = APIRouter(prefix="/api/campaigns", tags=["alarm tests"], route_class=Route)
@@ -45,7 +46,7 @@ async def start_campaign(
         organisations,
         actor=principal.actor,
         settings=get_alert_settings(),
-        now=service.utcnow(),
+        now=utcnow(),
         texts=texts,
     )
     await session.commit()

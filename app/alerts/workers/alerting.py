@@ -10,13 +10,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts.lifecycle.service import NOTIFY_CHANNEL, NewAlert, utcnow
+from app.alerts.lifecycle.service import NOTIFY_CHANNEL, NewAlert
 from app.alerts.settings import AlertSettings
 from app.alerts.workers.delivery import DeliveryWorker
 from app.alerts.workers.escalation import EscalationWorker
 from app.alerts.workers.evaluator import Evaluator
 from app.alerts.workers.live import AlertPush, WebSocketAck
 from app.background import Loop
+from app.clock import utcnow
 from app.domain.changes import NOTIFY_CHANNEL as CHANGES_CHANNEL
 from app.realtime.hub import Hub
 from app.realtime.listener import HEALTH_TIMEOUT_SECONDS, Listening

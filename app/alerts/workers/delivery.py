@@ -16,7 +16,6 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -34,11 +33,11 @@ from app.alerts.lifecycle.service import alert_json, notify
 from app.alerts.models import Alert, Delivery, Recipient
 from app.alerts.settings import AlertSettings
 from app.background import Loop
+from app.clock import Clock
 from app.partners.models import Channel, ChannelKind
 from app.realtime.listener import DB_ERRORS
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 
 
 def retry_delay(attempts: int, settings: AlertSettings) -> float:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,9 +25,9 @@ from app.alerts.lifecycle.service import (
 from app.alerts.models import Alert, Recipient
 from app.alerts.settings import AlertSettings
 from app.background import ItemFailed, Loop, record_dead_letter
+from app.clock import Clock
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
 BATCH = 100
 
 

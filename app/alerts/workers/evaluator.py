@@ -28,6 +28,7 @@ from app.alerts.models import Alert, RuleMatch
 from app.alerts.settings import AlertSettings
 from app.alerts.workers.rules import Context, Previous, Rule, Subject, ZoneArea, decide
 from app.background import ItemFailed, Loop, record_dead_letter
+from app.clock import Clock
 from app.db import driver
 from app.domain import changes as changes_feed
 from app.domain.zone import Zone
@@ -47,8 +48,6 @@ _HEAD = (
     " (SELECT count(*) FROM subscriptions), (SELECT max(updated_at) FROM subscriptions),"
     " (SELECT count(*) FROM partner_channels), (SELECT max(updated_at) FROM partner_channels)"
 )
-
-Clock = Callable[[], datetime]
 
 
 def rule_of(s: Subscription) -> Rule:

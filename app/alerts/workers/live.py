@@ -22,6 +22,7 @@ from app.alerts.models import Alert
 from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.clock import utcnow
 from app.errors import ProblemError
 from app.realtime.hub import Hub
 from app.realtime.protocol import encode, error
@@ -164,7 +165,7 @@ class WebSocketAck:
                     principal.organisation,
                     by=principal.actor,
                     via=AckVia.websocket,
-                    now=service.utcnow(),
+                    now=utcnow(),
                 )
         except ProblemError as e:
             return error("not_found", e.detail, "alert")

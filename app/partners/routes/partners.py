@@ -13,11 +13,12 @@ from app.api.deps import Session, parse_uuid, require
 from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.principal import Principal
+from app.clock import utcnow
 from app.partners import service as partners
 from app.partners.access import is_partner, within
 from app.partners.models import Channel, Contact, Organisation
 from app.partners.schemas import ChannelIn, ChannelPatch, ContactIn, ContactPatch
-from app.partners.service import require_organisation, utcnow
+from app.partners.service import require_organisation
 
 router = APIRouter(prefix="/api/partners", tags=["partners"], route_class=Route)
 Reader = Annotated[Principal, Depends(require("partners:read"))]

@@ -12,12 +12,12 @@ from app.api.deps import Session, parse_uuid, require
 from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.principal import Principal
+from app.clock import utcnow
 from app.errors import not_found
 from app.partners import service as partners
 from app.partners.access import acting_for, is_partner
 from app.partners.models import Subscription
 from app.partners.schemas import SubscriptionIn, SubscriptionPatch
-from app.partners.service import utcnow
 
 router = APIRouter(prefix="/api/subscriptions", tags=["subscriptions"], route_class=Route)
 Manager = Annotated[Principal, Depends(require("subscriptions:manage"))]
