@@ -201,7 +201,7 @@ def _flat_bbox(value: str | None) -> str | None:
     parts = value.split(",")
     if len(parts) != 6:
         return value
-    if not all(finite_number(height) for height in (parts[2], parts[5])):
+    if any(finite_number(height) is None for height in (parts[2], parts[5])):
         raise _refuse("bbox", "expected 4 or 6 finite numbers")
     return ",".join(parts[:2] + parts[3:5])
 

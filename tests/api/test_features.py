@@ -231,6 +231,9 @@ async def test_reference_layers_are_collections_too(client: httpx.AsyncClient) -
     box3d = f"{lon - 0.0001},{lat - 0.0001},-10,{lon + 0.0001},{lat + 0.0001},100"
     r3d = await client.get(ITEMS.format("municipalities"), params={"bbox": box3d})
     assert [f["id"] for f in r3d.json()["features"]] == ["21004"], "heights ignored"
+    ground = f"{lon - 0.0001},{lat - 0.0001},0,{lon + 0.0001},{lat + 0.0001},0"
+    r0 = await client.get(ITEMS.format("municipalities"), params={"bbox": ground})
+    assert [f["id"] for f in r0.json()["features"]] == ["21004"], "a height of 0 is a number"
     zones = await client.get(ITEMS.format("police_zones"), params={"bbox": bbox})
     assert [f["properties"]["code"] for f in zones.json()["features"]] == ["5339"]
 
