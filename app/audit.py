@@ -36,6 +36,9 @@ class AuditKind(StrEnum):
     key_created = "key_created"
     key_revoked = "key_revoked"
     feed_pruned = "feed_pruned"
+    # A document's bytes served (app.documents): who, which document and version, when.
+    document_download = "document_download"
+    document_preview = "document_preview"
 
 
 class AuditEvent(Base):

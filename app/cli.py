@@ -214,11 +214,105 @@ def cmd_feed_prune(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_verify_decisions(args: argparse.Namespace) -> None:
+    import uuid
+
+    from app.domain import decision_chain
+
+    async def work(sessions: Any) -> list[decision_chain.Verdict]:
+        async with sessions() as session:
+            if args.activation is not None:
+                ids = [uuid.UUID(args.activation)]
+            else:
+                ids = await decision_chain.activations_with_decisions(session)
+            return [await decision_chain.verify(session, i) for i in ids]
+
+    verdicts = _run(work)
+    broken = [v for v in verdicts if v.broken is not None]
+    for v in verdicts:
+        if v.broken is None:
+            print(
+                f"activation {v.activation_id}: {v.decisions} "
+                f"decision{'' if v.decisions == 1 else 's'}, chain intact, "
+                f"head {v.head}"
+            )
+        else:
+            b = v.broken
+            print(
+                f"activation {v.activation_id}: chain BROKEN at {b.ref} (number {b.chain_seq}, "
+                f"id {b.id}), check {b.check} failed: {b.detail}"
+            )
+    if not verdicts:
+        print("no decisions recorded")
+    if broken:
+        sys.exit(f"sitcen: {len(broken)} decision chain(s) broken")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from app.demo import load_scenario
+    from app.demo_year import load_year
 
-    counts = _run(load_scenario)
-    print("demo scenario: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if args.year is None:
+        counts = _run(load_scenario)
+        print("demo scenario: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        return
+    counts = _run(lambda sessions: load_year(sessions, args.year))
+    created = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "nothing (already loaded)"
+    print(f"demo year {args.year}: created {created}")
+
+
+def cmd_stats(args: argparse.Namespace) -> None:
+    import orjson
+
+    from app.clock import utcnow
+    from app.errors import ProblemError
+    from app.reports import stats, stats_formats
+
+    async def work(sessions: Any) -> dict[str, Any]:
+        async with sessions() as session:
+            return await stats.annual_figures(session, args.year, now=utcnow())
+
+    try:
+        table = _run(work)
+    except ProblemError as e:  # the API's words (query.year) are not the command's
+        if e.errors and e.errors[0]["loc"] == ["query", "year"]:
+            sys.exit(f"sitcen: --year {args.year}: {e.errors[0]['msg']}")
+        raise
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(table, option=orjson.OPT_INDENT_2).decode() + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(stats_formats.as_csv(table))
+    else:
+        sys.stdout.write(stats_formats.as_text(table))
+
+
+def cmd_exercise(args: argparse.Namespace) -> None:
+    """Keep an exercise scenario: a shipped example by name, or a file (YAML or JSON)."""
+    from app.clock import utcnow
+    from app.domain.actor import Actor
+    from app.errors import ProblemError
+    from app.exercises import scenario as fmt
+    from app.exercises import service
+
+    actor = Actor("system:cli", "system")
+    path = Path(args.file) if args.exercise_command == "load" else None
+    body = path.read_bytes() if path is not None else b""
+
+    async def work(sessions: Any) -> Any:
+        async with sessions() as session, session.begin():
+            if args.exercise_command == "example":
+                return await service.load_example(session, args.name, actor, utcnow())
+            assert path is not None
+            kind = "application/json" if path.suffix == ".json" else "application/yaml"
+            checked = await fmt.load(session, body, kind)
+            return await service.store(session, checked, actor, utcnow())
+
+    try:
+        row = _run(work)
+    except ProblemError as e:
+        where = "; ".join(f"{x['path']}: {x['msg']}" for x in e.errors or [] if "path" in x)
+        sys.exit(f"sitcen: {where or e.detail}")
+    print(f"scenario {row.key} ({row.injects} injects): {row.id}")
 
 
 def _prepare_local(reference_dir: str | None) -> None:
@@ -283,6 +377,30 @@ def _days(value: str) -> int:
     if not value.isdigit() or int(value) > 100_000:
         raise argparse.ArgumentTypeError("days must be a whole number from 0 to 100000")
     return int(value)
+
+
+def _year(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a year (e.g. 2024)")
+    return int(value)
+
+
+def _format(value: str) -> str:
+    from app.reports.stats_formats import FORMATS
+
+    if value not in FORMATS:
+        known = ", ".join(FORMATS)
+        raise argparse.ArgumentTypeError(f"unknown format {value!r}: use one of {known}")
+    return value
+
+
+def _uuid(value: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an id") from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -381,8 +499,30 @@ def parser() -> argparse.ArgumentParser:
     )
     fp.set_defaults(func=cmd_feed_prune)
 
+    vd = sub.add_parser(
+        "verify-decisions",
+        help="recompute the hash chain of each activation's decisions; exit 1 naming the first "
+        "broken entry of each broken chain",
+    )
+    vd.add_argument("--activation", type=_uuid, help="only this activation (its id)")
+    vd.set_defaults(func=cmd_verify_decisions)
+
     demo = sub.add_parser("demo", help="load the demo scenario (idempotent)")
+    demo.add_argument(
+        "--year",
+        type=_year,
+        help="also load a whole plausible year whose annual figures are the published ones (2024)",
+    )
     demo.set_defaults(func=cmd_demo)
+
+    st = sub.add_parser(
+        "stats",
+        help="the annual figures of a year (calendar year in Europe/Brussels; objects flagged "
+        "exercise left out)",
+    )
+    st.add_argument("--year", type=_year, required=True)
+    st.add_argument("--format", type=_format, default="table", help="table (default), json or csv")
+    st.set_defaults(func=cmd_stats)
 
     w = sub.add_parser("watch", help="follow the live change feed, one line per change")
     w.add_argument("--url", default="ws://127.0.0.1:8000/ws")
@@ -394,6 +534,16 @@ def parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--entity", action="append", help="only these entities (repeatable)")
     w.set_defaults(func=cmd_watch)
+
+    ex = sub.add_parser("exercise", help="exercise scenarios").add_subparsers(
+        dest="exercise_command", required=True
+    )
+    exe = ex.add_parser("example", help="keep a shipped example scenario (e.g. gas-shortage)")
+    exe.add_argument("name")
+    exe.set_defaults(func=cmd_exercise)
+    exl = ex.add_parser("load", help="keep a scenario file (YAML, or JSON by its .json suffix)")
+    exl.add_argument("file")
+    exl.set_defaults(func=cmd_exercise)
     return p
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import demo_cell
 from app.auth.models import User
 from app.auth.principal import Principal
 from app.auth.roles import Role
@@ -24,10 +27,12 @@ from app.db import transaction
 from app.domain import (
     activation,
     demonstration,
+    hotspot_note,
     incident,
     logbook_entry,
     objects,
     planned_event,
+    police_measure,
     zone,
 )
 from app.domain.registry import SPECS
@@ -703,6 +708,64 @@ HOTSPOTS: tuple[tuple[str, str, float, float], ...] = (
     ("parvis-de-saint-gilles", "Parvis de Saint-Gilles / Sint-Gillisvoorplein", 4.3455, 50.8305),
 )
 HOTSPOT_SIDE_M = 150
+# What the hotspot fiches show beyond incidents (issue 17): police measures, one extended, and
+# an evaluation note, shared with the Public Order service. Sample data, not real orders.
+PUBLIC_ORDER = "safe-ordre-public"
+HOTSPOT_MEASURES: tuple[tuple[str, Item], ...] = (
+    (
+        "clemenceau",
+        Item(
+            "hotspot:clemenceau:measure:2024-gathering-ban",
+            {
+                "title": "Interdiction de rassemblement (exemple) / Samenscholingsverbod",
+                "description": SAMPLE_NOTE,
+                "kind": "gathering_ban",
+                "legal_basis": "Art. 134sexies Nouvelle loi communale / Nieuwe Gemeentewet",
+                "reference": "Exemple 2024/117",
+                "authority": "Bourgmestre d'Anderlecht / Burgemeester van Anderlecht",
+                "valid_from": "2024-06-01T00:00:00+02:00",
+                "valid_to": "2024-12-01T00:00:00+01:00",
+                "shared_with": [PUBLIC_ORDER],
+            },
+        ),
+    ),
+    (
+        "gare-du-midi",
+        Item(
+            "hotspot:gare-du-midi:measure:cameras",
+            {
+                "title": "Caméras de surveillance (exemple) / Bewakingscamera's (voorbeeld)",
+                "description": SAMPLE_NOTE,
+                "kind": "camera_surveillance",
+                "legal_basis": "Loi caméras du 21 mars 2007 / Camerawet van 21 maart 2007",
+                "reference": "Exemple CAM-2023-04",
+                "authority": "Conseil communal de Saint-Gilles / Gemeenteraad van Sint-Gillis",
+                "valid_from": "2023-04-01T00:00:00+02:00",
+                "shared_with": [PUBLIC_ORDER],
+            },
+        ),
+    ),
+)
+HOTSPOT_EXTENSION = police_measure.Extension(
+    until=datetime(2025, 6, 1, tzinfo=ZoneInfo("Europe/Brussels")),
+    reference="Exemple 2024/233",
+    decided_at=datetime(2024, 11, 20, 10, 0, tzinfo=ZoneInfo("Europe/Brussels")),
+    note="Prolongation de six mois après évaluation / Verlenging met zes maanden na evaluatie",
+)
+HOTSPOT_NOTE = Item(
+    "hotspot:clemenceau:note:2024-q4",
+    {
+        "title": "Évaluation du 4e trimestre (exemple) / Evaluatie 4e kwartaal (voorbeeld)",
+        "description": (
+            "Moins de deal visible sur la place depuis l'interdiction; report partiel vers la rue "
+            "voisine. Prolongation recommandée. / Minder zichtbare dealing; gedeeltelijke "
+            "verplaatsing naar de naburige straat. Verlenging aanbevolen."
+        ),
+        "noted_at": "2024-11-15T10:00:00+01:00",
+        "author": "Task force locale Clemenceau (exemple)",
+        "shared_with": [PUBLIC_ORDER],
+    },
+)
 
 
 def _props(schema: type[BaseModel], values: dict[str, Any]) -> Props:
@@ -711,15 +774,17 @@ def _props(schema: type[BaseModel], values: dict[str, Any]) -> Props:
     return props
 
 
-class _Loader:
-    """Writes the scenario's objects in one session and counts those created in this run."""
+class Loader:
+    """Writes the scenario's objects in one session and counts those created in this run.
+    `source` names the set the external ids belong to (app.demo_year loads its own)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, source: str = SOURCE) -> None:
         self.session = session
+        self.source = source
         self.created: dict[str, int] = {s.entity.value: 0 for s in SPECS}
 
     async def put(self, spec: EntitySpec, item: Item, **links: Any) -> objects.Written:
-        values = {**item.props, **links, "source": SOURCE, "external_id": item.key}
+        values = {**item.props, **links, "source": self.source, "external_id": item.key}
         geometry = (
             None
             if item.geometry is None
@@ -732,6 +797,12 @@ class _Loader:
             self.created[spec.entity.value] += 1
             await self.advance(spec, written, item.then)
         return written
+
+    async def put_as(
+        self, spec: EntitySpec, key: str, props: dict[str, Any], **links: Any
+    ) -> objects.Written:
+        """`put` for a scenario written as plain values (app.demo_cell)."""
+        return await self.put(spec, Item(key, props), **links)
 
     async def advance(
         self, spec: EntitySpec, written: objects.Written, changes: tuple[dict[str, Any], ...]
@@ -754,7 +825,7 @@ class _Loader:
         item = Item(f"{parent.key}:zone:{row.key}", props, row.geometry)
         await self.put(zone.SPEC, item, parent_entity="planned_event", parent_id=parent_id)
 
-    async def put_incident(self, row: IncidentRow) -> None:
+    async def put_incident(self, row: IncidentRow) -> objects.Written:
         first, *later = STATUS_PATH[row.status]
         changes: list[dict[str, Any]] = [{"status": s} for s in later]
         if changes and row.closed:
@@ -772,18 +843,18 @@ class _Loader:
             "visibility": "shared" if row.shared else "internal",
             "exercise": row.exercise,
         }
-        await self.put(
+        return await self.put(
             incident.SPEC, Item(f"incident:{row.key}", props, row.geometry, tuple(changes))
         )
 
-    async def put_hotspot(self, key: str, name: str, lon: float, lat: float) -> None:
+    async def put_hotspot(self, key: str, name: str, lon: float, lat: float) -> objects.Written:
         props = {
             "title": f"Hotspot drogue (exemple) — {name} / Drugshotspot (voorbeeld)",
             "description": SAMPLE_NOTE,
             "kind": "hotspot",
         }
         item = Item(f"hotspot:{key}", props, square(lon, lat, HOTSPOT_SIDE_M))
-        await self.put(zone.SPEC, item)
+        return await self.put(zone.SPEC, item)
 
 
 async def load_scenario(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
@@ -792,7 +863,7 @@ async def load_scenario(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
     A repeated run creates nothing: every object is found again by its (source, external_id).
     """
     async with transaction(sessions) as session:
-        load = _Loader(session)
+        load = Loader(session)
         visit = await load.put(planned_event.SPEC, PAPAL_VISIT)
         for z in PAPAL_ZONES:
             await load.put_zone(z, PAPAL_VISIT, visit.id)
@@ -800,11 +871,13 @@ async def load_scenario(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         await load.put_zone(MATCH_ZONE, MATCH, sports.id)
         for item in DEMONSTRATIONS:
             await load.put(demonstration.SPEC, item)
-        for row in INCIDENTS:
-            await load.put_incident(row)
+        written = {row.key: await load.put_incident(row) for row in INCIDENTS}
 
         gcc = await load.put(
             activation.SPEC, ACTIVATION, subject_entity="planned_event", subject_id=visit.id
+        )
+        await demo_cell.load_papal_cell(
+            sessions, session, load.put_as, DEMO_ACTOR.as_actor, gcc, visit.id
         )
         for key, kind, occurred, title, text in LOGBOOK:
             entry = {"title": title, "description": text, "kind": kind, "occurred_at": occurred}
@@ -817,6 +890,22 @@ async def load_scenario(sessions: async_sessionmaker[AsyncSession]) -> dict[str,
         if gcc.created:
             await load.advance(activation.SPEC, gcc, (ACTIVATION_CLOSED,))
 
-        for key, name, lon, lat in HOTSPOTS:
-            await load.put_hotspot(key, name, lon, lat)
+        # The night-time fire in Cureghem, whose activation escalates (app.demo_cell).
+        fire = written["2024-02-17-fire-cureghem"]
+        await demo_cell.load_night_cell(session, load.put_as, DEMO_ACTOR.as_actor, fire.id)
+
+        hotspots = {k: await load.put_hotspot(k, name, lon, lat) for k, name, lon, lat in HOTSPOTS}
+        for key, item in HOTSPOT_MEASURES:
+            measure = await load.put(police_measure.SPEC, item, zone_ids=[hotspots[key].id])
+            if measure.created and key == "clemenceau":
+                await police_measure.extend(
+                    session,
+                    measure.id,
+                    HOTSPOT_EXTENSION,
+                    measure.version,
+                    DEMO_ACTOR.as_actor,
+                    None,
+                    datetime.now(UTC),
+                )
+        await load.put(hotspot_note.SPEC, HOTSPOT_NOTE, zone_ids=[hotspots["clemenceau"].id])
     return load.created

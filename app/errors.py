@@ -74,6 +74,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ProblemType("stale-version", 412, "Version mismatch"),
         ProblemType("payload-too-large", 413, "Payload too large"),
         ProblemType("header-too-large", 431, "Request header fields too large"),
+        ProblemType("unsupported-media-type", 415, "Unsupported file type"),
+        ProblemType("no-preview", 422, "No preview"),
         ProblemType("precondition-required", 428, "Precondition required"),
         ProblemType("locked-out", 429, "Too many failed logins"),
         ProblemType("malformed-cap", 400, "Malformed CAP"),
@@ -169,6 +171,14 @@ def validation_problem(
     )
 
 
+def import_refused(
+    detail: str, errors: list[dict[str, Any]], report: dict[str, Any]
+) -> ProblemError:
+    """A bulk import with refused rows (app/exchange): each problem located by row and field,
+    and the whole report of the run, which wrote nothing."""
+    return ProblemError("validation", detail, errors=errors, report=report)
+
+
 def invalid_geometry(loc: list[Any], msg: str) -> ProblemError:
     return ProblemError(
         "invalid-geometry", f"{'.'.join(map(str, loc))}: {msg}", errors=[{"loc": loc, "msg": msg}]
@@ -230,8 +240,22 @@ def stale_version(detail: str, *, current: dict[str, Any], version: int) -> Prob
     return ProblemError("stale-version", detail, current=current, headers={"ETag": f'"{version}"'})
 
 
-def payload_too_large(detail: str) -> ProblemError:
-    return ProblemError("payload-too-large", detail)
+def payload_too_large(
+    detail: str, *, max_bytes: int | None = None, max_rows: int | None = None
+) -> ProblemError:
+    # The limit as a number too: a client says it in its user's language, not the detail's.
+    limits: dict[str, Any] = {"max_bytes": max_bytes, "max_rows": max_rows}
+    return ProblemError(
+        "payload-too-large", detail, **{k: v for k, v in limits.items() if v is not None}
+    )
+
+
+def unsupported_media_type(detail: str, *, sniffed: str, allowed: list[str]) -> ProblemError:
+    return ProblemError("unsupported-media-type", detail, sniffed=sniffed, allowed=allowed)
+
+
+def no_preview(detail: str) -> ProblemError:
+    return ProblemError("no-preview", detail)
 
 
 def headers_too_large(detail: str) -> ProblemError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -28,21 +29,34 @@ from app.api import (
     metrics,
     objects,
     openapi,
+    records,
     reference,
     stream,
+    tiles,
     users,
 )
 from app.api.deps import RuntimeDep
 from app.api.responses import json_response
 from app.api.routing import Route
+from app.cell import routes as cell_routes
+from app.documents import routes as document_routes
+from app.documents.settings import get_document_settings
 from app.domain.changes import head as feed_head
 from app.domain.registry import SPECS
+from app.exchange import routes as exchange_routes
+from app.exchange.settings import get_exchange_settings
+from app.exercises import routes as exercise_routes
 from app.middleware import BodyLimit, QueryText, RequestSession, SecurityHeaders
 from app.partners import routes as partner_routes
+from app.planning import routes as planning_routes
+from app.reports import routes as report_routes
 from app.runtime import Runtime
 from app.settings import Settings, get_settings
+from app.threat import routes as threat_routes
 
 STATIC_DIR = Path(__file__).parent / "static"
+UPLOADS = re.compile(r"^/api/documents(?:/[^/]+/versions)?$")
+IMPORTS = re.compile(r"^/api/imports/[^/]+$")
 
 
 class Dashboard(Mount):
@@ -107,17 +121,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     for spec in SPECS:
         app.include_router(objects.object_router(spec, settings))
+    app.include_router(records.router)  # the cell's decision chain and logbooks (issue 16)
     app.include_router(changes.router)
     app.include_router(reference.router)
     for features_router in features.routers(settings):  # OGC API – Features for GIS clients
         app.include_router(features_router)
+    for tiles_router in tiles.routers(settings):  # vector tiles, TileJSON, the compact load
+        app.include_router(tiles_router)
     for admin_router in (users.router, apikeys.router, audit.router):
         app.include_router(admin_router)
     app.include_router(stream.router)  # realtime (issue 4): /ws
     app.include_router(metrics.router)  # this instance's counters, Prometheus and JSON
     # Each package's routers: partners (organisations, SPOCs, channels, subscriptions), then
-    # alerting (alerts and their acknowledgement link, CAP in, alarm tests).
-    for package_router in (*partner_routes.ROUTERS, *alert_routes.ROUTERS):
+    # alerting (alerts and their acknowledgement link, CAP in, alarm tests), the crisis cell,
+    # the reports (issue 17: SITREPs, hotspot fiches, shift handovers, the annual figures).
+    for package_router in (
+        *partner_routes.ROUTERS,
+        *alert_routes.ROUTERS,
+        *cell_routes.ROUTERS,
+        *report_routes.ROUTERS,
+        *threat_routes.ROUTERS,
+    ):
+        app.include_router(package_router)
+    for document_router in document_routes.ROUTERS:  # the documents' files (issue 16)
+        app.include_router(document_router)
+    for package_router in exchange_routes.ROUTERS:  # exports and imports (issue 17)
+        app.include_router(package_router)
+    for package_router in planning_routes.ROUTERS:  # conflicts, exercise calendar (issue 18)
+        app.include_router(package_router)
+    for package_router in exercise_routes.ROUTERS:  # exercise scenarios and runs (issue 18)
         app.include_router(package_router)
 
     @app.get("/api/health", tags=["health"], summary="Liveness and database reachability")
@@ -148,7 +180,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.add_middleware(RequestSession)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        # A document's file streams to its store: its own, larger, limit.
+        streamed=(
+            (UPLOADS, get_document_settings().max_bytes),
+            (IMPORTS, get_exchange_settings().import_max_bytes),  # an import file's own limit
+        ),
+    )
     app.add_middleware(QueryText)
     if settings.cors_origins:
         app.add_middleware(

@@ -4,6 +4,7 @@ strings, security headers."""
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import parse_qsl
 
 import anyio
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import ProblemError, payload_too_large, problem_response, validation_problem
+from app.errors import payload_too_large, problem_response, validation_problem
 from app.text import describe, first_bad_character
 
 log = logging.getLogger(__name__)
@@ -86,21 +87,29 @@ class _TooLarge(HTTPException):
 
 
 class BodyLimit:
-    """Refuse bodies over a limit with 413, whether announced by Content-Length or streamed."""
+    """Refuse bodies over a limit with 413, whether announced by Content-Length or streamed.
+    `streamed`: paths whose endpoints stream their body to storage, with their own limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        streamed: tuple[tuple[re.Pattern[str], int], ...] = (),
+    ) -> None:
+        self.app, self.default_bytes, self.streamed = app, max_bytes, streamed
 
-    def _problem(self) -> ProblemError:
-        return payload_too_large(f"request body exceeds {self.max_bytes} bytes")
+    def _limit(self, path: str) -> int:
+        return next((n for p, n in self.streamed if p.match(path)), self.default_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope.get("path", ""))
+        problem = payload_too_large(f"request body exceeds {max_bytes} bytes", max_bytes=max_bytes)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await problem_response(self._problem(), scope.get("path"))(scope, receive, send)
+            if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
+                await problem_response(problem, scope.get("path"))(scope, receive, send)
                 return
         seen = 0
         started = False
@@ -110,8 +119,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge(self.max_bytes)
+                if seen > max_bytes:
+                    raise _TooLarge(max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -123,7 +132,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await problem_response(self._problem(), scope.get("path"))(scope, receive, send)
+                await problem_response(problem, scope.get("path"))(scope, receive, send)
 
 
 def content_security_policy(basemap_origin: str | None = None) -> str:

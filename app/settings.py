@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
@@ -70,6 +72,15 @@ class Settings(BaseSettings):
         description="Optional online base map (a MapLibre style URL) the dashboard offers as a "
         "toggle; its origin is added to the Content-Security-Policy. Unset: offline map only.",
     )
+    tile_threshold: int = Field(
+        default=5000,
+        ge=0,
+        description="Objects of a collection above which the dashboard draws it from vector "
+        "tiles (/api/tiles) rather than as GeoJSON.",
+    )
+    tile_cache_mb: int = Field(
+        default=64, ge=0, description="Memory for the vector tiles an instance keeps built."
+    )
     feed_poll_seconds: float = Field(
         default=2.0, gt=0, description="Safety-net poll of the change feed."
     )
@@ -88,7 +99,88 @@ class Settings(BaseSettings):
     )
     # Rows examined per pruning transaction: each holds its locks for a fraction of a second.
     feed_prune_batch: int = Field(default=10_000, ge=1)
+    task_overdue_poll_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often overdue crisis-cell tasks are looked for and escalated (where "
+        "alerting runs): an overdue task is escalated within this of its due time.",
+    )
+    directory_confirm_days: int = Field(
+        default=182,
+        ge=1,
+        le=3650,
+        description="How often a partner organisation confirms its contact details (twice a "
+        "year); an organisation may have its own period.",
+    )
+    directory_reminder_days: int = Field(
+        default=14,
+        ge=0,
+        le=365,
+        description="How many days before a confirmation falls due its reminder goes out.",
+    )
+    directory_reminder_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the directory's reminders are looked for."
+    )
+    # The watch's shift changes (issue 17, app/reports/shifts.py): local Brussels times of day,
+    # written "07:00,19:00"; each handover covers the shift that ends at one of them.
+    shift_changes: Annotated[tuple[time, ...], NoDecode] = Field(
+        default=(time(7, 0), time(19, 0)),
+        description="The watch's shift changes, Europe/Brussels times of day, comma-separated.",
+    )
+    handover_escalation_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="A handover not acknowledged this long after its shift change is "
+        "escalated to the duty officer.",
+    )
+    handover_lead_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=12 * 60,
+        description="How long before a shift change the dashboard offers the outgoing team its "
+        "handover.",
+    )
+    handover_poll_seconds: float = Field(
+        default=30.0, gt=0, description="How often unacknowledged handovers are looked for."
+    )
+    exercise_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often an instance looks for exercise runs to play that another "
+        "instance started or resumed (its own are played at once): an inject is played within "
+        "this of its time.",
+    )
+    handover_duty_officer: str | None = Field(
+        default=None,
+        description="User name of the watch's duty officer, named in a handover's escalation "
+        "(besides the holders of a running activation's duty officer seat).",
+    )
     local_mode: bool = Field(default=False, description="Set by the self-starting local run only.")
+
+    @field_validator("shift_changes", mode="before")
+    @classmethod
+    def _parse_shift_changes(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            parts = [p.strip() for p in v.split(",") if p.strip()]
+            try:
+                v = [time.fromisoformat(p) for p in parts]
+            except ValueError as error:
+                raise ValueError(
+                    'SITCEN_SHIFT_CHANGES takes times of day such as "07:00,19:00"'
+                ) from error
+        return v
+
+    @field_validator("shift_changes")
+    @classmethod
+    def _check_shift_changes(cls, v: tuple[time, ...]) -> tuple[time, ...]:
+        if not v:
+            raise ValueError("SITCEN_SHIFT_CHANGES needs at least one time of day")
+        if any(t.tzinfo is not None for t in v):
+            raise ValueError("SITCEN_SHIFT_CHANGES are Brussels local times, without an offset")
+        if len(set(v)) != len(v):
+            raise ValueError("SITCEN_SHIFT_CHANGES lists a time twice")
+        return tuple(sorted(t.replace(second=0, microsecond=0) for t in v))
 
     @field_validator("database_url")
     @classmethod

@@ -76,3 +76,24 @@ def xml_safe(value: str) -> str:
 def one_line(value: str) -> str:
     """For a mail header or a subject: line ends and runs of spaces become one space."""
     return " ".join(value.split())
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (`=cmd|' /C calc'!A0`,
+# `@SUM(...)`, or after a tab or carriage return): OWASP's CSV-injection advice is to make it
+# text with a leading apostrophe. Every CSV the service writes (exports, reports) goes through
+# this one function.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as one CSV cell a spreadsheet shows as text, never runs. Numbers stay numbers
+    (a longitude of -0.5 is data, not a formula)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_value(cell: str) -> str:
+    """A cell read back as it was before csv_cell made it text (a CSV import of an export)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell

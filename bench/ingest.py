@@ -1,7 +1,16 @@
-"""Ingest benchmark (issue 3): creates through the HTTP API, the raw asyncpg floor, bbox lists.
+"""Ingest benchmark (issues 3 and 19): creates through the HTTP API beside their floors,
+bulk creates beside a raw batched INSERT, bbox lists.
 
 Run: .venv/bin/python bench/ingest.py [--creates 20000] [--clients 16] [--total 100000]
+         [--bulk-rows 10000] [--bulk-clients 2]
 Starts its own database on the project-local cluster and one uvicorn worker; prints figures.
+
+Floors, in the same run, on the same database and machine (docs/performance.md):
+- single creates: bench/floor_app.py, a minimal FastAPI endpoint on the same uvicorn settings
+  doing one asyncpg INSERT … RETURNING per request, posted to by the same client processes.
+  Target: sitcen >= 0.5x its rate.
+- bulk creates (POST of FeatureCollections of 1,000): asyncpg executemany of the same rows in
+  batches of 1,000 on as many connections as there are bulk clients. Target: >= 0.3x.
 """
 
 from __future__ import annotations
@@ -37,6 +46,14 @@ CATEGORIES = ["fire", "traffic", "public_order", "health", "utility_outage", "ot
 SEVERITIES = ["minor", "moderate", "severe", "extreme"]
 
 
+RAW_INSERT = """INSERT INTO incidents (id, ref, version, title, visibility, exercise, source,
+             external_id, municipality_codes, police_zone_codes, areas, created_at, created_by,
+             updated_at, updated_by, geom, category, severity, status, reported_at)
+             VALUES ($1, $2, 1, $3, 'internal', false, 'raw', $4, ARRAY['21004'], ARRAY['5339'],
+                     '{}'::jsonb, now(), 'bench', now(), 'bench',
+                     ST_SetSRID(ST_MakePoint($5, $6), 4326), $7, $8, 'reported', now())"""
+
+
 def body(rng: random.Random, i: int) -> dict:
     return {
         "type": "Feature",
@@ -56,34 +73,132 @@ def body(rng: random.Random, i: int) -> dict:
 def client_process(
     url: str, key: str, start: int, count: int, concurrency: int, out: multiprocessing.Queue
 ) -> None:
+    uvloop.run(_client(url, key, start, count, concurrency, out))
+
+
+async def _client(
+    url: str, key: str, start: int, count: int, concurrency: int, out: multiprocessing.Queue
+) -> None:
     """One load-generating process. It posts with the service's own lean HTTP client (the one
     webhooks use): httpx costs several milliseconds of CPU per request, and a load generator
     that eats the CPU the server needs would measure itself."""
     from app.alerts.channels.http import WebhookClient
 
-    async def run() -> None:
-        rng = random.Random(start)
-        latencies: list[float] = []
-        errors = 0
-        counter = iter(range(start, start + count))
-        client = WebhookClient(max_idle=concurrency)
-        headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    rng = random.Random(start)
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(start, start + count))
+    client = WebhookClient(max_idle=concurrency)
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
 
-        async def worker() -> None:
-            nonlocal errors
-            for i in counter:
-                payload = json.dumps(body(rng, i)).encode()
-                t = time.perf_counter()
-                status = await client.post(url + "/api/incidents", headers, payload)
-                latencies.append(time.perf_counter() - t)
-                if status != 201:
-                    errors += 1
+    async def worker() -> None:
+        nonlocal errors
+        for i in counter:
+            payload = json.dumps(body(rng, i)).encode()
+            t = time.perf_counter()
+            status = await client.post(url + "/api/incidents", headers, payload)
+            latencies.append(time.perf_counter() - t)
+            if status != 201:
+                errors += 1
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        await client.aclose()
-        out.put((latencies, errors))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await client.aclose()
+    out.put((latencies, errors))
 
-    uvloop.run(run())
+
+def run_clients(
+    url: str, key: str, first: int, creates: int, processes: int, clients: int
+) -> tuple[float, list[float], int]:
+    """`creates` single creates posted to `url` by `processes` processes of `clients` in all:
+    the elapsed time, every latency, the errors."""
+    out: multiprocessing.Queue = multiprocessing.Queue()
+    per = creates // processes
+    procs = [
+        multiprocessing.Process(
+            target=client_process,
+            args=(url, key, first + p * per, per, clients // processes, out),
+        )
+        for p in range(processes)
+    ]
+    t = time.perf_counter()
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    elapsed = time.perf_counter() - t
+    return elapsed, [x for lat, _ in results for x in lat], sum(e for _, e in results)
+
+
+def verdict(measured: float, floor: float, target: float) -> str:
+    """`ratio r (target >= t): PASS|MISS`, higher is better."""
+    r = measured / floor if floor > 0 else 0.0
+    return f"ratio {r:.2f} (target >= {target}): {'PASS' if r >= target else 'MISS'}"
+
+
+async def bulk_sitcen(api: str, key: str, rows: int, clients: int, batch: int) -> dict:
+    """`rows` incidents posted as FeatureCollections of `batch`, `clients` requests at a time."""
+    rng = random.Random(7)
+    batches = iter(range(0, rows, batch))
+    created = refused = 0
+    latencies: list[float] = []
+    headers = {"X-API-Key": key}
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        nonlocal created, refused
+        for start in batches:
+            features = [body(rng, 10_000_000 + i) for i in range(start, start + batch)]
+            payload = json.dumps({"type": "FeatureCollection", "features": features})
+            t = time.perf_counter()
+            r = await http.post(
+                "/api/incidents",
+                content=payload,
+                headers={**headers, "Content-Type": "application/json"},
+            )
+            latencies.append(time.perf_counter() - t)
+            r.raise_for_status()
+            answer = r.json()
+            created += answer["created"]
+            refused += answer["refused"]
+
+    async with httpx.AsyncClient(base_url=api, timeout=600) as http:
+        t = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - t
+    return {"created": created, "refused": refused, "elapsed": elapsed, "latencies": latencies}
+
+
+async def bulk_floor(url: str, rows: int, clients: int, batch: int) -> float:
+    """The same rows by asyncpg executemany, `batch` rows per call, `clients` connections."""
+    pool = await asyncpg.create_pool(url, min_size=clients, max_size=clients)
+    rng = random.Random(8)
+    batches = iter(range(0, rows, batch))
+
+    async def worker() -> None:
+        async with pool.acquire() as conn:
+            for start in batches:
+                await conn.executemany(
+                    RAW_INSERT,
+                    [
+                        (
+                            uuid7(),
+                            f"BULK-{i}",
+                            f"Bulk {i}",
+                            f"bulk-{i}",
+                            rng.uniform(BBOX[0], BBOX[2]),
+                            rng.uniform(BBOX[1], BBOX[3]),
+                            rng.choice(CATEGORIES),
+                            rng.choice(SEVERITIES),
+                        )
+                        for i in range(start, start + batch)
+                    ],
+                )
+
+    t = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed = time.perf_counter() - t
+    await pool.close()
+    return rows / elapsed
 
 
 def pct(values: list[float], p: float) -> float:
@@ -96,12 +211,7 @@ async def raw_floor(url: str, rows: int, concurrency: int) -> float:
     pool = await asyncpg.create_pool(url, min_size=concurrency, max_size=concurrency)
     rng = random.Random(1)
     now = time.time()
-    sql = """INSERT INTO incidents (id, ref, version, title, visibility, exercise, source,
-             external_id, municipality_codes, police_zone_codes, areas, created_at, created_by,
-             updated_at, updated_by, geom, category, severity, status, reported_at)
-             VALUES ($1, $2, 1, $3, 'internal', false, 'raw', $4, ARRAY['21004'], ARRAY['5339'],
-                     '{}'::jsonb, now(), 'bench', now(), 'bench',
-                     ST_SetSRID(ST_MakePoint($5, $6), 4326), $7, $8, 'reported', now())"""
+    sql = RAW_INSERT
     it = iter(range(rows))
 
     async def worker() -> None:
@@ -133,6 +243,13 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--total", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=500)
+    ap.add_argument(
+        "--durable",
+        action="store_true",
+        help="keep synchronous_commit on in the bench database (commits wait for the disk)",
+    )
+    ap.add_argument("--bulk-rows", type=int, default=10_000, help="rows of the bulk creates")
+    ap.add_argument("--bulk-clients", type=int, default=2, help="bulk requests at a time")
     args = ap.parse_args()
 
     base = localdb.ensure_cluster(
@@ -141,6 +258,11 @@ def main() -> None:
     localdb.drop_database(base, "sitcen_bench")
     url = localdb.ensure_database(base, "sitcen_bench")
     upgrade_database(url)
+    if not args.durable:
+        # As bench/ws_fanout.py: every write here commits through the feed's one counter, so
+        # waiting for the disk at each commit (a disk shared with everything else on this
+        # machine) would measure the disk. Same setting for sitcen and for its floors.
+        asyncio.run(_no_synchronous_commit(base, "sitcen_bench"))
     secret = secrets.token_urlsafe(48)
     env = {**os.environ, "SITCEN_DATABASE_URL": url, "SITCEN_SECRET_KEY": secret}
     env.pop("SITCEN_LOCAL_MODE", None)
@@ -167,40 +289,26 @@ def main() -> None:
         capture_output=True,
     )
     port = 18000 + os.getpid() % 1000
-    server = devserver.start(port, env)
+    server = devserver.start(port, env, timeout=240)
     api = f"http://127.0.0.1:{port}"
     try:
         print(
             f"== {args.creates} creates through the API, {args.clients} concurrent clients in "
-            f"{args.processes} processes, one uvicorn worker, 2-core machine"
+            f"{args.processes} processes, one uvicorn worker, {os.cpu_count()} CPUs, load "
+            f"average {os.getloadavg()[0]:.2f}; synchronous_commit "
+            f"{'on' if args.durable else 'off'}"
         )
-        out: multiprocessing.Queue = multiprocessing.Queue()
-        per = args.creates // args.processes
-        procs = [
-            multiprocessing.Process(
-                target=client_process,
-                args=(api, key, p * per, per, args.clients // args.processes, out),
-            )
-            for p in range(args.processes)
-        ]
         speed = machine_speed()
         cpu_before = cpu_seconds(server.pid)
         db_before = database_cpu_seconds()
-        t = time.perf_counter()
-        for p in procs:
-            p.start()
-        results = [out.get() for _ in procs]
-        for p in procs:
-            p.join()
-        elapsed = time.perf_counter() - t
+        elapsed, latencies, errors = run_clients(
+            api, key, 0, args.creates, args.processes, args.clients
+        )
         server_cpu = cpu_seconds(server.pid) - cpu_before
         db_cpu = database_cpu_seconds() - db_before
-        latencies = [x for lat, _ in results for x in lat]
-        errors = sum(e for _, e in results)
         api_rate = len(latencies) / elapsed
         print(
-            f"API creates: {len(latencies)} in {elapsed:.1f} s = {api_rate:.0f}/s "
-            "(target >= 400/s); "
+            f"API creates: {len(latencies)} in {elapsed:.1f} s = {api_rate:.0f}/s; "
             f"errors {errors}; latency p50 {pct(latencies, 50) * 1000:.1f} ms, "
             f"p95 {pct(latencies, 95) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms"
         )
@@ -214,8 +322,60 @@ def main() -> None:
             "(a fixed loop before the run: lower is faster)"
         )
 
-        fill = max(0, args.total - args.creates)
+        floor_port = port + 1
+        floor = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "floor_app.py"), "--port", str(floor_port)],
+            env=env,
+        )
+        try:
+            _wait_healthy(f"http://127.0.0.1:{floor_port}/api/health", floor)
+            floor_cpu = cpu_seconds(floor.pid)
+            f_elapsed, f_latencies, f_errors = run_clients(
+                f"http://127.0.0.1:{floor_port}",
+                key,
+                args.creates,
+                args.creates,
+                args.processes,
+                args.clients,
+            )
+            floor_cpu = cpu_seconds(floor.pid) - floor_cpu
+        finally:
+            floor.terminate()
+            floor.wait(10)
+        floor_rate = len(f_latencies) / f_elapsed
+        print(
+            f"floor, a bare FastAPI endpoint with one asyncpg INSERT … RETURNING: "
+            f"{len(f_latencies)} in {f_elapsed:.1f} s = {floor_rate:.0f}/s; errors {f_errors}; "
+            f"p50 {pct(f_latencies, 50) * 1000:.1f} ms, p95 {pct(f_latencies, 95) * 1000:.1f} ms; "
+            f"server CPU {floor_cpu * 1000 / max(1, len(f_latencies)):.2f} ms per create"
+        )
+        print(
+            f"TARGET single creates: floor {floor_rate:.0f}/s, sitcen {api_rate:.0f}/s, "
+            + verdict(api_rate, floor_rate, 0.5)
+        )
+
         plain = "postgresql://" + url.split("://", 1)[1]
+        bulk = asyncio.run(bulk_sitcen(api, key, args.bulk_rows, args.bulk_clients, BULK_BATCH))
+        bulk_rate = bulk["created"] / bulk["elapsed"]
+        print(
+            f"API bulk creates: {bulk['created']} created ({bulk['refused']} refused) in "
+            f"{bulk['elapsed']:.1f} s = {bulk_rate:.0f}/s, FeatureCollections of {BULK_BATCH}, "
+            f"{args.bulk_clients} at a time; a request p50 "
+            f"{pct(bulk['latencies'], 50):.2f} s"
+        )
+        bulk_floor_rate = asyncio.run(
+            bulk_floor(plain, args.bulk_rows, args.bulk_clients, BULK_BATCH)
+        )
+        print(
+            f"floor, asyncpg executemany of the same rows ({BULK_BATCH} per call, "
+            f"{args.bulk_clients} connections): {bulk_floor_rate:.0f} rows/s"
+        )
+        print(
+            f"TARGET bulk creates: floor {bulk_floor_rate:.0f}/s, sitcen {bulk_rate:.0f}/s, "
+            + verdict(bulk_rate, bulk_floor_rate, 0.3)
+        )
+
+        fill = max(0, args.total - 2 * args.creates - args.bulk_rows * 2)
         raw_rate, _ = asyncio.run(raw_floor(plain, fill or 5000, args.clients))
         print(
             f"raw asyncpg INSERT floor: {raw_rate:.0f} rows/s "
@@ -251,6 +411,11 @@ def main() -> None:
             json.dumps(
                 {
                     "api_creates_per_s": round(api_rate),
+                    "floor_endpoint_per_s": round(floor_rate),
+                    "single_ratio": round(api_rate / floor_rate, 2),
+                    "bulk_creates_per_s": round(bulk_rate),
+                    "bulk_floor_per_s": round(bulk_floor_rate),
+                    "bulk_ratio": round(bulk_rate / bulk_floor_rate, 2),
                     "raw_inserts_per_s": round(raw_rate),
                     "ratio": round(api_rate / raw_rate, 2),
                     "bbox_p95_ms": round(pct(timings, 95) * 1000, 1),
@@ -261,6 +426,29 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+BULK_BATCH = 1000
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the floor endpoint exited")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the floor endpoint did not answer")
+
+
+async def _no_synchronous_commit(base: str, name: str) -> None:
+    conn = await asyncpg.connect(base + "/postgres")
+    await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    await conn.close()
 
 
 async def _analyze(url: str) -> None:

@@ -6,9 +6,14 @@ Starts its own database (on the project-local PostGIS cluster) and one uvicorn w
 client processes (separate from the server), writes incidents at --rate per second through
 POST /api/incidents, and prints: messages delivered, lost and duplicated, commit-to-receive
 latency percentiles (commit time = the change's `at`, same machine clock), server RSS per
-client. Then a bare `websockets` broadcast server gets the same messages and the same clients,
-and both are pushed to saturation (a burst larger than they can deliver at once) to compare
-delivered messages per second. Figures, not pass/fail: see docs/realtime.md.
+client. Then the relay floor (issue 19): the same writer again, through the same API and
+PostgreSQL, while a bare asyncpg LISTEN + websockets broadcast() process relays each commit's
+NOTIFY payload (the whole change message, put there by a trigger installed for this phase only)
+to the same lean clients; it prints floor, sitcen and the ratio of the commit-to-receive p99
+(target <= 1.5x, 0 lost, 0 duplicated) as PASS/MISS. Then a bare `websockets` broadcast server
+gets the same messages and the same clients, and both are pushed to saturation (a burst larger
+than they can deliver at once) to compare delivered messages per second. See
+docs/performance.md and docs/realtime.md.
 """
 
 from __future__ import annotations
@@ -227,6 +232,58 @@ async def bare_server(port: int) -> None:
         await asyncio.Future()
 
 
+# ---------------------------------------------------------------- the relay floor
+
+RELAY_CHANNEL = "bench_relay"
+# Installed for the relay's run only (and dropped after): at commit, when the feed's trigger
+# numbers a change record, the whole change message goes out as the NOTIFY payload, in the wire
+# form of app.domain.changes.change_message, `at` the commit time sitcen also sends.
+RELAY_TRIGGER = f"""
+CREATE OR REPLACE FUNCTION bench_relay_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{RELAY_CHANNEL}',
+        '{{"type":"change","seq":' || NEW.seq || ',"entity":' || to_json(NEW.entity)::text
+        || ',"op":' || to_json(NEW.op)::text || ',"id":"' || NEW.entity_id::text
+        || '","version":' || NEW.version || ',"at":' || to_json(NEW.at)::text
+        || ',"by":' || to_json(NEW.actor)::text || ',"feature":' || NEW.feature::text || '}}');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bench_relay AFTER UPDATE OF seq ON changes FOR EACH ROW
+    WHEN (NEW.seq IS NOT NULL) EXECUTE FUNCTION bench_relay_notify();
+"""
+RELAY_DROP = "DROP TRIGGER bench_relay ON changes; DROP FUNCTION bench_relay_notify();"
+
+
+async def relay_server(port: int, database_url: str) -> None:
+    """Role `relay`: the floor of sitcen's live path. One asyncpg connection LISTENs, and each
+    NOTIFY payload goes as it is to every client with websockets' broadcast(): no hello, no
+    scope, no filter, no catch-up, no reading of the feed."""
+    from websockets.asyncio.server import ServerConnection, broadcast, serve
+    from websockets.exceptions import ConnectionClosed
+
+    clients: set[ServerConnection] = set()
+    connection = await asyncpg.connect(database_url)
+    await connection.add_listener(
+        RELAY_CHANNEL, lambda _c, _pid, _channel, payload: broadcast(clients, payload)
+    )
+
+    async def handler(ws: ServerConnection) -> None:
+        clients.add(ws)
+        try:
+            async for _ in ws:
+                pass
+        except ConnectionClosed:
+            pass
+        finally:
+            clients.discard(ws)
+
+    async with serve(
+        handler, "127.0.0.1", port, compression=None, max_size=2**22, ping_interval=None
+    ):
+        print(json.dumps({"ready": True}), flush=True)
+        await asyncio.Future()
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -301,7 +358,9 @@ class Bench:
         log = PROJECT_ROOT / "test-artifacts"
         log.mkdir(exist_ok=True)
         profile = ["-m", "cProfile", "-o", self.args.profile] if self.args.profile else []
-        self.server = devserver.start(port, env, log / f"bench-{port}.log", python_args=profile)
+        self.server = devserver.start(
+            port, env, log / f"bench-{port}.log", python_args=profile, timeout=240
+        )
 
     def stop_server(self) -> None:
         if self.server is not None:
@@ -405,8 +464,10 @@ class Bench:
             },
         }
 
-    async def write_at_rate(self, http: httpx.AsyncClient) -> dict[str, Any]:
-        count = self.args.rate * self.args.seconds
+    async def write_at_rate(
+        self, http: httpx.AsyncClient, seconds: int | None = None
+    ) -> dict[str, Any]:
+        count = self.args.rate * (seconds or self.args.seconds)
         durations: list[float] = []
         errors = 0
 
@@ -542,6 +603,8 @@ class Bench:
             (cpu1 - cpu0, busy0, busy1),
             hub,
         )
+        relay = await self.run_relay()
+        self.relay_verdict(sitcen["rate"], relay)
         self.stop_server()
 
         bare = await self.run_bare(messages)
@@ -631,6 +694,70 @@ class Bench:
             + ", ".join(f"{k} {v:.0f}" for k, v in hub.items() if k != "listener")
         )
 
+    async def run_relay(self) -> dict[str, Any]:
+        """The relay floor: the same writer, at the same rate, through sitcen's API and
+        PostgreSQL, each commit's change relayed from its NOTIFY to the same lean clients by a
+        bare LISTEN + broadcast() process; sitcen keeps running, without WebSocket clients."""
+        connection = await asyncpg.connect(self.database_url)
+        await connection.execute(RELAY_TRIGGER)
+        port = free_port()
+        relay = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--role",
+            "relay",
+            "--port",
+            str(port),
+            "--url",
+            self.database_url,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            await relay.stdout.readline()  # type: ignore[union-attr]
+            procs = await self.spawn_clients(f"ws://127.0.0.1:{port}/", bare=True)
+            first = await self.head() + 1
+            cpu0 = cpu_seconds(relay.pid)
+            async with httpx.AsyncClient(
+                base_url=self.http_url,
+                headers=self.auth,
+                timeout=60,
+                limits=httpx.Limits(max_connections=WRITERS),
+            ) as http:
+                writes = await self.write_at_rate(http, self.args.relay_seconds)
+            cpu = cpu_seconds(relay.pid) - cpu0
+            last = await self.head()
+            result = await self.collect(procs, [("rate", first, last)])
+            result["rate"]["cpu"] = cpu
+        finally:
+            relay.terminate()
+            await relay.wait()
+            await connection.execute(RELAY_DROP)
+            await connection.close()
+        figures = result["rate"]
+        self.say(
+            f"relay floor (asyncpg LISTEN + websockets broadcast of the NOTIFY payload), the "
+            f"same writer at {self.args.rate}/s x {self.args.relay_seconds} s "
+            f"({writes['count'] - writes['errors']}/{writes['count']} writes ok): delivered "
+            f"{figures['delivered']:,} of {(last - first + 1) * self.args.clients:,}; lost "
+            f"{figures['lost']}, duplicated {figures['duplicated']}, out of order "
+            f"{figures['disordered']}; commit-to-receive latency "
+            f"{percentiles(figures['latencies'])}; relay CPU {cpu_per_thousand(figures):.1f} ms "
+            f"per 1,000 messages; clients closed: {summary(result['closed'])}"
+        )
+        return dict(figures)
+
+    def relay_verdict(self, sitcen: dict[str, Any], relay: dict[str, Any]) -> None:
+        ours, floor = p99(sitcen["latencies"]), p99(relay["latencies"])
+        ratio_ = ours / floor if floor > 0 else float("inf")
+        clean = sitcen["lost"] == 0 and sitcen["duplicated"] == 0
+        passed = ratio_ <= 1.5 and clean
+        self.say(
+            f"TARGET commit-to-receive p99: floor (relay) {floor * 1000:.1f} ms, sitcen "
+            f"{ours * 1000:.1f} ms, ratio {ratio_:.2f} (target <= 1.5), sitcen lost "
+            f"{sitcen['lost']}, duplicated {sitcen['duplicated']} (target 0, 0): "
+            f"{'PASS' if passed else 'MISS'}"
+        )
+
     async def run_bare(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         from websockets.asyncio.client import connect
 
@@ -687,6 +814,12 @@ class Bench:
         return result
 
 
+def p99(values: list[float]) -> float:
+    if len(values) < 2:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if a > 0 and b > 0 else "n/a (one side delivered nothing in time)"
 
@@ -730,6 +863,12 @@ def main() -> None:
     p.add_argument(
         "--bare-seconds", type=int, default=20, help="length of the bare server's run at --rate"
     )
+    p.add_argument(
+        "--relay-seconds",
+        type=int,
+        default=None,
+        help="length of the relay floor's run at --rate (default: --seconds)",
+    )
     p.add_argument("--keep-db", action="store_true")
     p.add_argument(
         "--durable",
@@ -738,7 +877,10 @@ def main() -> None:
     )
     p.add_argument("--profile", help="write a cProfile of the sitcen server to this file")
     p.add_argument(
-        "--role", choices=["main", "clients", "bare"], default="main", help=argparse.SUPPRESS
+        "--role",
+        choices=["main", "clients", "bare", "relay"],
+        default="main",
+        help=argparse.SUPPRESS,
     )
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--token", help=argparse.SUPPRESS)
@@ -746,12 +888,15 @@ def main() -> None:
     p.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
+    args.relay_seconds = args.relay_seconds or args.seconds
     if args.role == "clients":
         # uvloop as under `sitcen serve`: the clients and the bare server run on the same kind
         # of event loop as the server they are compared with.
         uvloop.run(client_process(args.url, args.token, args.count, args.bare))
     elif args.role == "bare":
         uvloop.run(bare_server(args.port))
+    elif args.role == "relay":
+        uvloop.run(relay_server(args.port, args.url))
     else:
         bench = Bench(args)
         try:

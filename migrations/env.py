@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+from pathlib import Path
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -10,6 +12,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.models import metadata
 from app.settings import asyncpg_url
+
+# Revisions share the declaration of an object table (object_tables.py, beside this file).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 config = context.config
 target_metadata = metadata

@@ -31,6 +31,11 @@ system_packages() {
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     # GDAL's OAPIF driver: the GIS client the tests read the OGC API – Features with.
     command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
+    # WeasyPrint (the operational fiche's PDF) lays out text with Pango.
+    ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+    # python-magic's libmagic: the type of an uploaded document, read from its bytes.
+    compgen -G '/usr/lib/*/libmagic.so.1' >/dev/null || [[ -e /usr/lib/libmagic.so.1 ]] ||
+        missing+=(libmagic1)
     if [[ ! -x .venv/bin/python ]] && ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
         missing+=(python3.11 python3.11-venv)
     fi

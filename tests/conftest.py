@@ -52,6 +52,18 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+# The deconfliction watcher (app.planning.watch) writes `conflict` records in answer to other
+# tests' events, demonstrations and zones, at its own pace: "nothing was written" is checked
+# without them.
+WATCHER = "system:deconfliction"
+
+
+async def written_since(client: httpx.AsyncClient, seq: int) -> list[dict[str, Any]]:
+    """The change records appended after `seq`, but for the deconfliction watcher's."""
+    page = (await client.get("/api/changes", params={"since": seq, "limit": 1000})).json()
+    return [c for c in page["changes"] if c["by"] != WATCHER]
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     base = os.environ.get("SITCEN_TEST_DATABASE_BASE") or localdb.ensure_cluster(
@@ -98,7 +110,10 @@ def start_server(
     port: int | None = None,
     extra_env: dict[str, str] | None = None,
     name: str = "server",
+    timeout: float = 120,
 ) -> Server:
+    """`timeout`: how long it may take to answer /api/health (a second server started while
+    the machine is busy with the suite's own takes longer than the first)."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -109,7 +124,7 @@ def start_server(
     env.pop("SITCEN_LOCAL_MODE", None)
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"{name}-{port}.log"
-    process = devserver.start(port, env, log, timeout=30)
+    process = devserver.start(port, env, log, timeout=timeout)
     return Server(f"http://127.0.0.1:{port}", env, process, log)
 
 
@@ -168,7 +183,9 @@ async def identities(sessions: async_sessionmaker[AsyncSession]) -> Identities:
 
 @pytest.fixture(scope="session")
 def server(settings: Settings, sessions: Any, identities: Identities) -> Iterator[Server]:
-    srv = start_server(settings)
+    # The session's tokens are taken once: they must outlive the suite (15 minutes by default,
+    # which a slow machine's run passes, and every later request then answered 401).
+    srv = start_server(settings, extra_env={"SITCEN_ACCESS_TOKEN_MINUTES": "720"})
     for user in identities.passwords:
         r = httpx.post(srv.url + "/api/auth/token", data={"username": user, "password": PASSWORD})
         r.raise_for_status()

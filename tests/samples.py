@@ -28,9 +28,26 @@ def feature(geometry: dict[str, Any] | None, **props: Any) -> dict[str, Any]:
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
 
-WINDOW = {"starts_at": "2026-09-26T10:00:00+02:00", "ends_at": "2026-09-26T18:00:00+02:00"}
+# Stands, in a sample, for the id of a GCC activation the test creates first (`linked`): the
+# crisis cell's objects (positions, tasks…) belong to one.
+ACTIVATION = "<an activation>"
 
-# collection -> (a valid Feature, a property change to PATCH, the field it changes)
+
+def needs_activation(body: dict[str, Any]) -> bool:
+    return ACTIVATION in body["properties"].values()
+
+
+def linked(body: dict[str, Any], activation_id: str) -> dict[str, Any]:
+    """A copy of `body` with the activation stand-in replaced by `activation_id`."""
+    props = {k: activation_id if v == ACTIVATION else v for k, v in body["properties"].items()}
+    return {**body, "properties": props}
+
+
+WINDOW = {"starts_at": "2026-09-26T10:00:00+02:00", "ends_at": "2026-09-26T18:00:00+02:00"}
+WINDOW_ENTRY = {"from": WINDOW["starts_at"], "to": WINDOW["ends_at"]}
+
+# collection -> (a valid Feature, a property change to PATCH; for a collection written once
+# (decisions, logbook), the change its refused PATCH tries)
 SAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "incidents": (
         feature(
@@ -75,6 +92,104 @@ SAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "logbook": (
         feature(None, title="Décision: fermeture du tunnel Louise", kind="decision"),
         {"description": "Confirmé par la police fédérale"},
+    ),
+    "positions": (
+        feature(None, title="D3 — police", activation_id=ACTIVATION, role="d3"),
+        {"presence": "present"},
+    ),
+    # Owned by no organisation: an owner must hold a position in the cell (tests/cell).
+    "tasks": (
+        feature(
+            None,
+            title="Fermer le tunnel Louise",
+            activation_id=ACTIVATION,
+            priority="high",
+            due_at="2036-09-26T14:00:00+02:00",
+        ),
+        {"status": "in_progress"},
+    ),
+    "decisions": (
+        feature(
+            None,
+            title="Fermeture du tunnel Louise",
+            activation_id=ACTIVATION,
+            decided_by_name="Haut fonctionnaire de garde",
+            basis="Avis D1 et D3: fumée dans le tunnel",
+            discipline="d3",
+        ),
+        {"basis": "Avis D1 seul"},
+    ),
+    "plans": (
+        feature(
+            square(4.334, 50.8957),
+            title="PPUI Stade Roi Baudouin",
+            kind="special",
+            review_due="2027-06-30T00:00:00+02:00",
+        ),
+        {"status": "in_force"},
+    ),
+    "checklists": (
+        feature(
+            None,
+            title="Accueil de la cellule",
+            activation_id=ACTIVATION,
+            items=[
+                {
+                    "key": "badges",
+                    "text": {
+                        "fr": "Distribuer les badges",
+                        "nl": "Badges uitdelen",
+                        "en": "Hand out badges",
+                    },
+                }
+            ],
+        ),
+        {"description": "Salle de crise, 3e étage"},
+    ),
+    "fiches": (
+        feature(
+            None,
+            title="Fiche opérationnelle — visite papale",
+            activation_id=ACTIVATION,
+            entries=[
+                {
+                    "organisation": "pz-5339",
+                    "discipline": "d3",
+                    "role": "Sécurisation du parcours",
+                    "responsibilities": "Périmètres, escorte, régulation du trafic",
+                    "phone": "+32 2 279 79 79",
+                    "radio_talkgroup": "ASTRID PZ5339-OPS",
+                    **WINDOW_ENTRY,
+                }
+            ],
+        ),
+        {"language": "nl"},
+    ),
+    # Generated from the picture (POST /api/sitreps takes what to report on, not the report).
+    "sitreps": (
+        feature(None, title="SITREP — test", activation_id=ACTIVATION, summary="Calme"),
+        {"summary": "Situation sous contrôle"},
+    ),
+    "police_measures": (
+        feature(
+            None,
+            title="Interdiction de rassemblement — place Clemenceau",
+            kind="mayor_order",
+            legal_basis="Art. 134sexies Nouvelle loi communale",
+            reference="AB-2026-117",
+            authority="Bourgmestre d'Anderlecht",
+            valid_from="2026-06-01T00:00:00+02:00",
+            valid_to="2026-12-01T00:00:00+01:00",
+        ),
+        {"status": "revoked"},
+    ),
+    "hotspot_notes": (
+        feature(
+            None,
+            title="Évaluation trimestrielle de la task force",
+            description="Déplacement du deal vers la rue voisine après les contrôles",
+        ),
+        {"description": "Corrigé"},
     ),
 }
 

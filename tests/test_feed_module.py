@@ -11,8 +11,8 @@ from app.settings import PROJECT_ROOT
 
 FEED_MODULE = Path("app/domain/changes.py")
 FEED_TABLES = re.compile(
-    r"\b(FROM|INTO|UPDATE|JOIN)\s+changes\b|\bfeed_counter\b|\bfeed_horizon\b|\balert_cursor\b"
-    r"|\b(Change|FeedCounter|FeedHorizon|EvaluatorCursor)\.",
+    r"\b(FROM|INTO|UPDATE|JOIN)\s+changes\b|\bfeed_counter\b|\bfeed_horizon\b|\bfeed_cursors\b"
+    r"|\b(Change|FeedCounter|FeedHorizon|FeedCursor)\.",
 )
 
 
@@ -30,6 +30,6 @@ def test_no_module_but_the_feeds_own_reads_or_writes_the_feed() -> None:
 
 def test_the_check_sees_feed_sql() -> None:
     assert FEED_TABLES.search("SELECT seq FROM changes WHERE seq > $1")
-    assert FEED_TABLES.search("UPDATE alert_cursor SET seq = $1")
+    assert FEED_TABLES.search("UPDATE feed_cursors SET seq = $2 WHERE name = $1")
     assert FEED_TABLES.search("select(Change.op)")
     assert not FEED_TABLES.search("changes = [ChangeToEvaluate(*row) for row in rows]")

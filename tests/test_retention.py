@@ -66,7 +66,10 @@ class Kept:
         async with self.sessions() as session:
             row = (
                 await session.execute(
-                    text("SELECT f.seq, c.seq FROM feed_counter f, alert_cursor c WHERE f.id = 1")
+                    text(
+                        "SELECT f.seq, c.seq FROM feed_counter f, feed_cursors c"
+                        " WHERE f.id = 1 AND c.name = 'alerts'"
+                    )
                 )
             ).one()
         return int(row[0]), int(row[1])

@@ -17,13 +17,12 @@ from pathlib import Path
 import app
 from app import vocabulary
 from app.audit import AuditKind
-from app.domain.enums import Language
 from app.domain.registry import SPECS
 from app.partners.models import AreaKind, OrganisationKind
 
 # Enums no screen, alert or e-mail shows in words: each language names itself in its own
 # catalogue; the others are read by machines and administrators as the API's values.
-UNLABELLED = {Language, OrganisationKind, AuditKind, AreaKind}
+UNLABELLED = {OrganisationKind, AuditKind, AreaKind}
 
 
 def _enums_of_the_app() -> set[type[StrEnum]]:

@@ -76,6 +76,10 @@ class Origin(StrEnum):
     rule = "rule"  # a change matched a subscription
     manual = "manual"  # composed by SITCEN
     campaign = "campaign"  # an alarm test
+    overdue_task = "overdue_task"  # a crisis-cell task past its due time (app.cell.overdue)
+    handover = "handover"  # a shift handover not acknowledged in time (app.reports)
+    threat_level = "threat_level"  # OCAM/CUTA set a threat level (app.threat)
+    exercise = "exercise"  # an exercise scenario's message to its players (app.exercises)
 
 
 class DeliveryStatus(StrEnum):

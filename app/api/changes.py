@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from app.api.deps import Session, parse_list, require
+from app.api.deps import Session, parse_list, parse_time, require, time_query
 from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.permissions import scope_of
 from app.auth.principal import Principal
-from app.domain import changes
+from app.domain import changes, timetravel
 from app.domain.enums import Entity
 from app.domain.schema import BIGINT_MAX
 
@@ -26,10 +26,14 @@ async def list_changes(
     since: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     entity: str | None = None,
+    until: Annotated[
+        str | None, time_query("only the records committed at or before this time (a replay)")
+    ] = None,
 ) -> Response:
     entities = parse_list(entity, "entity", {e.value for e in Entity})
+    up_to = parse_time(until, "until")
     head = await changes.head(session)
-    records = await changes.changes_after(session, since, limit, entities)
+    records = await changes.changes_after(session, since, limit, entities, up_to)
     # Read after the records: pruning moves the horizon before it deletes anything, so a
     # horizon that still covers `since` now means nothing after it was missing from the read.
     kept = await changes.kept(session)
@@ -46,21 +50,29 @@ async def list_changes(
                 "next_since": head,
             }
         )
-    scope = scope_of(principal)
-    visible = []
-    for c in records:
-        if scope.sees(c.feature["properties"]):
-            visible.append(changes.change_message(c))
-        elif not scope.everything and c.op != "created":
-            before = await changes.previous_feature(session, c)
-            if before is not None and scope.sees(before["properties"]):
-                visible.append(changes.removed_message(c))
+    visible = await changes.visible_messages(session, records, scope_of(principal))
+    # With `until`, the read ends at the picture then, not at the head.
+    end = head if up_to is None else min(head, await changes.seq_at(session, up_to))
     body = {
         "head": head,
         "oldest": kept.oldest,
         "oldest_at": kept.since.isoformat() if kept.since else None,
         "changes": visible,
         # Where the next call should start, even when every record of this page was filtered out.
-        "next_since": records[-1].seq if len(records) == limit else head,
+        "next_since": records[-1].seq if len(records) == limit else max(end, since),
     }
     return json_response(body)
+
+
+@router.get("/position", summary="The feed position of the picture at a time")
+async def position(
+    session: Session,
+    _: Annotated[Principal, Depends(require("changes:read"))],
+    at: Annotated[str, time_query("the time whose picture is wanted")],
+) -> Response:
+    """The last record committed at or before `at`: the picture `?at=` reads then is the feed up
+    to it, and a replay from there applies the records after it (`GET /api/changes?since=`)."""
+    when = parse_time(at, "at")
+    assert when is not None
+    await timetravel.require_kept(session, when)
+    return json_response({"at": when.isoformat(), "seq": await changes.seq_at(session, when)})

@@ -19,6 +19,8 @@ def router(settings: Settings) -> APIRouter:
         "languages": list(LANGUAGES),
         "default_language": DEFAULT_LANGUAGE,
         "basemap_style_url": settings.basemap_style_url,
+        # Objects of a collection above which the map draws it from vector tiles.
+        "tile_threshold": settings.tile_threshold,
     }
 
     @config_router.get("/config", summary="Public settings of the dashboard (no authentication)")

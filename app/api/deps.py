@@ -14,12 +14,15 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.requests import HTTPConnection
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import audit, errors
+from app.auth.models import User
 from app.auth.permissions import may
 from app.auth.principal import Principal
 from app.auth.tokens import authenticate
+from app.domain.enums import Language, Severity
 from app.domain.objects import ListFilter
 from app.domain.schema import TIME_RANGE, Props, Time
 from app.domain.spec import EntitySpec
@@ -105,6 +108,35 @@ async def enforce(request: Request, principal: Principal, action: str) -> None:
         else f"role {principal.role.value} may not {action}"
     )
     raise await forbid(request, principal, action, why)
+
+
+async def reader_language(
+    session: Session,
+    principal: Annotated[Principal, Depends(current_principal)],
+    lang: Annotated[
+        Language | None,
+        Query(
+            description="the language to read it in; by default the reader's own, else the "
+            "first of Accept-Language spoken here (fr, nl, en), else French"
+        ),
+    ] = None,
+    accept_language: Annotated[str | None, Header(max_length=200)] = None,
+) -> Language:
+    """The language a printout (fiche, SITREP, hotspot fiche) is written in for its reader."""
+    if lang is not None:
+        return lang
+    if principal.kind == "user":
+        own = await session.scalar(select(User.language).where(User.username == principal.name))
+        if own is not None and own in Language.__members__:
+            return Language(own)
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in Language.__members__:
+            return Language(code)
+    return Language.fr
+
+
+ReaderLanguage = Annotated[Language, Depends(reader_language)]
 
 
 def require(action: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -343,6 +375,9 @@ def list_filter(
     q: str | None,
     exercise: bool | None,
     subject: str | None,
+    activation: str | None = None,
+    zone: str | None = None,
+    severity: str | None = None,
 ) -> ListFilter:
     """The list filters of a collection's query string, checked against its enumerations: the
     REST lists and the OGC API items (app/api/features.py) filter alike."""
@@ -358,9 +393,12 @@ def list_filter(
             "category" if category is not None else "kind",
             kind_values,
         ),
+        severity=parse_list(severity, "severity", {s.value for s in Severity}),
         municipality=parse_list(municipality, "municipality"),
         police_zone=parse_list(police_zone, "police_zone"),
         q=q,
         exercise=exercise,
         subject=parse_uuid(subject, "subject") if subject else None,
+        activation=parse_uuid(activation, "activation") if activation else None,
+        zone=parse_uuid(zone, "zone") if zone else None,
     )

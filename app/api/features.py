@@ -43,6 +43,7 @@ from app.api.routing import Route
 from app.auth.permissions import may, read_scope
 from app.auth.principal import Principal
 from app.domain import objects
+from app.domain.enums import Severity
 from app.domain.features import to_feature
 from app.domain.registry import SPECS
 from app.domain.schema import TIME_RANGE
@@ -64,7 +65,8 @@ CONFORMANCE = (
 # add filters on properties), `crs` (EPSG:31370/3812 as on every read) and the page cursor.
 ITEM_PARAMS = frozenset(
     {"limit", "bbox", "bbox-crs", "datetime", "crs", "f"}
-    | {"status", "category", "kind", "municipality", "police_zone", "q", "exercise", "subject"}
+    | {"status", "category", "kind", "severity", "municipality", "police_zone", "q", "exercise"}
+    | {"subject", "activation", "zone"}
     | {"cursor"}
 )
 TITLES = {
@@ -74,6 +76,27 @@ TITLES = {
     "zones": ("Zones", "Perimeters, red zones, drone bans, restrictions, routes, posts, hotspots"),
     "activations": ("GCC activations", "Activations of the Regional Crisis Centre"),
     "logbook": ("Logbook", "Logbook entries: decisions, actions, information"),
+    "positions": ("Cell positions", "The seats of GCC crisis cells, their holders and presence"),
+    "tasks": ("Cell tasks", "Actions of GCC crisis cells: owner, due time, priority, status"),
+    "decisions": ("Decisions", "Decisions of GCC activations: who decided, on what basis, when"),
+    "plans": ("Emergency plans", "General, special, intervention and internal emergency plans"),
+    "checklists": ("Checklists", "Standard procedures run for an incident, event or activation"),
+    "fiches": ("Operational fiches", "Each entity's role, contacts, zones and times for an event"),
+    "documents": ("Documents", "Files attached to operational objects (the Casus library)"),
+    "sitreps": ("Situation reports", "SITREPs: numbered per activation, approved, then frozen"),
+    "police_measures": (
+        "Police measures",
+        "Orders and bans on places, their legal basis and validity",
+    ),
+    "hotspot_notes": ("Hotspot evaluation notes", "Drug hotspots' evaluations: date, author, text"),
+    "threat_levels": (
+        "Threat levels",
+        "OCAM/CUTA's national threat level and sector levels: each setting, why, its reference",
+    ),
+    "conflict_records": (
+        "Planning conflicts",
+        "Overlaps in space and time of events, demonstrations and zones, as recorded",
+    ),
     "region": ("Region", "The Brussels-Capital Region's outline (UrbIS)"),
     "municipalities": ("Municipalities", "The 19 municipalities, NIS code and FR/NL names"),
     "police_zones": ("Police zones", "The 6 police zones"),
@@ -162,6 +185,7 @@ def _item_parameters(settings: Settings, spec: EntitySpec | None = None) -> list
         ),
         _param("crs", "CRS of the answer: CRS84 (default), EPSG:31370 or EPSG:3812", crs),
         *(f for f in filters if f is not None),
+        _param("severity", "comma-separated severities (incidents)", _values(Severity)),
         _param("municipality", "comma-separated NIS codes, e.g. 21004", text),
         _param("police_zone", "comma-separated police zone numbers, e.g. 5339", text),
         _param(
@@ -169,6 +193,8 @@ def _item_parameters(settings: Settings, spec: EntitySpec | None = None) -> list
         ),
         _param("exercise", "true: exercises only; false: real objects only", {"type": "boolean"}),
         _param("subject", "the id of the object a logbook entry or zone belongs to", uuid_),
+        _param("activation", "the id of the GCC activation a cell's object belongs to", uuid_),
+        _param("zone", "the id of a zone: the objects linked to it (its plans)", uuid_),
         _param("cursor", "the page to read, as given by a next link", uuid_ if spec else text),
         _param(
             "f", "json or geojson (the only encoding served)", {**text, "enum": ["json", "geojson"]}
@@ -272,6 +298,8 @@ def _collection(request: Request, collection_id: str) -> dict[str, Any]:
                 "title": f"{title} as GeoJSON",
                 "href": f"{base}/items",
             },
+            *_downloads(request, collection_id),
+            *_tiles(request, collection_id),
         ],
         "extent": {
             # What the API accepts: Belgium's bounds, not only the region's (DESIGN §5).
@@ -284,6 +312,49 @@ def _collection(request: Request, collection_id: str) -> dict[str, Any]:
         "crs": [OGC_URI[c] for c in SUPPORTED],
         "storageCrs": OGC_URI[WGS84],
     }
+
+
+# The whole collection as one file (GeoJSON, CSV or KML), streamed: the exports (app/exchange),
+# offered as OGC's `enclosure` links; the reference layers have none.
+EXPORTS = "/api/exports"
+DOWNLOADS = {
+    "geojson": (GEOJSON, "GeoJSON"),
+    "csv": ("text/csv", "CSV"),
+    "kml": ("application/vnd.google-earth.kml+xml", "KML"),
+}
+
+
+def _downloads(request: Request, collection_id: str) -> list[dict[str, str]]:
+    if collection_id in REFERENCE:
+        return []
+    return [
+        {
+            "rel": "enclosure",
+            "type": media,
+            "title": f"{TITLES[collection_id][0]}: the whole collection as {name}",
+            "href": _url(request, f"{EXPORTS}/{collection_id}?format={fmt}"),
+        }
+        for fmt, (media, name) in DOWNLOADS.items()
+    ]
+
+
+# The map's layers as vector tiles (app/api/tiles.py), described by TileJSON 3.0.0 for QGIS and
+# MapLibre; a plain `tiles` link, as the service offers no OGC API – Tiles tileset metadata.
+TILES = "/api/tiles"
+TILED = ("incidents", "events", "demonstrations", "zones", "activations")
+
+
+def _tiles(request: Request, collection_id: str) -> list[dict[str, str]]:
+    if collection_id not in TILED:
+        return []
+    return [
+        {
+            "rel": "tiles",
+            "type": JSON,
+            "title": f"{TITLES[collection_id][0]} as vector tiles (TileJSON 3.0.0)",
+            "href": _url(request, f"{TILES}/{collection_id}/tilejson.json"),
+        }
+    ]
 
 
 def _item_links(request: Request, collection_id: str) -> list[dict[str, str]]:
@@ -359,6 +430,12 @@ def _service_router() -> APIRouter:
                         "title": "the collections",
                         "href": _url(request, f"{PREFIX}/collections"),
                     },
+                    {
+                        "rel": "tiles",
+                        "type": JSON,
+                        "title": "the map's layers as vector tiles: each one's TileJSON 3.0.0",
+                        "href": _url(request, TILES),
+                    },
                 ],
             }
         )
@@ -433,11 +510,14 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
                 status=query.get("status"),
                 category=query.get("category"),
                 kind=query.get("kind"),
+                severity=query.get("severity"),
                 municipality=query.get("municipality"),
                 police_zone=query.get("police_zone"),
                 q=q,
                 exercise=None if exercise is None else exercise == "true",
                 subject=query.get("subject"),
+                activation=query.get("activation"),
+                zone=query.get("zone"),
             )
             cursor = query.get("cursor")
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from app.api.deps import Session, require
@@ -27,15 +27,30 @@ async def layers(
     return json_response({"layers": await layer_counts(session)})
 
 
+# The coarsest outline offered for display: about a kilometre.
+SIMPLIFY_MAX = 0.01
+
+
 @router.get("/{layer}", summary="One reference layer as a FeatureCollection")
 async def layer(
-    layer: str, session: Session, _: Annotated[Principal, Depends(require("reference:read"))]
+    layer: str,
+    session: Session,
+    _: Annotated[Principal, Depends(require("reference:read"))],
+    simplify: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=SIMPLIFY_MAX,
+            description="for display: outlines simplified within this tolerance (degrees, "
+            "e.g. 0.0002, about 15 m), each outline still valid (ST_SimplifyPreserveTopology)",
+        ),
+    ] = None,
 ) -> Response:
     if layer not in LAYERS:
         raise not_found(
             "reference layer", detail=f"no reference layer {layer!r}; one of {', '.join(LAYERS)}"
         )
-    features = await layer_features(session, layer)
+    features = await layer_features(session, layer, simplify=simplify)
     return geojson_response(
         {"type": "FeatureCollection", "features": features},
         headers={"Cache-Control": "private, max-age=300"},

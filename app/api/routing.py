@@ -15,8 +15,23 @@ from typing import Any
 
 import orjson
 from fastapi.routing import APIRoute
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
+
+
+class _ObjectId(StringConvertor):
+    """A path segment that is an id (`{name:id}`): matched as a UUID, handed over as text (the
+    route parses it). Without it `PATCH /api/activations/open` reached the route of an
+    activation called "open" and answered 422 on the body, where a method the path lacks
+    answers 405 naming those it has."""
+
+    regex = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+register_url_convertor("id", _ObjectId())
+# The generic object routes' id segment (the API description shows it as `{object_id}`).
+OBJECT_ID = "{object_id:id}"
 
 
 class _Request(Request):

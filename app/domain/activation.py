@@ -7,17 +7,23 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from sqlalchemy import ARRAY, DateTime, String
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import ARRAY, DateTime, String, Text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
+from app.domain.activation_phases import first_phase, require_active
 from app.domain.base import OperationalObject
 from app.domain.enums import ActivationLevel, ActivationStatus, Coordinator, Entity
-from app.domain.schema import CommonProps, Time, partial
-from app.domain.spec import EntitySpec
+from app.domain.schema import CommonProps, Props, Time, partial
+from app.domain.spec import EntitySpec, Problems
 
 Member = Annotated[str, Field(min_length=1, max_length=120)]
+# A code of the admin-kept lists (phases, templates): checked against them when written.
+Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")]
+TemplateCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class Activation(OperationalObject, Base):
@@ -31,6 +37,13 @@ class Activation(OperationalObject, Base):
     subject_entity: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     members: Mapped[list[str]] = mapped_column(ARRAY(String(120)), default=list)
+    # Where the activation stands (activation_phases), and why it got there: changed only by
+    # the phase action, so that every change says why (app.cell.workflow).
+    phase: Mapped[str | None] = mapped_column(String(32))
+    phase_reason: Mapped[str | None] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(String(64))  # the template it was opened from
+    # What went well, what to improve, the follow-ups: recorded when it is closed.
+    debrief: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class ActivationCreate(CommonProps):
@@ -42,6 +55,23 @@ class ActivationCreate(CommonProps):
     subject_entity: Literal["incident", "planned_event", "demonstration"] | None = None
     subject_id: uuid.UUID | None = None
     members: Annotated[list[Member], Field(max_length=100)] = []
+    phase: Code | None = None  # None: the first active phase
+
+
+class ActivationOpening(ActivationCreate):
+    """An activation opened from a template (app.cell.workflow), which it names."""
+
+    template: TemplateCode | None = None
+
+
+class PhaseChange(Props):
+    phase: Code
+    phase_reason: Reason
+
+
+class Closing(Props):
+    status: ActivationStatus
+    debrief: dict[str, Any]
 
 
 def _derive(values: dict[str, Any], changed: dict[str, Any]) -> None:
@@ -53,6 +83,18 @@ def _derive(values: dict[str, Any], changed: dict[str, Any]) -> None:
             values["closed_at"] = now
         elif values["status"] == ActivationStatus.open and "closed_at" not in changed:
             values["closed_at"] = None
+
+
+async def _verify(
+    session: AsyncSession, values: dict[str, Any], changed: dict[str, Any]
+) -> Problems:
+    if "phase" not in changed:
+        return []
+    if values.get("phase") is None:
+        values["phase"] = await first_phase(session)
+    else:
+        await require_active(session, values["phase"], ["body", "properties", "phase"])
+    return []
 
 
 def _check(values: dict[str, Any]) -> list[tuple[str, str]]:
@@ -70,7 +112,7 @@ SPEC = EntitySpec(
     path="activations",
     ref_prefix="GCC",
     create_schema=ActivationCreate,
-    update_schema=partial(ActivationCreate),
+    update_schema=partial(ActivationCreate, exclude=("source", "external_id", "phase")),
     fields=(
         "level",
         "coordinator",
@@ -80,6 +122,10 @@ SPEC = EntitySpec(
         "subject_entity",
         "subject_id",
         "members",
+        "phase",
+        "phase_reason",
+        "template",
+        "debrief",
     ),
     geometry_types=None,
     geometry_required=False,
@@ -96,6 +142,7 @@ SPEC = EntitySpec(
     closing=frozenset({ActivationStatus.closed}),
     window=("opened_at", "closed_at"),
     check=_check,
+    verify=_verify,
     derive=_derive,
     links={"subject_id": "subject_entity"},
 )

@@ -31,6 +31,8 @@ class OperationalObject:
 
     # Links to another object that lists filter on (`subject`): (index suffix, column).
     linked_by: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # Columns no two rows share (a decision's place in its activation's chain): (suffix, columns).
+    unique_by: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
@@ -40,6 +42,7 @@ class OperationalObject:
             Index(f"ix_{t}_municipalities", "municipality_codes", postgresql_using="gin"),
             Index(f"ix_{t}_police_zones", "police_zone_codes", postgresql_using="gin"),
             *(Index(f"ix_{t}_{suffix}", column) for suffix, column in cls.linked_by),
+            *(Index(f"ux_{t}_{suffix}", *cols, unique=True) for suffix, cols in cls.unique_by),
             # What idempotent creates rely on: a retried (source, external_id) finds the first
             # row (ON CONFLICT in objects._insert_statement).
             Index(

@@ -1,8 +1,8 @@
 """The change feed: one gap-free, commit-ordered log of every write (DESIGN §3).
 
 Every read and write of the feed is here, as SQL or as a function; no other module names its
-tables (`changes`, `feed_counter`, `feed_horizon`) or the evaluator's cursor over it
-(`alert_cursor`), so a new field on the change record touches this file only
+tables (`changes`, `feed_counter`, `feed_horizon`) or the cursors of its durable consumers
+(`feed_cursors`), so a new field on the change record touches this file only
 (tests/test_feed_module.py keeps it so).
 
 The contract with the database (migration 0002, trigger `changes_seq_at_commit`):
@@ -32,20 +32,25 @@ import orjson
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     DateTime,
     Identity,
     Index,
     Integer,
     String,
+    and_,
+    func,
+    or_,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from app.db import Base, driver
 from app.domain.enums import ChangeOp, Entity
+from app.domain.visibility import Scope
 
 NOTIFY_CHANNEL = "sitcen_changes"
 
@@ -83,15 +88,22 @@ class FeedHorizon(Base):
     at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class EvaluatorCursor(Base):
-    """The last seq the alert evaluator has fully handled (one row; the evaluator is
-    app.alerts.workers.evaluator)."""
+class FeedCursor(Base):
+    """How far each durable consumer of the feed has read: the last seq it fully handled, one
+    row per consumer (`ALERTS_CURSOR`, `PROCEDURES_CURSOR`). A consumer moves its cursor in the
+    transaction that does what the changes call for, so none is missed or handled twice."""
 
-    __tablename__ = "alert_cursor"
-    __table_args__ = (CheckConstraint("id = 1", name="alert_cursor_single_row"),)
+    __tablename__ = "feed_cursors"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+# The consumers: the alert evaluator (app.alerts.workers.evaluator), and the starter of standard
+# procedures' checklists (app.cell.triggers).
+ALERTS_CURSOR = "alerts"
+PROCEDURES_CURSOR = "procedures"
+CONFLICTS_CURSOR = "conflicts"  # the conflict watcher (app.planning.watch)
 
 
 class FeedCounter(Base):
@@ -178,12 +190,110 @@ def no_longer_kept(since: int, head: int, oldest: int | None) -> bool:
 
 
 async def changes_after(
-    session: AsyncSession, since: int, limit: int, entities: list[str] | None = None
+    session: AsyncSession,
+    since: int,
+    limit: int,
+    entities: list[str] | None = None,
+    until: datetime | None = None,
 ) -> list[Change]:
+    """Records after `since`, in order; with `until`, only those committed at or before it (a
+    replay reads the feed up to its play head)."""
     query = select(Change).where(Change.seq > since).order_by(Change.seq).limit(limit)
     if entities:
         query = query.where(Change.entity.in_(entities))
+    if until is not None:
+        query = query.where(Change.at <= until)
     return list((await session.scalars(query)).all())
+
+
+async def seq_at(session: AsyncSession, at: datetime) -> int:
+    """The feed position of the picture at `at`: the last record committed at or before it (0:
+    none). Numbers and commit times are given together under the counter's lock, so the records
+    up to it are exactly those that `?at=` reads (states_at)."""
+    last = await session.scalar(select(func.max(Change.seq)).where(Change.at <= at))
+    return int(last or 0)
+
+
+async def visible_messages(
+    session: AsyncSession, records: list[Change], scope: Scope
+) -> list[dict[str, Any]]:
+    """The wire form of each record this scope sees; for an object that leaves the scope (e.g.
+    unshared from a partner), a `removed` record with nothing of its new state."""
+    visible = []
+    for c in records:
+        if scope.sees(c.feature["properties"]):
+            visible.append(change_message(c))
+        elif not scope.everything and c.op != "created":
+            before = await previous_feature(session, c)
+            if before is not None and scope.sees(before["properties"]):
+                visible.append(removed_message(c))
+    return visible
+
+
+async def window_records(
+    session: AsyncSession, start: datetime, end: datetime, after: int, limit: int
+) -> list[Change]:
+    """The records committed after `start` and up to `end`, from seq `after` on, in order, at
+    most `limit` of them (a replay window read page by page)."""
+    query = (
+        select(Change)
+        .where(Change.at > start, Change.at <= end, Change.seq > after)
+        .order_by(Change.seq)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def marked_records(
+    session: AsyncSession,
+    entities: list[str],
+    start: datetime,
+    end: datetime,
+    after: int,
+    limit: int,
+) -> list[tuple[Change, dict[str, Any] | None]]:
+    """The records of these kinds committed after `start` and up to `end`, from seq `after` on,
+    in order, at most `limit` of them, each with its object's state before it (None for a
+    create): the timeline's bookmarks are read from them (app.domain.timeline)."""
+    earlier = aliased(Change)
+    previous = (
+        select(earlier.feature)
+        .where(earlier.entity_id == Change.entity_id, earlier.seq < Change.seq)
+        .order_by(earlier.seq.desc())
+        .limit(1)
+        .correlate(Change)
+        .scalar_subquery()
+    )
+    query = (
+        select(Change, previous)
+        .where(Change.entity.in_(entities), Change.at > start, Change.at <= end, Change.seq > after)
+        .order_by(Change.seq)
+        .limit(limit)
+    )
+    return [(c, p) for c, p in (await session.execute(query)).all()]
+
+
+async def changes_between(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    entities: list[str],
+    limit: int,
+    *,
+    activation: uuid.UUID | None = None,
+    activation_entities: list[str] = [],  # noqa: B006  # read, never changed
+) -> tuple[list[Change], int]:
+    """The changes committed after `start` and up to `end` of these kinds, and of those of
+    `activation_entities` that belong to `activation`: newest first, at most `limit` of them,
+    and how many there are in all (a SITREP's "what changed")."""
+    kinds: ColumnElement[bool] = Change.entity.in_(entities)
+    if activation is not None and activation_entities:
+        own = Change.feature["properties"]["activation_id"].astext == str(activation)
+        kinds = or_(kinds, and_(Change.entity.in_(activation_entities), own))
+    window = (Change.at > start, Change.at <= end, kinds)
+    total = await session.scalar(select(func.count()).select_from(Change).where(*window))
+    query = select(Change).where(*window).order_by(Change.seq.desc()).limit(limit)
+    return list((await session.scalars(query)).all()), int(total or 0)
 
 
 async def history(session: AsyncSession, entity: Entity, entity_id: uuid.UUID) -> list[Change]:
@@ -310,9 +420,138 @@ async def state_at(
     return None if row is None else (row.op, row.feature)
 
 
-# --- The alert evaluator (app.alerts.workers.evaluator): a durable consumer with its cursor ---
+@dataclass(frozen=True, slots=True)
+class Touched:
+    """An object written in a stretch of time (a shift): its last record in it, whether it was
+    created in it, and, if not, its last record before (None: pruned or never)."""
 
-EVALUATOR_CURSOR_SQL = "(SELECT seq FROM alert_cursor WHERE id = 1)"
+    entity: str
+    entity_id: uuid.UUID
+    op: str
+    feature: dict[str, Any]
+    at: datetime
+    actor: str
+    created: bool
+    before: dict[str, Any] | None
+
+
+async def touched_between(
+    session: AsyncSession, entities: list[str], start: datetime, until: datetime
+) -> tuple[int, list[Touched]]:
+    """How many records were committed after `start` and up to `until` (commit times), and the
+    objects they wrote, each once, in the order of their last record."""
+    window = (Change.entity.in_(entities), Change.at > start, Change.at <= until)
+    records = await session.scalar(select(func.count()).select_from(Change).where(*window)) or 0
+    last = (
+        await session.execute(
+            select(
+                Change.seq,
+                Change.entity,
+                Change.entity_id,
+                Change.op,
+                Change.feature,
+                Change.at,
+                Change.actor,
+            )
+            .where(*window)
+            .ext(distinct_on(Change.entity_id))
+            .order_by(Change.entity_id, Change.seq.desc())
+        )
+    ).all()
+    created = set(
+        await session.scalars(
+            select(Change.entity_id).where(*window, Change.op == ChangeOp.created.value)
+        )
+    )
+    older = [r.entity_id for r in last if r.entity_id not in created]
+    before: dict[uuid.UUID, dict[str, Any]] = {}
+    if older:
+        rows = await session.execute(
+            select(Change.entity_id, Change.feature)
+            .where(Change.entity_id.in_(older), Change.at <= start)
+            .ext(distinct_on(Change.entity_id))
+            .order_by(Change.entity_id, Change.seq.desc())
+        )
+        before = {entity_id: feature for entity_id, feature in rows}
+    touched = [
+        Touched(
+            r.entity,
+            r.entity_id,
+            r.op,
+            r.feature,
+            r.at,
+            r.actor,
+            r.entity_id in created,
+            before.get(r.entity_id),
+        )
+        for r in sorted(last, key=lambda r: r.seq)
+    ]
+    return records, touched
+
+
+# --- Durable consumers: each reads after its cursor, and moves it as it commits its work -----
+
+
+def cursor_sql(name: str) -> str:
+    """A SQL subquery of a consumer's cursor (`name`: one of the *_CURSOR constants)."""
+    return f"(SELECT seq FROM feed_cursors WHERE name = '{name}')"
+
+
+_CURSOR_ADVANCE = "UPDATE feed_cursors SET seq = $2 WHERE name = $1"
+_CURSOR_LOCKED = (
+    "SELECT pg_try_advisory_xact_lock($1), (SELECT seq FROM feed_cursors WHERE name = $2)"
+)
+
+
+async def advance_cursor(db: asyncpg.Connection, name: str, seq: int) -> None:
+    """Move a consumer's cursor; in the transaction that did what its changes called for."""
+    await db.execute(_CURSOR_ADVANCE, name, seq)
+
+
+async def locked_cursor(db: asyncpg.Connection, lock: int, name: str) -> int | None:
+    """A consumer's cursor if this transaction got the consumer's advisory lock (`lock`), else
+    None: another instance is reading, and only the holder moves the cursor."""
+    locked, seq = await db.fetchrow(_CURSOR_LOCKED, lock, name)
+    return int(seq) if locked else None
+
+
+# The changes of the watched entities with their Feature, and for an update the object's state
+# before it: a consumer reacting to what *became* true (an incident raised to severe) compares.
+_FOLLOWER_BATCH = """
+    SELECT c.seq, c.entity, c.entity_id, c.op,
+           CASE WHEN c.entity = ANY($3::text[]) AND c.op <> 'deleted'
+                THEN c.feature::text END AS feature,
+           CASE WHEN c.entity = ANY($3::text[]) AND c.op = 'updated' THEN (
+               SELECT e.feature::text FROM changes e
+               WHERE e.entity_id = c.entity_id AND e.seq < c.seq
+               ORDER BY e.seq DESC LIMIT 1) END AS previous
+    FROM changes c
+    WHERE c.seq > $1
+    ORDER BY c.seq
+    LIMIT $2
+"""
+
+
+async def follower_batch(
+    db: asyncpg.Connection, cursor: int, limit: int, watched: list[str]
+) -> list[asyncpg.Record]:
+    """The next records after `cursor`: seq, entity, entity_id, op, and where the entity is
+    `watched` the Feature (unless deleted) and, for an update, the previous one (JSON text)."""
+    rows: list[asyncpg.Record] = await db.fetch(_FOLLOWER_BATCH, cursor, limit, watched)
+    return rows
+
+
+async def cursor_lag(session: AsyncSession, name: str) -> int | None:
+    """Records committed and not yet handled by a consumer."""
+    lag = await session.scalar(
+        text(f"SELECT f.seq - {cursor_sql(name)} FROM feed_counter f WHERE f.id = 1")
+    )
+    return None if lag is None else int(lag)
+
+
+# --- The alert evaluator (app.alerts.workers.evaluator) ---------------------------------------
+
+EVALUATOR_CURSOR_SQL = cursor_sql(ALERTS_CURSOR)
 # Only the changes of entities some rule watches bring their Feature: a step runs about twenty
 # times a second under a stream of writes, usually with nothing to alert.
 _EVALUATOR_BATCH = (
@@ -320,8 +559,6 @@ _EVALUATOR_BATCH = (
     " CASE WHEN entity = ANY($3::text[]) THEN feature END AS feature"
     " FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2"
 )
-_EVALUATOR_ADVANCE = "UPDATE alert_cursor SET seq = $1 WHERE id = 1"
-_EVALUATOR_LAG = text(f"SELECT f.seq - {EVALUATOR_CURSOR_SQL} FROM feed_counter f WHERE f.id = 1")
 
 
 async def evaluator_batch(
@@ -333,25 +570,21 @@ async def evaluator_batch(
     return rows
 
 
-async def advance_evaluator(db: asyncpg.Connection, seq: int) -> None:
-    """Move the evaluator's cursor; in the transaction that raised the batch's alerts."""
-    await db.execute(_EVALUATOR_ADVANCE, seq)
-
-
 async def evaluator_lag(session: AsyncSession) -> int | None:
     """Records committed and not yet evaluated."""
-    lag = await session.scalar(_EVALUATOR_LAG)
-    return None if lag is None else int(lag)
+    return await cursor_lag(session, ALERTS_CURSOR)
 
 
 # --- Retention (app.domain.retention decides; these are its statements) ---------------------
 
-# The new horizon: the first change at or after the cutoff ($2), or, keeping what the evaluator
-# has not read ($3), the first change after its cursor, whichever comes first.
+# The new horizon: the first change at or after the cutoff ($2), or the first change a consumer
+# has not read, whichever comes first: the procedures' starter runs in every instance, the alert
+# evaluator where alerting does ($3).
 PRUNE_PLAN = f"""
 SELECT pg_try_advisory_xact_lock($1), h.seq, h.at, LEAST(
     COALESCE((SELECT seq FROM changes WHERE at >= $2 ORDER BY seq LIMIT 1), f.seq + 1),
-    CASE WHEN $3 THEN {EVALUATOR_CURSOR_SQL} + 1 ELSE f.seq + 1 END)
+    CASE WHEN $3 THEN (SELECT min(seq) FROM feed_cursors)
+         ELSE {cursor_sql(PROCEDURES_CURSOR)} END + 1)
 FROM feed_horizon h, feed_counter f WHERE h.id = 1 AND f.id = 1
 """
 PRUNE_MOVE_HORIZON = "UPDATE feed_horizon SET seq = $1, at = $2 WHERE id = 1"

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -26,6 +26,14 @@ class Demonstration(OperationalObject, Base):
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     authorisation: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
+
+
+# Deconfliction's window test (app.domain.conflict), as for planned events.
+Index(
+    "ix_demonstrations_window",
+    func.tstzrange(Demonstration.starts_at, Demonstration.ends_at),
+    postgresql_using="gist",
+)
 
 
 class DemonstrationCreate(CommonProps):

@@ -36,6 +36,8 @@ def plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, list):
+        return [plain(v) for v in value]
     return value
 
 

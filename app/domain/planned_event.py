@@ -6,14 +6,17 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
+from app.domain import organisations
 from app.domain.base import OperationalObject
 from app.domain.enums import Entity, EventKind, EventStatus, RiskLevel
-from app.domain.schema import CommonProps, Short, Time, partial
-from app.domain.spec import EntitySpec
+from app.domain.schema import CommonProps, OrgCode, Short, Time, partial
+from app.domain.spec import EntitySpec, Problems
 
 
 class PlannedEvent(OperationalObject, Base):
@@ -27,6 +30,19 @@ class PlannedEvent(OperationalObject, Base):
     expected_attendance: Mapped[int | None] = mapped_column(Integer)
     risk_level: Mapped[str] = mapped_column(String(16))
     organiser: Mapped[str | None] = mapped_column(String(300))
+    # An exercise's (FTX, table-top, alarm test) objectives and the partner organisations
+    # taking part (codes); any event may name its partners too.
+    objectives: Mapped[str | None] = mapped_column(Text)
+    participants: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
+
+
+# What deconfliction (app.domain.conflict) and the calendar ask: events whose window meets a
+# window (`&&`), found by a GiST index on the window as a range.
+Index(
+    "ix_planned_events_window",
+    func.tstzrange(PlannedEvent.starts_at, PlannedEvent.ends_at),
+    postgresql_using="gist",
+)
 
 
 class PlannedEventCreate(CommonProps):
@@ -38,6 +54,18 @@ class PlannedEventCreate(CommonProps):
     expected_attendance: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     risk_level: RiskLevel = RiskLevel.medium
     organiser: Short | None = None
+    objectives: Annotated[str, Field(max_length=10_000)] | None = None
+    participants: Annotated[list[OrgCode], Field(max_length=100)] = []
+
+
+async def _verify(
+    session: AsyncSession, values: dict[str, Any], changed: dict[str, Any]
+) -> Problems:
+    if "participants" in changed:
+        values["participants"] = await organisations.require_known(
+            session, values.get("participants") or [], ["body", "properties", "participants"]
+        )
+    return []
 
 
 E = EventStatus
@@ -72,6 +100,8 @@ SPEC = EntitySpec(
         "expected_attendance",
         "risk_level",
         "organiser",
+        "objectives",
+        "participants",
     ),
     geometry_types=None,
     status_enum=EventStatus,
@@ -81,6 +111,7 @@ SPEC = EntitySpec(
     initial={"status": frozenset({E.planned, E.confirmed, E.ongoing})},
     closing=frozenset({E.ended, E.cancelled}),
     window=("starts_at", "ends_at"),
-    text_fields=("venue", "organiser"),
+    text_fields=("venue", "organiser", "objectives"),
     check=check_window,
+    verify=_verify,
 )

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, and_, cast, false, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +17,7 @@ from app.domain.visibility import Scope
 from app.errors import pruned
 
 
-async def _require_kept(session: AsyncSession, at: datetime) -> None:
+async def require_kept(session: AsyncSession, at: datetime) -> None:
     """The picture before the feed's horizon cannot be rebuilt: the changes it needs were
     pruned (app.domain.retention). Said, rather than answered wrong."""
     since = (await changes.kept(session)).since
@@ -57,6 +57,9 @@ def _clauses(spec: EntitySpec, s: Any, f: ListFilter, scope: Scope) -> list[Colu
         clauses.append(text_of(spec.status_field).in_(f.status))
     if f.kind and spec.kind_field:
         clauses.append(text_of(spec.kind_field).in_(f.kind))
+    if f.severity:
+        has = "severity" in spec.fields
+        clauses.append(text_of("severity").in_(f.severity) if has else false())
     for key, codes in (("municipalities", f.municipality), ("police_zones", f.police_zone)):
         if codes:
             clauses.append(
@@ -64,6 +67,17 @@ def _clauses(spec: EntitySpec, s: Any, f: ListFilter, scope: Scope) -> list[Colu
             )
     if f.exercise is not None:
         clauses.append(props["exercise"] == type_coerce(f.exercise, JSONB))
+    links = (("subject_id", f.subject), ("parent_id", f.subject), ("activation_id", f.activation))
+    for name, wanted in links:
+        if wanted is not None and name in spec.fields:
+            clauses.append(text_of(name) == str(wanted))
+    if f.activation is not None and "activation_id" not in spec.fields:
+        clauses.append(false())
+    if f.zone is not None:
+        if "zone_ids" in spec.fields:
+            clauses.append(props["zone_ids"].contains(type_coerce([str(f.zone)], JSONB)))
+        else:
+            clauses.append(false())
     if f.q:
         pattern = like_pattern(f.q)
         names = ["title", "description", "ref", *spec.text_fields]
@@ -80,7 +94,7 @@ async def page_at(
     limit: int,
     after: uuid.UUID | None,
 ) -> tuple[list[dict[str, Any]], bool]:
-    await _require_kept(session, at)
+    await require_kept(session, at)
     s = changes.states_at(spec.entity, at)
     clauses = _clauses(spec, s, f, scope)
     if after is not None:
@@ -99,7 +113,7 @@ async def feature_at(
     at: datetime,
     scope: Scope,
 ) -> dict[str, Any] | None:
-    await _require_kept(session, at)
+    await require_kept(session, at)
     state = await changes.state_at(session, spec.entity, object_id, at)
     if state is None or state[0] == "deleted":
         return None

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, Index, String, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +27,10 @@ class Zone(OperationalObject, Base):
     valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     parent_entity: Mapped[str | None] = mapped_column(String(32))
     parent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+# Deconfliction's window test (app.domain.conflict); an open end is an unbounded range.
+Index("ix_zones_window", func.tstzrange(Zone.valid_from, Zone.valid_to), postgresql_using="gist")
 
 
 class ZoneCreate(CommonProps):

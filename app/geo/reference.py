@@ -266,16 +266,24 @@ async def layer_features(
     code: str | None = None,
     limit: int | None = None,
     crs: str = WGS84,
+    simplify: float | None = None,
 ) -> list[dict[str, Any]]:
     """A layer's features by code, as GeoJSON: those meeting `bbox`, after the code `after`,
-    or the one of `code`."""
+    or the one of `code`. With `simplify` (degrees), outlines for display: simplified within
+    that tolerance, each one still valid (ST_SimplifyPreserveTopology: neighbours are simplified
+    apart, so their common edge may part by up to the tolerance), at six decimals (0.1 m); the
+    stored geometry, which enriches every object, is not touched."""
+    geom: Any = ReferenceArea.geom
+    digits = 15
+    if simplify is not None:
+        geom, digits = func.ST_SimplifyPreserveTopology(geom, simplify), 6
     query = (
         select(
             ReferenceArea.code,
             ReferenceArea.name_fr,
             ReferenceArea.name_nl,
             ReferenceArea.parent_code,
-            func.ST_AsGeoJSON(ReferenceArea.geom, 15, 0).label("geojson"),
+            func.ST_AsGeoJSON(geom, digits, 0).label("geojson"),
         )
         .where(ReferenceArea.layer == layer)
         .order_by(ReferenceArea.code)

@@ -175,7 +175,11 @@ async def parse_geometry(
     loc: tuple[Any, ...] = ("body", "geometry"),
 ) -> ParsedGeometry:
     """Validate GeoJSON geometry input, off the event loop; answer 422 naming the place of the
-    first problem."""
+    first problem. A Point (one position: microseconds of work) is checked on the loop: the hop
+    to a pool thread, which runs at a lower priority, cost more than the check itself, and on a
+    busy machine it made most of a create's latency (bench/ingest.py, docs/performance.md)."""
+    if isinstance(raw, dict) and raw.get("type") == "Point":
+        return _checked(raw, crs, repair, allowed, loc)
     return await cpu.run(_checked, raw, crs, repair, allowed, loc)
 
 

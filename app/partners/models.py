@@ -119,3 +119,69 @@ class Subscription(Audited, Base):
     codes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
     polygon: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # GeoJSON, WGS 84
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DirectoryEntry(Audited, Base):
+    """One service or function of an organisation as SITCEN calls it: its 24/7 number, its
+    e-mail, its ASTRID talk-group. Emergency plans name entries, never copy them
+    (app.domain.plan), so that a changed number is the number every plan shows."""
+
+    __tablename__ = "directory_entries"
+    __table_args__ = (Index("ix_directory_entries_org", "organisation", "function"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    organisation: Mapped[str] = mapped_column(ForeignKey(ORG_FK, ondelete="CASCADE"))
+    function: Mapped[str] = mapped_column(String(200))  # "Officier de garde D1", "Dir-CoMs"
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone_24_7: Mapped[str | None] = mapped_column(String(32))  # E.164
+    phone: Mapped[str | None] = mapped_column(String(32))  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
+    radio_talkgroup: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DirectoryConfirmation(Base):
+    """When an organisation last confirmed its entries of the directory, by whom, and its own
+    period between confirmations (None: SITCEN_DIRECTORY_CONFIRM_DAYS)."""
+
+    __tablename__ = "directory_confirmations"
+
+    organisation: Mapped[str] = mapped_column(
+        ForeignKey(ORG_FK, ondelete="CASCADE"), primary_key=True
+    )
+    confirm_days: Mapped[int | None] = mapped_column(Integer)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_by: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(128))
+
+
+class DirectoryReminder(Base):
+    """A reminder sent for one period of an organisation (the period is named by the time its
+    confirmation falls due): recorded so that it goes once."""
+
+    __tablename__ = "directory_reminders"
+
+    organisation: Mapped[str] = mapped_column(
+        ForeignKey(ORG_FK, ondelete="CASCADE"), primary_key=True
+    )
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # ReminderKind
+    # None: it could not be sent and was set aside as a dead letter (app.background).
+    alert_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConfirmationState(StrEnum):
+    """Where an organisation stands in the directory's confirmation schedule."""
+
+    confirmed = "confirmed"  # confirmed, and not yet due
+    due_soon = "due_soon"  # falls due within SITCEN_DIRECTORY_REMINDER_DAYS
+    overdue = "overdue"
+    never_confirmed = "never_confirmed"
+
+
+class ReminderKind(StrEnum):
+    due_soon = "due_soon"  # SITCEN_DIRECTORY_REMINDER_DAYS before the confirmation falls due
+    overdue = "overdue"

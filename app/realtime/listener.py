@@ -23,7 +23,7 @@ from app.auth.keycache import KeyCache
 from app.auth.service import PRINCIPALS_CHANNEL
 from app.background import Loop
 from app.domain.changes import NOTIFY_CHANNEL, head
-from app.realtime.feed import PAGE, read_after
+from app.realtime.feed import PAGE, FeedItem, read_after
 from app.realtime.hub import Hub
 from app.realtime.protocol import CloseCode
 from app.settings import Settings, plain_url
@@ -164,6 +164,11 @@ class FeedListener:
         self.listening = False
         self.reconnects = 0
         self.reads = 0
+        # Other consumers of the feed in this instance, woken by the same NOTIFY (the starter
+        # of standard procedures): one LISTEN connection serves them all.
+        self.followers: list[asyncio.Event] = []
+        # Told each slice of records once the hub has it (the vector tiles' cache).
+        self.observers: list[Callable[[list[FeedItem]], None]] = []
 
     async def start(self) -> None:
         """Start at the current head: clients replay older records from the database."""
@@ -198,6 +203,8 @@ class FeedListener:
 
     def _notified(self, *_: Any) -> None:
         self.loop.wake.set()
+        for follower in self.followers:
+            follower.set()
 
     async def _step(self) -> None:
         async with self._listening.use() as (connection, fresh):
@@ -213,6 +220,8 @@ class FeedListener:
             self.reads += 1
             for start in range(0, len(items), PUBLISH_SLICE):
                 self._hub.publish(items[start : start + PUBLISH_SLICE])
+                for observe in self.observers:
+                    observe(items[start : start + PUBLISH_SLICE])
                 await asyncio.sleep(0)
             if len(items) < PAGE:
                 return

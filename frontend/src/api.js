@@ -29,15 +29,30 @@ export function newIdempotencyKey() {
   return `ui-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** An upload the user cancelled (not a failure to report). */
+export class UploadCancelled extends Error {
+  constructor() {
+    super('upload cancelled');
+    this.name = 'UploadCancelled';
+  }
+}
+
 export class Api {
-  constructor({ base = '', storage = globalThis.sessionStorage, fetchImpl = globalThis.fetch?.bind(globalThis) } = {}) {
+  constructor({
+    base = '',
+    storage = globalThis.sessionStorage,
+    fetchImpl = globalThis.fetch?.bind(globalThis),
+    XHR = globalThis.XMLHttpRequest,
+  } = {}) {
     this.base = base;
     this.storage = storage;
     this.fetch = fetchImpl;
+    this.XHR = XHR;
     this.session = this._load();
     this.refreshing = null;
     this.onExpired = () => {};
     this.onSession = () => {};
+    this.refuseWrite = null;
     this._timer = null;
   }
 
@@ -131,7 +146,7 @@ export class Api {
     return this.refreshing;
   }
 
-  async _send(method, path, { body, form, headers = {}, auth = true, token } = {}) {
+  async _send(method, path, { body, form, raw, headers = {}, auth = true, token } = {}) {
     const h = { Accept: 'application/json, application/geo+json, application/problem+json', ...headers };
     const bearer = token || (auth ? this.token : null);
     if (bearer) h.Authorization = `Bearer ${bearer}`;
@@ -139,6 +154,10 @@ export class Api {
     if (form) {
       payload = form;
       h['Content-Type'] = 'application/x-www-form-urlencoded';
+    } else if (raw) {
+      // A file sent as it is, with its own type (an exercise scenario in YAML or JSON).
+      payload = raw.data;
+      h['Content-Type'] = raw.type;
     } else if (body !== undefined) {
       payload = JSON.stringify(body);
       h['Content-Type'] = 'application/json';
@@ -159,6 +178,10 @@ export class Api {
 
   /** A request as the signed-in user; on 401 the token is refreshed once and the request repeated. */
   async request(method, path, options = {}) {
+    // The dashboard showing the past (a replay) refuses writes (App.can says so to the panels).
+    if (method !== 'GET' && this.refuseWrite?.(method, path)) {
+      throw new ApiError(409, { title: 'Read-only', detail: 'the dashboard shows the past (replay): return to live to change anything' });
+    }
     const headers = { ...(options.headers || {}) };
     if (options.ifMatch != null) headers['If-Match'] = `"${options.ifMatch}"`;
     return this._refreshingOnce(() => this._send(method, path, { ...options, headers }));
@@ -186,6 +209,53 @@ export class Api {
       if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
       return response.blob();
     });
+  }
+
+  /**
+   * Send a file as the request's raw body (the document library's uploads: not multipart),
+   * reporting the bytes sent as they go: fetch() has no upload progress, XMLHttpRequest has.
+   * Answers {promise, cancel}: the promise gives the JSON answer, or rejects with an ApiError
+   * (the problem+json), a TypeError when no answer came, or UploadCancelled.
+   */
+  upload(path, file, { method = 'POST', ifMatch = null, onProgress = () => {} } = {}) {
+    let current = null;
+    let cancelled = false;
+    const send = () =>
+      new Promise((resolve, reject) => {
+        if (cancelled) {
+          reject(new UploadCancelled());
+          return;
+        }
+        const xhr = new this.XHR();
+        current = xhr;
+        xhr.open(method, this.base + path);
+        xhr.setRequestHeader('Accept', 'application/json, application/geo+json, application/problem+json');
+        if (this.token) xhr.setRequestHeader('Authorization', `Bearer ${this.token}`);
+        if (ifMatch != null) xhr.setRequestHeader('If-Match', `"${ifMatch}"`);
+        xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+        xhr.onload = () => {
+          let data = null;
+          try {
+            data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+          } catch {
+            data = { detail: String(xhr.responseText).slice(0, 300) };
+          }
+          if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+          else reject(new ApiError(xhr.status, data));
+        };
+        // The same error fetch() gives when no answer came (errorDetail says "unreachable").
+        xhr.onerror = () => reject(new TypeError('upload failed: no answer from the server'));
+        xhr.onabort = () => reject(new UploadCancelled());
+        xhr.send(file);
+      });
+    const promise = this._refreshingOnce(send);
+    return {
+      promise,
+      cancel: () => {
+        cancelled = true;
+        current?.abort();
+      },
+    };
   }
 
   /** The public settings (GET /api/config), read before anyone signs in; {} when unreachable. */

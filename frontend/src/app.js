@@ -3,7 +3,9 @@
 import { errorDetail } from './format.js';
 import { Store } from './store.js';
 import { PictureSync } from './sync.js';
+import { Replay } from './replay.js';
 import { MapView } from './map.js';
+import { tileAddress } from './tiles.js';
 import { language, onLanguage, setLanguage, startLanguage, t, translate } from './i18n.js';
 import { timeWindow } from './mapdata.js';
 import { fromLocalInput } from './time.js';
@@ -16,17 +18,25 @@ import { Logbook } from './panels/logbook.js';
 import { Editor } from './panels/editor.js';
 import { Search } from './panels/search.js';
 import { Wall } from './panels/wall.js';
+import { Board } from './panels/board.js';
+import { Handover } from './panels/handover.js';
 import { AlertBook } from './alerts.js';
 import { Alerts } from './panels/alerts.js';
 import { Inbox } from './panels/inbox.js';
 import { Composer } from './panels/composer.js';
 import { Campaigns } from './panels/campaigns.js';
+import { Stats } from './panels/stats.js';
 import { Header } from './panels/header.js';
 import { Toasts } from './panels/toasts.js';
 import { Announcements } from './panels/announcements.js';
+import { Hotspots } from './panels/hotspots.js';
+import { Exercises } from './panels/exercises.js';
+import { ReplayControl } from './panels/replay.js';
+import { Planning } from './panels/planning.js';
 
 const NOW_TICK_MS = 60000;
 const ALERTS_SEED = 100;
+const REFERENCE_SIMPLIFY = 0.00005;
 
 export class App {
   constructor({ api, root, wall = false, config = {}, chosenAtLogin = null }) {
@@ -59,11 +69,21 @@ export class App {
         reloading: () => this.toast(t('alert.reloading'), 'info'),
         reloaded: () => this.toast(t('alert.reloaded'), 'info'),
         error: (error) => this.apiError(error),
+        // The map's tiles hold the picture shown: read again with its filter.
+        picture: () => this.mapView?.retile(),
       },
     });
+    // The past, on the same store (replay.js): while it shows, nothing is written (can()).
+    // It replays the picture shown: the real one's past, or the exercise picture's.
+    this.replay = new Replay({ api, store: this.store, readable: (entity) => this.readable(entity), picture: () => this.sync.picture });
+    this.replaying = false;
+    // A write asked for while the past shows is refused here too, whatever asked for it.
+    api.refuseWrite = (method, path) => this.replaying && !path.startsWith('/api/auth/');
   }
 
+  /** Whether this user may do `action` now: while a replay shows the past, only read. */
   can(action) {
+    if (this.replaying && !action.endsWith(':read')) return false;
     return this.permissions.has(action);
   }
 
@@ -108,6 +128,11 @@ export class App {
       interactive: true,
       controls: !this.wall,
       basemapUrl: this.config.basemap_style_url || null,
+      // A big collection (above SITCEN_TILE_THRESHOLD) is drawn from the server's vector
+      // tiles, read with this session's token.
+      // Its tiles hold the picture shown, real or exercise (read again when it changes).
+      tileUrl: (path) => tileAddress(location.origin, path, this.sync.picture),
+      transformRequest: (url) => (url.startsWith(`${location.origin}/api/tiles/`) && this.api.token ? { url, headers: { Authorization: `Bearer ${this.api.token}` } } : undefined),
     });
     await this.mapView.init();
     this.mark('map');
@@ -126,8 +151,17 @@ export class App {
         editor: new Editor(this),
         search: new Search(this),
       };
+      if (this.readable('activation')) this.panels.board = new Board(this);
+      // After the board: both take the wide column, and the address says which.
+      if (this.can('hotspots:read')) this.panels.hotspots = new Hotspots(this);
+      if (this.can('handovers:read')) this.panels.handover = new Handover(this);
       this._alertPanels();
+      if (this.can('stats:read')) this.panels.stats = new Stats(this);
+      if (this.can('exercises:control')) this.panels.exercises = new Exercises(this);
+      if (this.readable('changes')) this.panels.replay = new ReplayControl(this);
+      if (this.can('conflicts:read')) this.panels.planning = new Planning(this);
       this._tabs();
+      this._exercisePicture();
       this._timeFilter();
     }
     this.announcements = new Announcements(this);
@@ -137,6 +171,9 @@ export class App {
     this.referenceLayers = layers;
     this.mapView.setReference(layers);
     for (const panel of Object.values(this.panels)) panel.reference?.(layers);
+    // A board linked to (#board/<id>) opens once the picture holds its activation.
+    this.panels.board?.route();
+    this.panels.hotspots?.route();
     // Alerts are read beside the stream: their pushes and this snapshot merge in any order.
     this.loadAlerts();
     if (this.readable('changes')) this.sync.start();
@@ -160,7 +197,10 @@ export class App {
   async _reference() {
     if (!this.can('reference:read')) return {};
     const names = ['region', 'municipality', 'police_zone', 'landmark'];
-    const layers = await Promise.all(names.map((n) => this.api.get(`/api/reference/${n}`).catch(() => null)));
+    // Outlines simplified for display (about 5 m, below what a city-wide view shows): the
+    // server keeps the full ones for enrichment. Landmarks are points.
+    const query = (n) => (n === 'landmark' ? '' : `?simplify=${REFERENCE_SIMPLIFY}`);
+    const layers = await Promise.all(names.map((n) => this.api.get(`/api/reference/${n}${query(n)}`).catch(() => null)));
     return Object.fromEntries(names.map((n, i) => [n, layers[i]]));
   }
 
@@ -254,6 +294,7 @@ export class App {
       tab.tabIndex = on ? 0 : -1;
       $(`#panel-${tab.dataset.tab}`, this.root).hidden = !on;
     }
+    this.panels[name]?.shown?.();
   }
 
   _tabs() {
@@ -262,6 +303,9 @@ export class App {
     $('#tab-logbook', this.root).hidden = !this.readable('logbook_entry');
     $('#tab-alerts', this.root).hidden = !this.panels.alerts;
     $('#tab-campaigns', this.root).hidden = !this.panels.campaigns;
+    $('#tab-stats', this.root).hidden = !this.panels.stats;
+    $('#tab-exercises', this.root).hidden = !this.panels.exercises;
+    $('#tab-planning', this.root).hidden = !this.panels.planning;
     const tabs = [...this.root.querySelectorAll('[role="tab"]')].filter((tab) => !tab.hidden);
     for (const tab of tabs) {
       tab.addEventListener('click', () => this.showTab(tab.dataset.tab));
@@ -274,6 +318,25 @@ export class App {
       });
     }
     this.showTab('feed');
+  }
+
+  /**
+   * The toggle "Exercise picture": the real picture by default (no exercise object), or the
+   * exercise objects on their own, with a banner saying so (docs/replay-and-exercises.md).
+   */
+  _exercisePicture() {
+    const toggle = $('#exercise-picture', this.root);
+    const banner = $('#exercise-banner', this.root);
+    toggle.addEventListener('change', async () => {
+      const exercise = toggle.checked;
+      banner.hidden = !exercise;
+      document.body.classList.toggle('exercise-picture', exercise);
+      try {
+        await this.sync.setPicture(exercise ? 'exercise' : 'real');
+      } catch (error) {
+        this.apiError(error);
+      }
+    });
   }
 
   _timeFilter() {
@@ -302,7 +365,81 @@ export class App {
   }
 
   applyWindow() {
-    this.mapView.setWindow(timeWindow(this.timeMode, this.custom), this.hideOutside);
+    // In a replay, "now" is the play head.
+    const now = this.replay.active ? this.replay.time : Date.now();
+    this.mapView.setWindow(timeWindow(this.timeMode, this.custom, now), this.hideOutside);
+    this._windowAt = now;
+  }
+
+  /**
+   * Show the picture at `at` (epoch ms), read-only, playing up to `end`: the live stream is
+   * left (PictureSync.pause) and the store given to the replay.
+   */
+  async enterReplay(at, end) {
+    if (!this.replaying) {
+      this.replaying = true;
+      this.sync.pause();
+      document.body.classList.add('replaying');
+      this.header?.setStatus({ status: 'replay', offlineSince: null, error: null });
+      // The map draws the replayed store, every collection whole: the tiles are today's.
+      this.mapView?.setReplay(true);
+      this._replayTicks = this.replay.subscribe((event) => {
+        // The map's window follows the play head, by the replayed minute, at most once a
+        // second: it recomputes every map feature.
+        if (event.type === 'playing' && !event.playing) this.applyWindow();
+        if (event.type !== 'time' || Math.abs(event.time - (this._windowAt ?? 0)) < 60000) return;
+        if (!this.replay.playing || performance.now() - (this._windowDrawn ?? 0) >= 1000) {
+          this._windowDrawn = performance.now();
+          this.applyWindow();
+        }
+      });
+      this.refreshPanels();
+    }
+    try {
+      await this.replay.seek(at, { end });
+    } catch (error) {
+      this.apiError(error);
+    }
+    this.applyWindow();
+  }
+
+  /** Move the replay's play head to `at` (a drag of the control, a bookmark, a feed entry). */
+  async replayTo(at) {
+    if (!this.replaying) {
+      await this.panels.replay?.open(at);
+      return;
+    }
+    this.replay.pause();
+    await this.guard(this.replay.seek(at));
+    this.applyWindow();
+  }
+
+  /** Back to the live picture: read afresh and followed from the feed's head (sync.js). */
+  async goLive() {
+    if (!this.replaying) return;
+    this._replayTicks?.();
+    this.replay.stop();
+    this.replaying = false;
+    document.body.classList.remove('replaying');
+    this.refreshPanels();
+    this.mapView?.setReplay(false);
+    await this.guard(this.sync.resumeLive());
+    this.applyWindow();
+  }
+
+  /** Panels whose buttons depend on can(): drawn again when the dashboard turns read-only or back. */
+  refreshPanels() {
+    for (const panel of Object.values(this.panels || {})) panel.permissionsChanged?.();
+  }
+
+  /** Await `promise`, showing its failure as an API error. */
+  async guard(promise) {
+    try {
+      return await promise;
+    } catch (error) {
+      this.apiError(error);
+      return null;
+    }
   }
 
   async logout() {
@@ -312,6 +449,7 @@ export class App {
   }
 
   stop() {
+    this.replay.stop();
     this.sync.stop();
     this.mapView?.destroy();
     this.mapView = null;

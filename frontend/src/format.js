@@ -3,15 +3,19 @@
 import { ApiError } from './api.js';
 import { label, language, locale, t } from './i18n.js';
 import { ENTITIES } from './model.js';
+import { RULES } from './vocabulary.js';
 import { formatDateTime } from './time.js';
 
 const TIME_FIELDS = new Set([
   'occurred_at', 'reported_at', 'closed_at', 'created_at', 'updated_at', 'starts_at', 'ends_at',
-  'valid_from', 'valid_to', 'opened_at',
+  'valid_from', 'valid_to', 'valid_until', 'opened_at',
 ]);
 
 /** The enum group a field's values belong to, for an entity; null for free values. */
 export function enumGroup(entity, field) {
+  // What the server declares first (a position's presence, role, discipline…).
+  const declared = RULES[entity]?.fields?.[field]?.enum;
+  if (declared) return declared;
   const spec = ENTITIES[entity] || {};
   switch (field) {
     case 'status':
@@ -47,7 +51,7 @@ export function formatValue(entity, field, value) {
   if (field === 'geometry') return value.type || '';
   const group = enumGroup(entity, field);
   if (group) return label(group, value);
-  if (TIME_FIELDS.has(field)) return formatDateTime(value);
+  if (TIME_FIELDS.has(field) || field.endsWith('_at')) return formatDateTime(value);
   if (typeof value === 'boolean') return value ? t('detail.yes') : t('detail.no');
   if (typeof value === 'number') return new Intl.NumberFormat(locale()).format(value);
   if (field === 'municipality' || field === 'police_zone') return areaName(value);

@@ -35,6 +35,7 @@ export const THEMES = {
     label: '#243447',
     halo: '#ffffff',
     highlight: '#0077cc',
+    linked: '#7b2cbf',
     out: '#8c8c8c',
     stroke: '#ffffff',
     landmark: '#3d4b5c',
@@ -48,6 +49,7 @@ export const THEMES = {
     label: '#c9d4e0',
     halo: '#0b0f14',
     highlight: '#4cc2ff',
+    linked: '#d29bff',
     out: '#5b6570',
     stroke: '#0b0f14',
     landmark: '#aab8c8',
@@ -383,6 +385,27 @@ export function buildLayers(theme = 'light') {
         'circle-stroke-color': SEVERITY_COLOUR.extreme,
         'circle-stroke-width': 4,
         'circle-stroke-opacity': 0.9,
+      },
+    },
+    // The activation board's linked objects (its subject, its tasks' zones and subjects):
+    // dashed, under the selection's outline.
+    {
+      id: 'linked-line',
+      type: 'line',
+      source: 'linked',
+      filter: geomIs('Polygon', 'LineString'),
+      paint: { 'line-color': c.linked, 'line-width': 4, 'line-dasharray': [2, 1.5], 'line-opacity': 0.9 },
+    },
+    {
+      id: 'linked-point',
+      type: 'circle',
+      source: 'linked',
+      filter: geomIs('Point'),
+      paint: {
+        'circle-radius': 15,
+        'circle-color': 'rgba(0,0,0,0)',
+        'circle-stroke-color': c.linked,
+        'circle-stroke-width': 3,
       },
     },
     {

@@ -6,17 +6,11 @@ import maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { buildLayers, GROUPS, INTERACTIVE } from './layers.js';
 import { addImages } from './icons.js';
-import { ENUMS, MAP_ENTITIES } from './model.js';
+import { ENTITIES, ENUMS, MAP_ENTITIES } from './model.js';
 import { boundsOf, labelPoint, mapFeatures, representativePoint } from './mapdata.js';
 import { placeLabels } from './gazetteer.js';
+import { ENTITY_OF, SOURCES_OF, tiledCollections, tileTwin } from './tiles.js';
 
-const SOURCES_OF = {
-  incident: ['incident', 'incident-shape'],
-  planned_event: ['planned_event'],
-  demonstration: ['demonstration'],
-  zone: ['zone'],
-  activation: ['activation'],
-};
 const OBJECT_SOURCES = Object.values(SOURCES_OF).flat();
 // Activations without geometry are drawn at their subject: a change of a subject moves them.
 const SUBJECTS = new Set(['incident', 'planned_event', 'demonstration']);
@@ -27,6 +21,12 @@ const FLASH_LIMIT = 25;
 const DRAW_TIMEOUT_MS = 3000;
 const empty = () => ({ type: 'FeatureCollection', features: [] });
 const OFFLINE_BASE = ['background', 'ref-region-fill'];
+// Tiles are built up to this zoom and drawn larger beyond it.
+const TILE_MAX_ZOOM = 16;
+// Changed objects stay in the overlay until their tiles are read again, this long after the
+// last change of a burst.
+const TILE_REFRESH_MS = 500;
+const TILE_RELOAD_TIMEOUT_MS = 15000;
 
 /** A reference place as a label feature: its name in each language (the style shows
  * label_<language>), after an optional prefix (a police zone's number). */
@@ -51,7 +51,7 @@ async function loadBasemapStyle(url) {
 }
 
 export class MapView {
-  constructor({ container, store, theme = 'light', language = 'fr', interactive = true, controls = true, basemapUrl = null }) {
+  constructor({ container, store, theme = 'light', language = 'fr', interactive = true, controls = true, basemapUrl = null, tileUrl = null, transformRequest = null }) {
     this.container = container;
     this.store = store;
     this.theme = theme;
@@ -74,9 +74,21 @@ export class MapView {
     this.raster = null;
     this.flashes = new Map();
     this.selection = null;
+    this.linked = new Set();
     this.listeners = { select: () => {}, counts: () => {}, drawn: () => {} };
     this.metrics = { latencies: [], batches: 0, firstDrawn: null };
     this.picking = null;
+    // Vector tiles: the URL template of a collection's tiles (null: never tiled), the entities
+    // drawn from them, and per entity the objects changed since (id → the change's stamp).
+    this.tileUrl = tileUrl;
+    this.transformRequest = transformRequest;
+    this.tiled = new Set();
+    this.overlay = new Map();
+    this.refreshTimers = new Map();
+    this.staleDirty = new Set();
+    this.stamp = 0;
+    // A replay shows the past: every collection is drawn from the store, none from the tiles.
+    this.replaying = false;
   }
 
   on(name, fn) {
@@ -97,6 +109,7 @@ export class MapView {
       localIdeographFontFamily: 'sans-serif',
       cancelPendingTileRequestsWhileZooming: false,
       fadeDuration: 0,
+      ...(this.transformRequest ? { transformRequest: this.transformRequest } : {}),
     });
     this.map.getCanvas().setAttribute('aria-label', 'map');
     if (this.controls) this.map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
@@ -109,7 +122,139 @@ export class MapView {
     this.map.fitBounds(BRUSSELS.bounds, { padding: 20, duration: 0 });
     this._wire();
     this.unsubscribe = this.store.subscribe((event) => this._onStore(event));
+    this._syncTiles();
     for (const entity of MAP_ENTITIES) this.rebuild(entity);
+  }
+
+  /**
+   * Draw from vector tiles the collections the store says are big (once tiled, stays so), but
+   * none while a replay shows the past (tiledCollections): their tiles are taken down and the
+   * store's objects drawn whole, then put back when the live picture returns.
+   */
+  _syncTiles() {
+    if (!this.map) return;
+    const wanted = tiledCollections(this.store.tiled || [], { replaying: this.replaying, tiles: Boolean(this.tileUrl) });
+    for (const entity of [...this.tiled]) {
+      if (wanted.has(entity)) continue;
+      this.tiled.delete(entity);
+      this.overlay.delete(entity);
+      clearTimeout(this.refreshTimers.get(entity));
+      this.refreshTimers.delete(entity);
+      for (const layer of buildLayers(this.theme)) {
+        if (ENTITY_OF[layer.source] === entity && this.map.getLayer(`${layer.id}-tiles`)) this.map.removeLayer(`${layer.id}-tiles`);
+      }
+      if (this.map.getSource(`tiles-${entity}`)) this.map.removeSource(`tiles-${entity}`);
+      this.rebuild(entity);
+    }
+    for (const entity of wanted) {
+      if (this.tiled.has(entity)) continue;
+      this.tiled.add(entity);
+      this.overlay.set(entity, new Map());
+      this.map.addSource(`tiles-${entity}`, { type: 'vector', tiles: [this.tileUrl(ENTITIES[entity].path)], minzoom: 0, maxzoom: TILE_MAX_ZOOM });
+      this.rebuild(entity);
+    }
+    this._addTileLayers();
+  }
+
+  /** Show the past (a replay: no tiles, the store's objects whole) or the live picture again. */
+  setReplay(on) {
+    if (on === this.replaying) return;
+    this.replaying = on;
+    this._syncTiles();
+  }
+
+  /**
+   * Read the tiles again at their address (tileUrl), after the picture shown changed (real or
+   * exercise): the overlay of the other picture's changes is let go, the store is read again.
+   */
+  retile() {
+    if (!this.map) return;
+    for (const entity of this.tiled) {
+      clearTimeout(this.refreshTimers.get(entity));
+      this.overlay.set(entity, new Map());
+      this.map.getSource(`tiles-${entity}`)?.setTiles([this.tileUrl(ENTITIES[entity].path)]);
+      this._hideStale(entity);
+      this.rebuild(entity);
+    }
+  }
+
+  isTiled(entity) {
+    return this.tiled.has(entity);
+  }
+
+  _twinOptions(entity) {
+    return { win: this.win, hideOutside: this.hideOutside, stale: this.overlay.get(entity)?.keys() || [] };
+  }
+
+  // Each tiled entity's twins, under their GeoJSON layers (added again: theme, time window).
+  _addTileLayers(only = null) {
+    if (!this.tiled.size) return;
+    for (const layer of buildLayers(this.theme)) {
+      const entity = ENTITY_OF[layer.source];
+      if (!entity || !this.tiled.has(entity) || (only && only !== entity)) continue;
+      const twin = tileTwin(layer, this._twinOptions(entity));
+      if (this.map.getLayer(twin.id)) this.map.removeLayer(twin.id);
+      const group = layer.metadata?.group;
+      const visible = !group || !this.hidden.has(group);
+      this.map.addLayer({ ...twin, layout: { ...(twin.layout || {}), visibility: visible ? 'visible' : 'none' } }, layer.id);
+    }
+  }
+
+  // The twins' filters follow the overlay: an object changed since its tile was read is drawn
+  // from the overlay only.
+  _hideStale(entity) {
+    for (const layer of buildLayers(this.theme)) {
+      if (ENTITY_OF[layer.source] !== entity) continue;
+      const twin = tileTwin(layer, this._twinOptions(entity));
+      if (this.map.getLayer(twin.id)) this.map.setFilter(twin.id, twin.filter);
+    }
+  }
+
+  // Read the entity's tiles again a little after a burst of changes (the browser revalidates
+  // each with its ETag: only the tiles a change met come back whole), then let go of the
+  // overlay's objects that have not changed since.
+  _scheduleRefresh(entity) {
+    clearTimeout(this.refreshTimers.get(entity));
+    this.refreshTimers.set(entity, setTimeout(() => this._refreshTiles(entity), TILE_REFRESH_MS));
+  }
+
+  async _refreshTiles(entity) {
+    const source = `tiles-${entity}`;
+    if (!this.map?.getSource(source)) return;
+    const overlay = this.overlay.get(entity);
+    const taken = new Map(overlay);
+    await new Promise((resolve) => {
+      const timer = setTimeout(done, TILE_RELOAD_TIMEOUT_MS);
+      const map = this.map;
+      function done() {
+        clearTimeout(timer);
+        map.off('sourcedata', check);
+        resolve();
+      }
+      function check(e) {
+        if (e.sourceId === source && map.isSourceLoaded(source)) done();
+      }
+      map.on('sourcedata', check);
+      map.refreshTiles(source);
+    });
+    // Taken down meanwhile (a replay) or let go (the other picture): nothing to release.
+    if (!this.map || this.overlay.get(entity) !== overlay) return;
+    const released = [];
+    for (const [id, stamp] of taken) {
+      if (overlay.get(id) === stamp) {
+        overlay.delete(id);
+        released.push(id);
+      }
+    }
+    if (!released.length) return;
+    for (const source of SOURCES_OF[entity]) {
+      let diff = this.diffs.get(source);
+      if (diff === null) continue;
+      if (!diff) this.diffs.set(source, (diff = new Map()));
+      for (const id of released) diff.set(id, null);
+      this._markDirty(source);
+    }
+    this._hideStale(entity);
   }
 
   _addSources() {
@@ -128,7 +273,7 @@ export class MapView {
         active: ['+', ['case', ['boolean', ['get', 'out'], false], 0, 1]],
       },
     });
-    for (const id of ['incident-shape', 'planned_event', 'demonstration', 'zone', 'activation', 'flash', 'selection']) add(id);
+    for (const id of ['incident-shape', 'planned_event', 'demonstration', 'zone', 'activation', 'flash', 'linked', 'selection']) add(id);
   }
 
   _addLayers() {
@@ -139,12 +284,13 @@ export class MapView {
       const visible = (!group || !this.hidden.has(group)) && !(this.basemapOn && OFFLINE_BASE.includes(layer.id));
       this.map.addLayer({ ...layer, layout: { ...(layer.layout || {}), visibility: visible ? 'visible' : 'none' } }, before);
     }
+    this._addTileLayers();
     this._applyLanguage();
   }
 
   _wire() {
     const map = this.map;
-    const layers = () => INTERACTIVE.filter((id) => map.getLayer(id));
+    const layers = () => INTERACTIVE.flatMap((id) => [id, `${id}-tiles`]).filter((id) => map.getLayer(id));
     map.on('click', (e) => {
       if (this.picking) {
         const resolve = this.picking;
@@ -158,6 +304,11 @@ export class MapView {
       const hits = map.queryRenderedFeatures(box, { layers: layers() });
       if (!hits.length) return;
       const hit = hits[0];
+      if (hit.properties.cluster === true && hit.properties.cluster_id == null) {
+        // A tile's cluster: its members are in the tiles two zooms further.
+        map.easeTo({ center: hit.geometry.coordinates, zoom: Math.min(map.getZoom() + 2, 18) });
+        return;
+      }
       if (hit.properties.cluster_id != null) {
         map.getSource('incident').getClusterExpansionZoom(hit.properties.cluster_id).then((zoom) => {
           map.easeTo({ center: hit.geometry.coordinates, zoom: Math.min(zoom + 0.5, 18) });
@@ -174,9 +325,15 @@ export class MapView {
   }
 
   _onStore(event) {
+    if (event.type === 'completed') {
+      if (this.selection?.entity === event.entity && this.selection.id === event.id) this.select(event.entity, event.id, { fly: false });
+      return;
+    }
     if (event.type === 'snapshot') {
+      this._syncTiles();
       for (const entity of event.entities) if (SOURCES_OF[entity]) this.rebuild(entity);
       this.rebuild('activation');
+      if (this.linked.size) this._drawLinked();
       return;
     }
     if (event.type !== 'change' || event.outcome !== 'applied' || !SOURCES_OF[event.entity]) return;
@@ -194,12 +351,21 @@ export class MapView {
     if (this.selection && this.selection.entity === event.entity && this.selection.id === event.id) {
       this.select(event.entity, event.id, { fly: false });
     }
+    if (this.linked.has(`${event.entity}:${event.id}`)) this._drawLinked();
   }
 
   _lookup = (entity, id) => this.store.get(entity, id);
 
   _update(entity, id, feature, arrivedAt) {
     const features = feature ? mapFeatures(entity, feature, this.win, this._lookup) : {};
+    const overlay = this.overlay.get(entity);
+    if (overlay) {
+      const fresh = !overlay.has(id);
+      overlay.set(id, (this.stamp += 1));
+      // The twins' filters are set once per frame: each costs the worker a pass over the tiles.
+      if (fresh) this.staleDirty.add(entity);
+      this._scheduleRefresh(entity);
+    }
     for (const source of SOURCES_OF[entity]) {
       const cache = this.derived.get(source);
       const f = features[source];
@@ -240,7 +406,9 @@ export class MapView {
 
   _collection(source) {
     const features = [];
+    const overlay = this.overlay.get(ENTITY_OF[source]);
     for (const [id, f] of this.derived.get(source)) {
+      if (overlay && !overlay.has(id)) continue;
       if (this.hideOutside && f.properties.out) continue;
       // Every feature carries its object's id: later changes go to the worker as a diff.
       features.push({ ...f, id });
@@ -251,6 +419,8 @@ export class MapView {
   _flush() {
     this.raf = null;
     if (!this.map) return;
+    for (const entity of this.staleDirty) this._hideStale(entity);
+    this.staleDirty.clear();
     for (const source of [...this.dirty]) {
       if (this.inflight.has(source)) continue;
       this.dirty.delete(source);
@@ -348,10 +518,11 @@ export class MapView {
     if (ring.length > LATENCY_RING) ring.splice(0, ring.length - LATENCY_RING);
   }
 
-  /** Resolves once every source has drawn its pending data. */
+  /** Resolves once every source has drawn its pending data, the tiles in view included. */
   async settled() {
     for (;;) {
-      if (!this.raf && !this.dirty.size && !this.inflight.size) return;
+      const tiles = [...this.tiled].every((entity) => !this.map || this.map.isSourceLoaded(`tiles-${entity}`));
+      if (!this.raf && !this.dirty.size && !this.inflight.size && tiles) return;
       await new Promise((r) => setTimeout(r, 16));
     }
   }
@@ -394,6 +565,7 @@ export class MapView {
     this.win = win;
     this.hideOutside = hideOutside;
     for (const entity of MAP_ENTITIES) this.rebuild(entity);
+    if (this.map) this._addTileLayers();
   }
 
   setGroupVisible(group, visible) {
@@ -494,6 +666,25 @@ export class MapView {
     if (fly && feature) this.flyTo(feature);
   }
 
+  /**
+   * Outline the objects an activation board links ([{entity, id}]; none: clear). They follow
+   * the store: a linked object that moves or appears is drawn where it is.
+   */
+  setLinked(refs) {
+    this.linked = new Set(refs.map((r) => `${r.entity}:${r.id}`));
+    this._drawLinked();
+  }
+
+  _drawLinked() {
+    const features = [];
+    for (const key of this.linked) {
+      const [entity, id] = key.split(/:(.*)/s);
+      const geometry = this.store.get(entity, id)?.geometry;
+      if (geometry) features.push({ type: 'Feature', geometry, properties: { entity, oid: id } });
+    }
+    this.map?.getSource('linked')?.setData({ type: 'FeatureCollection', features });
+  }
+
   /** Ring a new severe incident for a while so that it catches the eye. */
   flash(feature, ms = 30000) {
     const point = representativePoint(feature?.geometry);
@@ -538,6 +729,7 @@ export class MapView {
   destroy() {
     this.unsubscribe?.();
     cancelAnimationFrame(this.raf);
+    for (const timer of this.refreshTimers.values()) clearTimeout(timer);
     for (const f of this.flashes.values()) clearTimeout(f.timer);
     this.map?.remove();
     this.map = null;

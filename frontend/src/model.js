@@ -88,6 +88,15 @@ const FORMS = {
     { name: 'subject_id', type: 'parent', entityField: 'subject_entity' },
     { name: 'visibility', type: 'enum' },
   ],
+  plan: [
+    { name: 'title', type: 'text' },
+    { name: 'kind', type: 'enum' },
+    { name: 'discipline', type: 'enum' },
+    { name: 'status', type: 'enum' },
+    { name: 'subject_id', type: 'parent', entityField: 'subject_entity' },
+    { name: 'review_due', type: 'datetime' },
+    ...COMMON_TAIL,
+  ],
 };
 
 // The cross-field checks of each kind's `check` in app/domain/<kind>.py (code, not data).
@@ -98,6 +107,10 @@ const CHECKS = {
   zone: [later('valid_from', 'valid_to', true), together('parent_id', 'parent_entity')],
   activation: [later('opened_at', 'closed_at', false), together('subject_id', 'subject_entity')],
   logbook_entry: [together('subject_id', 'subject_entity')],
+  plan: [
+    together('subject_id', 'subject_entity'),
+    (v) => (v.kind === 'intervention' && !v.discipline ? { field: 'discipline', key: 'validation.required', params: {} } : null),
+  ],
 };
 
 /** A form field with the API's limits for it; a field the API does not take is a bug here. */
@@ -126,10 +139,20 @@ export const ENTITIES = Object.fromEntries(
     geometryRequired: rules.geometry_required,
     geometryByKind: rules.geometry_by_kind,
     transitions: rules.transitions,
-    fields: FORMS[entity].map((f) => formField(entity, f)),
-    checks: CHECKS[entity],
+    // A kind without a form here (the crisis cell's positions, tasks…) is read and shown, not
+    // created from the map's editor.
+    fields: (FORMS[entity] || []).map((f) => formField(entity, f)),
+    checks: CHECKS[entity] || [],
   }]),
 );
+
+// The crisis cell's kinds the activation board reads. A kind this build's vocabulary does not
+// declare yet (a server older or newer than the dashboard) is still read from its collection:
+// the vocabulary's path wins when it declares one.
+export const CELL_PATHS = { position: 'positions', task: 'tasks', checklist: 'checklists', decision: 'decisions', document: 'documents' };
+
+/** Every collection the picture is read from, by entity: the declared kinds and the cell's. */
+export const COLLECTIONS = { ...CELL_PATHS, ...Object.fromEntries(Object.entries(ENTITIES).map(([e, spec]) => [e, spec.path])) };
 
 /** The values a new object of `entity` starts with, as the API would fill them in. */
 export function defaultsOf(entity) {

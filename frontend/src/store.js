@@ -43,6 +43,8 @@ export class Store extends Emitter {
     this.tombstones = new Map();
     this.seq = 0;
     this.feed = [];
+    // Entities the map draws from vector tiles (their first load was compact rows).
+    this.tiled = new Set();
   }
 
   get(entity, id) {
@@ -94,6 +96,34 @@ export class Store extends Emitter {
     // Records up to `head` are in the snapshot; the stream resumes after it.
     this.seq = head;
     this.emit({ type: 'snapshot', entities: Object.keys(snapshot) });
+  }
+
+  /**
+   * Replace the whole picture with a snapshot read at feed position `head`, keeping nothing held:
+   * a replay's picture at a past instant, or the live picture read again after one. (Unlike
+   * loadSnapshot, an object held at a newer version is dropped too: the past has older ones.)
+   */
+  reset(snapshot = {}, head = 0) {
+    const entities = new Set([...this.byEntity.keys(), ...Object.keys(snapshot)]);
+    this.objects.clear();
+    this.byEntity.clear();
+    this.tombstones.clear();
+    this.feed = [];
+    this.seq = 0;
+    this.loadSnapshot(Object.fromEntries([...entities].map((e) => [e, snapshot[e] || []])), head);
+    this.emit({ type: 'feed' });
+  }
+
+  /**
+   * Take an object read whole (the detail panel opening one held compact): it replaces the
+   * held state of the same or an older version, and is no change of the picture.
+   */
+  complete(entity, feature) {
+    const held = this.get(entity, feature.id);
+    if (!held || versionOf(held) > versionOf(feature)) return false;
+    this._put(entity, feature);
+    this.emit({ type: 'completed', entity, id: feature.id, feature });
+    return true;
   }
 
   /** Start the feed list from records read by REST (GET /api/changes), oldest first. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ENTITIES, ENUMS, defaultsOf, validate, windowOf, zoneKindsFor } from '../src/model.js';
+import { COLLECTIONS, ENTITIES, ENUMS, defaultsOf, validate, windowOf, zoneKindsFor } from '../src/model.js';
 import { CATALOGUES, label, setLanguage } from '../src/i18n.js';
 import { LABELS, RULES } from '../src/vocabulary.js';
 
@@ -38,9 +38,15 @@ describe('each kind’s rules are the server’s', () => {
   it('lifecycles, initial statuses and paths', () => {
     expect(ENTITIES.incident.transitions).toEqual(RULES.incident.transitions);
     expect(ENTITIES.incident.fields.find((f) => f.name === 'status').initial).toEqual(RULES.incident.initial.status);
-    expect(Object.fromEntries(Object.entries(ENTITIES).map(([e, s]) => [e, s.path]))).toEqual({
+    expect(Object.fromEntries(Object.entries(ENTITIES).map(([e, s]) => [e, s.path]))).toMatchObject({
       incident: 'incidents', planned_event: 'events', demonstration: 'demonstrations', zone: 'zones', activation: 'activations', logbook_entry: 'logbook',
+      plan: 'plans',
     });
+    for (const [entity, rules] of Object.entries(RULES)) expect(ENTITIES[entity].path).toBe(rules.path);
+  });
+
+  it('reads the crisis cell’s kinds whether or not this build declares them, by the declared path first', () => {
+    expect(COLLECTIONS).toMatchObject({ position: 'positions', task: 'tasks', checklist: 'checklists', decision: 'decisions', document: 'documents', logbook_entry: 'logbook' });
   });
 
   it('field limits and defaults', () => {

@@ -151,13 +151,23 @@ class Inbox:
         return [m for m in self.messages if m["To"] == address]
 
 
+# The one SMTP server of the test process, on the port every server was told: the crisis cell's
+# tests (tests/cell) use this fixture too, and a second server could not bind the port.
+_smtp: list[Inbox] = []
+
+
 @pytest.fixture(scope="session")
 def inbox() -> Iterator[Inbox]:
+    if _smtp:
+        yield _smtp[0]
+        return
     box = Inbox()
     controller = Controller(box, hostname="127.0.0.1", port=SMTP_PORT)
     controller.start()
+    _smtp.append(box)
     yield box
     controller.stop()
+    _smtp.clear()
 
 
 # ---- partners through the API ------------------------------------------------------------------
@@ -297,7 +307,10 @@ async def caught_up(sessions: async_sessionmaker[AsyncSession]) -> None:
         async with sessions() as session:
             row = (
                 await session.execute(
-                    text("SELECT f.seq, c.seq FROM feed_counter f, alert_cursor c WHERE f.id = 1")
+                    text(
+                        "SELECT f.seq, c.seq FROM feed_counter f, feed_cursors c"
+                        " WHERE f.id = 1 AND c.name = 'alerts'"
+                    )
                 )
             ).one()
         return bool(row[1] >= row[0])

@@ -14,7 +14,7 @@ TABLES = {
     "alerts",
     "alert_recipients",
     "alert_deliveries",
-    "alert_cursor",
+    "feed_cursors",
     "alert_rule_matches",
     "alarm_campaigns",
 }

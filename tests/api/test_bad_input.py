@@ -550,3 +550,13 @@ async def test_a_cap_message_sent_at_a_far_end_time_is_refused_naming_it(
     assert r.status_code == 422, r.text
     assert ["body", "alert", "sent"] in [e["loc"] for e in r.json()["errors"]]
     assert await _head(client) == before
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+async def test_a_named_operation_beside_the_object_routes_is_not_taken_for_an_id(
+    client_for: Any, method: str
+) -> None:
+    """`/api/activations/open` is an operation (POST), not an activation called "open"."""
+    r = await client_for("adm").request(method, "/api/activations/open", json={})
+    assert r.status_code == 405, r.text
+    assert r.headers["allow"].replace(" ", "") == "POST"

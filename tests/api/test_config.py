@@ -36,6 +36,7 @@ async def test_config_answers_before_sign_in_with_languages_and_no_base_map() ->
         "languages": ["fr", "nl", "en"],
         "default_language": "fr",
         "basemap_style_url": None,
+        "tile_threshold": 5000,
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app.domain.registry import SPECS
 from tests.conftest import Server
 from tests.samples import GRAND_PLACE, SAMPLES, feature, point, square
 
@@ -60,10 +61,13 @@ async def test_landing_page_conformance_and_collections(client: httpx.AsyncClien
 
     collections = (await client.get(rels["data"]["href"])).json()["collections"]
     ids = [c["id"] for c in collections]
+    assert ids[:6] == ["incidents", "events", "demonstrations", "zones", "activations", "logbook"]
+    # Every kind of object is a collection, then the reference layers.
     assert ids == [
-        *("incidents", "events", "demonstrations", "zones", "activations", "logbook"),
+        *(spec.path for spec in SPECS),
         *("region", "municipalities", "police_zones", "landmarks"),
     ]
+    assert ids[:6] == ["incidents", "events", "demonstrations", "zones", "activations", "logbook"]
     zones = collections[ids.index("zones")]
     assert zones["extent"]["spatial"]["bbox"][0][0] < GRAND_PLACE[0]
     items = _rels(zones)["items"]
@@ -77,9 +81,10 @@ async def test_landing_page_conformance_and_collections(client: httpx.AsyncClien
 async def test_collections_are_those_the_caller_may_read(client_for: Any) -> None:
     partner = (await client_for("part").get(ROOT + "/collections")).json()["collections"]
     assert "logbook" not in [c["id"] for c in partner]
+    assert "checklists" not in [c["id"] for c in partner] and "fiches" in [c["id"] for c in partner]
     dispatch = (await client_for("dispatch-a").get(ROOT + "/collections")).json()["collections"]
     assert [c["id"] for c in dispatch] == [
-        *("incidents", "region", "municipalities", "police_zones", "landmarks")
+        *("incidents", "threat_levels", "region", "municipalities", "police_zones", "landmarks")
     ]
     assert (await client_for("dispatch-a").get(ITEMS.format("zones"))).status_code == 403
 

@@ -1,22 +1,34 @@
-"""Each collection of DESIGN §9: create, read, list, change, history, delete."""
+"""Each collection of DESIGN §9: create, read, list, change, history, delete; and the
+collections written once (decisions, logbook), which nobody changes or deletes."""
 
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.samples import SAMPLES, feature, point, square
+from app.domain.registry import BY_PATH
+from tests.samples import SAMPLES, feature, linked, needs_activation, point, square
 
 COLLECTIONS = list(SAMPLES)
+
+
+async def sample(client: httpx.AsyncClient, collection: str) -> dict[str, Any]:
+    """The collection's sample, with the activation it belongs to created first if it needs one."""
+    body = SAMPLES[collection][0]
+    if not needs_activation(body):
+        return body
+    activation = await client.post("/api/activations", json=SAMPLES["activations"][0])
+    return linked(body, activation.json()["id"])
 
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
 async def test_create_answers_the_stored_feature(
     client: httpx.AsyncClient, collection: str
 ) -> None:
-    body, _ = SAMPLES[collection]
+    body = await sample(client, collection)
     r = await client.post(f"/api/{collection}", json=body)
     assert r.status_code == 201, r.text
     f = r.json()
@@ -37,7 +49,7 @@ async def test_create_answers_the_stored_feature(
 
 @pytest.mark.parametrize("collection", COLLECTIONS)
 async def test_read_list_patch_and_history(client: httpx.AsyncClient, collection: str) -> None:
-    body, change = SAMPLES[collection]
+    body, change = await sample(client, collection), SAMPLES[collection][1]
     created = (await client.post(f"/api/{collection}", json=body)).json()
     oid = created["id"]
 
@@ -53,6 +65,13 @@ async def test_read_list_patch_and_history(client: httpx.AsyncClient, collection
         json={"type": "Feature", "properties": change},
         headers={"If-Match": '"1"'},
     )
+    if BY_PATH[collection].append_only:
+        # Written once: there is no PATCH to route to, and nothing is written.
+        assert r.status_code == 405, r.text
+        assert (await client.get(f"/api/{collection}/{oid}")).json() == created
+        history = (await client.get(f"/api/{collection}/{oid}/history")).json()["changes"]
+        assert [(c["op"], c["version"]) for c in history] == [("created", 1)]
+        return
     assert r.status_code == 200, r.text
     updated = r.json()["properties"]
     assert updated["version"] == 2 and r.headers["etag"] == '"2"'
@@ -208,3 +227,13 @@ async def test_delete_is_for_admins_and_is_recorded(client_for, client: httpx.As
     assert (await client.get(f"/api/incidents/{f['id']}")).status_code == 404
     history = (await client.get(f"/api/incidents/{f['id']}/history")).json()["changes"]
     assert history[-1]["op"] == "deleted" and history[-1]["by"] == "adm"
+
+
+async def test_nobody_deletes_a_logbook_entry_not_even_an_admin(
+    client_for, client: httpx.AsyncClient
+) -> None:
+    entry = (await client.post("/api/logbook", json=SAMPLES["logbook"][0])).json()
+    admin = client_for("adm")
+    r = await admin.delete(f"/api/logbook/{entry['id']}")
+    assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
+    assert (await client.get(f"/api/logbook/{entry['id']}")).json() == entry

@@ -12,9 +12,11 @@ from __future__ import annotations
 import copy
 import itertools
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,9 +24,10 @@ import pytest
 
 from app.auth.permissions import PERMISSIONS, all_actions, allowed
 from app.auth.roles import Role
-from tests.conftest import Identities, Server
+from app.domain.registry import BY_PATH
+from tests.conftest import TIMEOUT, Identities, Server
 from tests.routes import api_routes, blanked
-from tests.samples import SAMPLES
+from tests.samples import SAMPLES, linked
 
 # Routes open to anyone, and routes any authenticated caller may use (about themselves).
 OPEN = {("GET", "/api/health"), ("GET", "/api/config"), ("POST", "/api/auth/token")}
@@ -46,6 +49,9 @@ CALLERS = {
     "reader-adm": Role.admin,
 }
 READ_ONLY = {"reader-op", "reader-adm"}
+# The generic create routes also take a FeatureCollection (bulk create): the same action, asked
+# again with an (empty) collection.
+BULK_CREATE = {f"/api/{spec.path}" for spec in BY_PATH.values() if "create" not in spec.own_routes}
 
 
 def test_every_route_declares_an_action_the_table_knows(settings: Any) -> None:
@@ -96,6 +102,10 @@ def test_route_by_role_matrix(
                 wrong.append((method, path, action, r.status_code))
             if r.status_code >= 500:
                 wrong.append((method, path, action, r.status_code))
+            if method == "POST" and path in BULK_CREATE:
+                bulk = client.post(url, json={"type": "FeatureCollection", "features": []})
+                if (bulk.status_code == 403) != expected_forbidden or bulk.status_code >= 500:
+                    wrong.append((method, path + " (FeatureCollection)", action, bulk.status_code))
     assert wrong == []
 
 
@@ -118,6 +128,21 @@ BODIES = {
     ("POST", "/api/partners/{organisation}/channels"): {"kind": "email"},
     ("PATCH", "/api/partners/{organisation}/channels/{channel_id}"): {"enabled": False},
     ("PATCH", "/api/subscriptions/{subscription_id}"): {"name": "Intrus"},
+    ("POST", "/api/activations/{object_id}/phase"): {"phase": "coordination", "reason": "Intrus"},
+    ("POST", "/api/activations/{object_id}/close"): {"went_well": "Intrus"},
+    ("POST", "/api/activations/{object_id}/page"): {},
+    ("POST", "/api/positions/{object_id}/presence"): {"presence": "present"},
+    ("POST", "/api/tasks/{object_id}/status"): {"status": "done"},
+    ("PATCH", "/api/directory/{entry_id}"): {"notes": "Intrus"},
+    ("PATCH", "/api/directory/{organisation}/schedule"): {"confirm_days": 30},
+}
+# Writes that take the version edited, as every PATCH does.
+VERSIONED = {("POST", "/api/tasks/{object_id}/status")}
+# Whom each collection's objects in the world are for: B only, or nobody. The logbook is
+# SITCEN's own; a task is shared with its owner organisation and no other.
+AUDIENCES: dict[str, list[dict[str, Any]]] = {
+    "logbook": [{"shared_with": []}],
+    "tasks": [{}, {"owner_organisation": B_ORG}],
 }
 
 
@@ -127,6 +152,7 @@ class World:
 
     marker: str  # in the title of every object, the alert's headline, the SPOC's address
     head: int  # the feed's head before it was made
+    started: datetime  # a time before it was made (a replay window's start)
     objects: dict[str, list[str]]  # collection -> ids shared with B only, or with nobody
     owned: dict[str, str]  # path parameter -> B's identifier
     contact: dict[str, Any]
@@ -153,17 +179,47 @@ def world(server: Server) -> Iterator[World]:
     marker = f"secret-{uuid.uuid4().hex[:10]}"
     with _staff(server, "op") as op, _staff(server, "coord") as coord:
         head = op.get("/api/changes", params={"limit": 1}).json()["head"]
+        started = datetime.now(UTC) - timedelta(seconds=1)
         objects: dict[str, list[str]] = {}
+        cell = _created(op.post("/api/activations", json=SAMPLES["activations"][0]))["id"]
+        # B's seat in the cell, which a task of B's needs (an owner holds a position in it).
+        seat = copy.deepcopy(linked(SAMPLES["positions"][0], cell))
+        seat["properties"].update(title=f"{marker} seat", holder_organisation=B_ORG)
+        objects["positions"] = [_created(op.post("/api/positions", json=seat))["id"]]
         for collection, (sample, _) in SAMPLES.items():
-            audiences = [{"shared_with": []}]
-            if collection != "logbook":  # the logbook is SITCEN's own
-                audiences.append({"shared_with": [B_ORG]})
-            for audience in audiences:
+            sample = linked(sample, cell)
+            default = [{"shared_with": []}, {"shared_with": [B_ORG]}]
+            for audience in AUDIENCES.get(collection, default):
                 body = copy.deepcopy(sample)
                 body["properties"].update(title=f"{marker} {collection}", **audience)
                 objects.setdefault(collection, []).append(
                     _created(op.post(f"/api/{collection}", json=body))["id"]
                 )
+        # The threat level is public national information: every setting is every partner's,
+        # so nothing of it is B's only or nobody's (tests/threat/ check partners read it).
+        objects["threat_levels"] = []
+        # Documents are uploaded, not posted as Features: one on B's incident, shareable (B
+        # sees it), one on the same incident marked internal (no partner sees it).
+        b_incident = objects["incidents"][-1]
+        for shareable in ("true", "false"):
+            objects.setdefault("documents", []).append(
+                _created(
+                    op.post(
+                        "/api/documents",
+                        params={
+                            "subject_entity": "incident",
+                            "subject_id": b_incident,
+                            "filename": f"{marker}.txt",
+                            "title": f"{marker} documents",
+                            "shareable": shareable,
+                        },
+                        content=f"{marker}: rapport de situation\n".encode(),
+                    )
+                )["id"]
+            )
+        # Conflicts' records are found, not posted: B's event meets nobody's (the same place
+        # and window), and so do the demonstrations and the zones; nobody sees those records.
+        objects["conflict_records"] = _recorded_conflicts(op, marker, 3)
         contact = _created(
             coord.post(
                 f"/api/partners/{B_ORG}/contacts",
@@ -171,6 +227,17 @@ def world(server: Server) -> Iterator[World]:
             )
         )
         channel = _created(coord.post(f"/api/partners/{B_ORG}/channels", json={"kind": "email"}))
+        entry = _created(
+            op.post(
+                "/api/directory",
+                json={
+                    "organisation": B_ORG,
+                    "function": f"Officier de garde {marker}",
+                    "phone_24_7": "+32 2 501 05 11",
+                    "radio_talkgroup": "BXL-PZ5340-1",
+                },
+            )
+        )
         # A subscription that nothing in the other tests matches.
         subscription = _created(
             coord.post(
@@ -207,13 +274,29 @@ def world(server: Server) -> Iterator[World]:
             "contact_id": contact["id"],
             "channel_id": channel["id"],
             "campaign_id": campaign["id"],
+            "entry_id": entry["id"],
             "username": B,
         }
-        yield World(marker, head, objects, owned, contact, channel)
+        yield World(marker, head, started, objects, owned, contact, channel)
         # Nothing of it may reach the tests that follow: no e-mail to B, no alert to B.
         coord.delete(f"/api/subscriptions/{subscription['id']}")
         coord.delete(f"/api/partners/{B_ORG}/channels/{channel['id']}")
         coord.delete(f"/api/partners/{B_ORG}/contacts/{contact['id']}")
+        op.delete(f"/api/directory/{entry['id']}")
+
+
+def _recorded_conflicts(op: httpx.Client, marker: str, count: int) -> list[str]:
+    """The ids of the conflict watcher's records between the world's objects, once it wrote
+    them (it follows the feed in the background)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        r = op.get("/api/conflict_records", params={"q": marker, "limit": 100})
+        assert r.status_code == 200, r.text
+        ids = [f["id"] for f in r.json()["features"]]
+        if len(ids) >= count:
+            return ids
+        assert time.monotonic() < deadline, f"the world's conflicts: {ids}"
+        time.sleep(0.05)
 
 
 def _collection(path: str) -> str:
@@ -226,6 +309,8 @@ def _hidden(param: str, path: str, world: World) -> list[tuple[str, str]]:
     none for what no partner owns (reference layers, API key names)."""
     if param in ("object_id", "feature_id"):
         return [(i, str(uuid.uuid4())) for i in world.objects[_collection(path)]]
+    if param == "zone_id":  # a hotspot fiche's zone (/api/hotspots/{zone_id})
+        return [(i, str(uuid.uuid4())) for i in world.objects["zones"]]
     if param == "organisation":
         return [(B_ORG, UNKNOWN_ORG)]
     if param == "username":
@@ -256,7 +341,10 @@ def _probes(path: str, world: World) -> Iterator[tuple[str, str, list[str], list
 def _list_queries(path: str, world: World) -> list[dict[str, Any]]:
     if path == "/api/changes":
         base: dict[str, Any] = {"since": world.head, "limit": 5000}
-    elif path.endswith("/items") or path.removeprefix("/api/") in SAMPLES:
+    elif path in ("/api/timeline/bookmarks", "/api/replay/report"):
+        end = datetime.now(UTC) + timedelta(minutes=5)
+        base = {"start": world.started.isoformat(), "end": end.isoformat()}
+    elif path.endswith("/items") or path.removeprefix("/api/") in (*SAMPLES, "documents"):
         base = {"q": world.marker, "limit": 1000}
     else:
         base = {}
@@ -284,7 +372,8 @@ def test_no_route_gives_a_partner_what_belongs_to_another(
                         wrong.append((method, path, query, r.status_code, seen))
                 continue
             body = BODIES.get((method, path), {}) if method in ("POST", "PATCH") else None
-            headers = {"If-Match": '"1"'} if method == "PATCH" else None
+            versioned = method == "PATCH" or (method, path) in VERSIONED
+            headers = {"If-Match": '"1"'} if versioned else None
             for hidden, unknown, hidden_values, unknown_values in _probes(path, world):
                 rh = a.request(method, hidden, json=body, headers=headers)
                 ru = a.request(method, unknown, json=body, headers=headers)
@@ -310,6 +399,10 @@ def test_no_route_gives_a_partner_what_belongs_to_another(
         assert [(c["id"], c["enabled"]) for c in b["channels"]] == [(world.channel["id"], True)]
         subs = op.get("/api/subscriptions", params={"organisation": B_ORG}).json()
         assert [s["name"] for s in subs["subscriptions"]] == ["Zone B"]
+        entry = op.get(f"/api/directory/{world.owned['entry_id']}").json()
+        assert (entry["notes"], entry["updated_at"]) == (None, entry["created_at"])
+        schedule = op.get(f"/api/directory/{B_ORG}/schedule").json()
+        assert (schedule["confirmed_at"], schedule["own_confirm_days"]) == (None, None)
         (recipient,) = op.get(f"/api/alerts/{world.owned['alert_id']}").json()["recipients"]
         assert recipient["acknowledged_at"] is None
         for collection, ids in world.objects.items():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
 
+from app.alerts.channels.attachments import Attachment
 from app.alerts.channels.webhook import SendError
 from app.alerts.lifecycle.service import identifier, text_in
 from app.alerts.models import Alert
@@ -25,6 +27,7 @@ def message(
     ack_url: str,
     cap_url: str,
     settings: AlertSettings,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     texts = text_in(alert, language)
     msg = EmailMessage()
@@ -56,6 +59,9 @@ def message(
     ]
     msg.set_content("\n".join(lines))
     msg["Content-Language"] = language  # after set_content, which resets Content-* headers
+    for a in attachments:
+        maintype, subtype = a.content_type.split("/", 1)
+        msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
     return msg
 
 

@@ -283,7 +283,9 @@ def malformed(detail: str) -> ProblemError:
 def load(data: bytes) -> Element:
     """Parse untrusted XML: no DTD at all, hence no entities and no external references."""
     if len(data) > MAX_BYTES:
-        raise payload_too_large(f"a CAP message is limited to {MAX_BYTES} bytes")
+        raise payload_too_large(
+            f"a CAP message is limited to {MAX_BYTES} bytes", max_bytes=MAX_BYTES
+        )
     try:
         root = safe_xml.fromstring(
             data, forbid_dtd=True, forbid_entities=True, forbid_external=True

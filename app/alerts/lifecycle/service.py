@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -319,6 +319,24 @@ async def get_alert(session: AsyncSession, alert_id: uuid.UUID) -> Alert:
     return await get_or_404(session, Alert, alert_id, "alert")
 
 
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """A partner's first acknowledgement of an alert, as the layers above learn of it."""
+
+    alert: Alert
+    organisation: str
+    by: str
+    via: AckVia
+    at: datetime
+
+
+# What else an acknowledgement settles, by the entity the alert is about, in the same
+# transaction: the crisis cell moves a paged position to `acknowledged` (app.cell.paging).
+# Registered by those layers when an instance starts (app.runtime); alerting knows none of them.
+AckHook = Callable[[AsyncSession, Acknowledgement], Awaitable[None]]
+ON_ACKNOWLEDGED: dict[str, AckHook] = {}
+
+
 async def acknowledge(
     session: AsyncSession,
     alert_id: uuid.UUID,
@@ -341,6 +359,10 @@ async def acknowledge(
         row.acknowledged_by = by[:200]
         row.ack_via = via.value
         await notify(session, "state", alert_id, organisation)
+        alert = await session.get(Alert, alert_id) if ON_ACKNOWLEDGED else None
+        hook = ON_ACKNOWLEDGED.get(alert.entity or "") if alert is not None else None
+        if hook is not None and alert is not None:
+            await hook(session, Acknowledgement(alert, organisation, by[:200], via, now))
     return row
 
 

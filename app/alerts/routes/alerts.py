@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app import background
 from app.alerts.channels import tokens
-from app.alerts.enums import AckVia, DeliveryStatus
+from app.alerts.enums import AckVia, DeliveryStatus, Origin
 from app.alerts.lifecycle import atom, cap, manual, service
 from app.alerts.models import Alert
 from app.alerts.schemas import AckIn, AlertIn
@@ -102,7 +102,7 @@ async def list_alerts(
         organisation=org,
         unacknowledged=unacknowledged,
         status=parse_list(status, "status", {"Actual", "Exercise", "Test"}),
-        origin=parse_list(origin, "origin", {"rule", "manual", "campaign"}),
+        origin=parse_list(origin, "origin", {o.value for o in Origin}),
         campaign=parse_uuid(campaign, "campaign") if campaign else None,
         before=parse_uuid(before, "before") if before else None,
         limit=limit,

@@ -24,7 +24,7 @@ import orjson
 from sqlalchemy import Table, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts.channels import email, webhook
+from app.alerts.channels import attachments, email, webhook
 from app.alerts.channels.http import WebhookClient
 from app.alerts.channels.tokens import AckClaim, sign
 from app.alerts.channels.webhook import SendError
@@ -289,6 +289,9 @@ class DeliveryWorker:
                 ack_url=ack_url(self._settings, self._secret, d, alert),
                 cap_url=cap_url(self._settings, alert),
                 settings=self._settings,
+                attachments=await attachments.for_delivery(
+                    self._sessions, alert, d.organisation, d.language
+                ),
             )
             await email.send(self._settings, msg)
         else:

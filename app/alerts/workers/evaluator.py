@@ -347,7 +347,7 @@ class Evaluator:
                     raise ItemFailed(f"change {seq}", seq, error) from error
                 self._isolate_until = changes[-1].seq
                 raise
-            await changes_feed.advance_evaluator(db, changes[-1].seq)
+            await changes_feed.advance_cursor(db, changes_feed.ALERTS_CURSOR, changes[-1].seq)
             if raised and self._before_commit:
                 self._before_commit(raised)
         if raised and self._after_commit:
@@ -372,5 +372,5 @@ class Evaluator:
                 return False
             now = self._clock()
             await record_dead_letter(session, self.loop.name, f"change {seq}", error, attempts, now)
-            await changes_feed.advance_evaluator(db, seq)
+            await changes_feed.advance_cursor(db, changes_feed.ALERTS_CURSOR, seq)
         return True

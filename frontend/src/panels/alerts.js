@@ -146,6 +146,10 @@ export class Alerts {
         h('button', { type: 'button', dataset: { key: `cap:${alert.id}` }, onclick: () => this.download(`/api/alerts/${alert.id}.cap`, `${alert.ref}.cap.xml`) }, t('alerts.cap')),
         alert.entity && alert.entity_id && app.readable(alert.entity) && app.store.get(alert.entity, alert.entity_id)
           ? h('button', { type: 'button', onclick: () => app.openDetail(alert.entity, alert.entity_id) }, t('alerts.object', { ref: alert.entity_ref || '' }))
+          : null,
+        // A handover's escalation (origin `handover`) opens the handover panel.
+        alert.origin === 'handover' && app.panels.handover
+          ? h('button', { type: 'button', onclick: () => app.panels.handover.open() }, t('handover.title'))
           : null),
     );
   }

@@ -9,6 +9,7 @@ import { ApiError } from '../api.js';
 import { CAP, LIMITS, TEXT_FIELDS, TEXT_LANGUAGES, alertBody, capSeverity, draftFrom, emptyDraft, fieldOf, validateAlert } from '../cap.js';
 import { textOf } from '../alerts.js';
 import { errorDetail } from '../format.js';
+import { showProblems } from '../forms.js';
 
 export class Composer {
   constructor(app) {
@@ -241,20 +242,7 @@ export class Composer {
   }
 
   _show(problems, detail = null) {
-    for (const slot of Object.values(this.errors)) slot.textContent = '';
-    const unplaced = [];
-    for (const p of problems) {
-      const text = p.text || t(p.key, p.params);
-      const slot = this.errors[p.field];
-      if (slot) slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
-      else unplaced.push(text);
-    }
-    const lines = [detail, ...unplaced].filter(Boolean);
-    this.general.hidden = !lines.length;
-    this.general.textContent = lines.join(' ');
-    const first = this.form.querySelector('.field-error:not(:empty)');
-    const control = first?.parentElement?.querySelector('input, select, textarea');
-    (control || (lines.length ? this.general : null))?.focus?.();
+    showProblems(this.form, this.errors, this.general, problems, detail);
   }
 
   async _submit(event) {

@@ -67,6 +67,7 @@ export class Editor {
         }, t(item.key), item.sub ? h('span', { class: 'sub' }, ` — ${t(item.sub)}`) : null)))),
     );
     fill(this.menu, details);
+    this.menu.hidden = false;
   }
 
   // ---- modes: placing a point, drawing a geometry, editing one
@@ -245,6 +246,13 @@ export class Editor {
     if (this.dialog.open) this.dialog.close();
   }
 
+  /** The dashboard turned read-only (a replay) or back: no form stays open, the menu follows. */
+  permissionsChanged() {
+    if (this.placing || this.drawing) this.cancelMode();
+    this.closeForm();
+    this.renderMenu();
+  }
+
   /** A new object's values: the API's defaults, and a few hours from now for a planned window. */
   _defaults(entity) {
     const now = Date.now();
@@ -356,6 +364,8 @@ export class Editor {
     const values = this._collect();
     if (!base) {
       const props = Object.fromEntries(Object.entries(values).filter(([, v]) => v != null && !(Array.isArray(v) && !v.length)));
+      // Created in the exercise picture, an object is part of the exercise: it stays there.
+      if (this.app.sync?.picture === 'exercise') props.exercise = true;
       const problems = validate(entity, { ...props, _geometry_type: geometry?.type });
       if (ENTITIES[entity].geometryRequired && !geometry) problems.push({ field: 'geometry', key: 'validation.geometry' });
       if (problems.length) {

@@ -1,11 +1,13 @@
 // The feed: every change, newest first, filterable by type, severity, municipality, police zone
 // and text. New entries are put in place once per animation frame; the list is bounded, so a
 // shift (or a wall screen) of streaming never grows it.
-import { h, fill, $ } from '../dom.js';
+import { h, fill, $, saveBlob } from '../dom.js';
 import { label, onLanguage, t } from '../i18n.js';
 import { ENUMS, SEVERITY_RANK } from '../model.js';
 import { formatWhen } from '../time.js';
 import { areaName, describeChange } from '../format.js';
+import { FORMATS, exportRequest } from '../exporting.js';
+import { timeWindow } from '../mapdata.js';
 
 export const MAX_ROWS = 200;
 
@@ -16,7 +18,7 @@ export class Feed {
     this.filters = { entity: '', severity: '', municipality: '', police_zone: '', text: '' };
     this.areas = { municipality: [], police_zone: [] };
     this.queue = [];
-    this.raf = null;
+    this.pending = null;
     this.render();
     app.store.subscribe((event) => {
       if (event.type === 'feed' || event.type === 'snapshot') this.schedule(true);
@@ -35,13 +37,16 @@ export class Feed {
     this.render();
   }
 
+  // A burst (one WebSocket message holds many changes) is added at once, in the next task rather
+  // than the next animation frame: the list is DOM only, and a frame of the software-drawn map
+  // can take half a second (docs/performance.md).
   schedule(full) {
     this.full = this.full || full;
-    if (!this.raf) this.raf = requestAnimationFrame(() => this.flush());
+    if (!this.pending) this.pending = setTimeout(() => this.flush(), 0);
   }
 
   flush() {
-    this.raf = null;
+    this.pending = null;
     if (this.full) {
       this.full = false;
       this.queue = [];
@@ -98,6 +103,10 @@ export class Feed {
         h('span', { class: 'feed-meta' }, [p.ref, areaName(p.municipality), t('feed.by', { who: entry.by })].filter(Boolean).join(' · ')),
         changed ? h('span', { class: 'feed-changed' }, changed) : null,
       ),
+      // The picture right after this change, as a replay (panels/replay.js).
+      this.app.panels?.replay
+        ? h('button', { class: 'feed-replay', type: 'button', title: t('replay.from_here'), 'aria-label': t('replay.from_here'), onclick: () => this.app.replayTo(Date.parse(entry.at)) }, '⏪')
+        : null,
     );
   }
 
@@ -128,6 +137,43 @@ export class Feed {
   setFilter(name, value) {
     this.filters[name] = value;
     this.renderList();
+    this._exportState();
+  }
+
+  // The objects of the chosen type that the filters (and the map's window, when it hides what
+  // is outside it) select, as a file: the server streams it, with the caller's own scope.
+  _exports() {
+    this.exportButtons = FORMATS.map((format) =>
+      h('button', { type: 'button', dataset: { format }, onclick: () => this.download(format) }, t(`feed.export_${format}`)),
+    );
+    this.exportHint = h('span', { class: 'feed-export-hint' });
+    const group = h(
+      'div',
+      { class: 'feed-export', role: 'group', 'aria-label': t('feed.export') },
+      h('span', { class: 'feed-export-label' }, t('feed.export')),
+      this.exportButtons,
+      this.exportHint,
+    );
+    this._exportState();
+    return group;
+  }
+
+  _exportState() {
+    if (!this.exportButtons) return;
+    const none = !this.filters.entity;
+    for (const button of this.exportButtons) button.disabled = none;
+    this.exportHint.textContent = none ? t('feed.export_pick_type') : '';
+  }
+
+  async download(format) {
+    const win = this.app.hideOutside ? timeWindow(this.app.timeMode, this.app.custom) : null;
+    const request = exportRequest(this.filters, format, win);
+    if (!request) return;
+    try {
+      saveBlob(await this.app.api.blob(request.path), request.filename);
+    } catch (error) {
+      this.app.apiError(error);
+    }
   }
 
   render() {
@@ -149,6 +195,7 @@ export class Feed {
         this._select('police_zone', t('feed.any_police_zone'), this.areas.police_zone.map((a) => [a.code, `${a.code} ${areaName(a)}`])),
         h('label', { class: 'field field-text' }, h('span', {}, t('feed.text')), text),
       ),
+      this._exports(),
       this.list,
     );
     this.renderList();

@@ -1,10 +1,13 @@
 // The top bar: who is signed in, language, theme, sound, the wall link, log out, the count of
-// unread severe incidents and the connection's state. The wall view has only the last.
+// unread severe incidents, the national threat level and the connection's state. The wall view
+// has only the last two (and the sector levels listed under its badge).
 import { formatTime } from '../time.js';
 import { label, language, onLanguage, rememberLanguage, setLanguage, t, LANGUAGES } from '../i18n.js';
 import { applyTheme, themeChoice, THEME_CHOICES } from '../theme.js';
 import { beep, setSound, soundOn } from '../sound.js';
 import { h, fill, $ } from '../dom.js';
+import { ThreatBadge } from '../threat.js';
+import { ThreatForm } from './threat-form.js';
 
 // Each language's name in itself, as a language menu shows them.
 const CATALOGUE_NAMES = { fr: 'Français', nl: 'Nederlands', en: 'English' };
@@ -19,6 +22,10 @@ export class Header {
     this._language();
     this._theme();
     this._sound();
+    // The replay (and any view of the past) calls app.threat.show(at) / live().
+    this.threat = new ThreatBadge(app, $('#threat', this.root), { details: $('#wall-threat', this.root) });
+    app.threat = this.threat;
+    this._threatForm();
     $('#logout', this.root)?.addEventListener('click', () => app.logout());
     const wallLink = $('#wall-link', this.root);
     if (wallLink) wallLink.href = '?mode=wall';
@@ -28,6 +35,15 @@ export class Header {
       app.panels.feed?.showSevere();
     });
     app.cleanups.push(onLanguage(() => this.renderStatus()));
+  }
+
+  // Recording a setting OCAM/CUTA made, for those who may (never in a replay: can() reads only).
+  _threatForm() {
+    const button = $('#threat-set', this.root);
+    if (!button || !$('#threat-form', this.root) || !this.app.can('threat_level:create')) return;
+    const form = new ThreatForm(this.app);
+    button.hidden = false;
+    button.addEventListener('click', () => form.open());
   }
 
   _who() {

@@ -29,6 +29,11 @@ export class Logbook {
     });
   }
 
+  /** The dashboard turned read-only (a replay) or back: the form comes and goes with it. */
+  permissionsChanged() {
+    this.render();
+  }
+
   /** Open the form with an object as the entry's subject. */
   compose(entity, id) {
     this.subject = { entity, id };
@@ -113,6 +118,9 @@ export class Logbook {
       values.subject_id = this.subject.id;
       // Entries about a shared object are shared too only when the agent says so: internal by default.
     }
+    // A note on an exercise, or written in the exercise picture, belongs to the exercise.
+    const about = this.subject ? this.app.store.get(this.subject.entity, this.subject.id) : null;
+    if (this.app.sync?.picture === 'exercise' || about?.properties?.exercise) values.exercise = true;
     const problems = validate('logbook_entry', values);
     if (problems.length) {
       error.hidden = false;

@@ -7,10 +7,14 @@ import { label, onLanguage, t } from '../i18n.js';
 import { SEVERITY_RANK } from '../model.js';
 import { formatClock, formatDateTime, formatLongDate, formatWhen } from '../time.js';
 import { areaName } from '../format.js';
+import { boardSummary } from '../board-model.js';
 
 const SEVERE_SHOWN = 8;
 const DECISIONS_SHOWN = 6;
 const REDRAW_MS = 1000;
+const BOARDS_SHOWN = 4;
+// Overdue is a matter of time: the boards' summary is drawn again each minute without a change.
+const BOARD_TICK_MS = 60000;
 
 export class Wall {
   constructor(app) {
@@ -20,7 +24,9 @@ export class Wall {
     this.activation = $('#wall-activation', app.root);
     this.decisions = $('#wall-decisions', app.root);
     this.severe = $('#wall-severe', app.root);
+    this.boards = $('#wall-board', app.root);
     this.dirty = true;
+    this.boardDrawn = 0;
     this.tick();
     this.timer = setInterval(() => this.tick(), REDRAW_MS);
     app.cleanups.push(() => clearInterval(this.timer));
@@ -38,8 +44,9 @@ export class Wall {
     this.clock.textContent = formatClock(now);
     this.clock.dateTime = now.toISOString();
     this.date.textContent = formatLongDate(now);
-    if (!this.dirty) return;
+    if (!this.dirty && now - this.boardDrawn < BOARD_TICK_MS) return;
     this.dirty = false;
+    this.boardDrawn = now.getTime();
     this.render();
   }
 
@@ -68,6 +75,8 @@ export class Wall {
         : h('li', { class: 'muted' }, t('wall.no_decisions')),
     );
 
+    this.renderBoards(open);
+
     const severe = [...store.all('incident')]
       .filter((i) => SEVERITY_RANK[i.properties.severity] >= 2 && !['closed', 'false_alarm'].includes(i.properties.status))
       .sort(byDesc('reported_at'))
@@ -84,6 +93,28 @@ export class Wall {
           })
         : h('li', { class: 'muted' }, t('wall.no_severe')),
     );
+  }
+
+  /** Each running activation's board in a line: presence, overdue tasks, checklists, last decision. */
+  renderBoards(open) {
+    const app = this.app;
+    const now = Date.now();
+    const rows = open.slice(0, BOARDS_SHOWN).map((a) => {
+      const s = boardSummary(app.store, a.id, now);
+      const facts = [];
+      if (app.readable('position')) facts.push(h('span', {}, t('wall.board_presence', { reached: s.presence.reached, total: s.presence.total })));
+      if (app.readable('task')) {
+        facts.push(s.overdue.length
+          ? h('span', { class: 'overdue' }, t('wall.board_overdue', { n: s.overdue.length }))
+          : h('span', {}, t('wall.board_no_overdue')));
+      }
+      if (app.readable('checklist') && s.checklists.lists) facts.push(h('span', {}, t('wall.board_checklists', s.checklists)));
+      if (s.lastDecision) facts.push(h('span', {}, t('wall.board_last_decision', { title: s.lastDecision.properties.title })));
+      return h('li', { dataset: { id: a.id } },
+        h('span', { class: 'wall-board-title' }, a.properties.title),
+        h('span', { class: 'wall-meta' }, facts.flatMap((f, i) => (i ? [' · ', f] : [f]))));
+    });
+    fill(this.boards, rows.length ? rows : h('li', { class: 'muted' }, t('wall.no_activation')));
   }
 }
 

@@ -1,0 +1,1 @@
+"""Documents attached to operational objects (the "Casus" library): storage, sniffing, versions."""
