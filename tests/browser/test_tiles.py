@@ -43,10 +43,6 @@ def tiled(settings: Settings) -> Iterator[Server]:
     stop_server(srv)
 
 
-async def _drawn(agent: Agent, layer: str, oid: str, sev: int) -> bool:
-    return [oid, sev] in await agent.js(DRAWN, [layer, *SPOT])
-
-
 async def test_a_big_collection_is_drawn_from_tiles_and_a_change_reaches_it_live(
     agents: OpenAgent, tiled: Server
 ) -> None:
@@ -94,13 +90,17 @@ async def test_a_big_collection_is_drawn_from_tiles_and_a_change_reaches_it_live
         " || window.sitcen.store.get('incident', id).properties.severity === 'extreme'",
         made["id"],
     )
+    # The overlay draws the change in one worker pass and the twin's new filter in another (a
+    # filter change lays the tiles in view out again), so for a frame or two both may show: what
+    # counts is that the stale one goes while the overlay still holds the change, before the
+    # tiles are read again (which would hide it by other means).
     await agent.wait_for(
-        f"([id, lng, lat]) => ({DRAWN})(['incident-point', lng, lat]).some(([oid, sev]) => oid === id && sev === 3)"  # noqa: E501
-        f" || ({DRAWN})(['incident-point-tiles', lng, lat]).some(([oid, sev]) => oid === id && sev === 3)",  # noqa: E501
+        f"([id, lng, lat]) => {view}.overlay.get('incident').has(id)"
+        f" && ({DRAWN})(['incident-point', lng, lat]).some(([oid, sev]) => oid === id && sev === 3)"
+        f" && !({DRAWN})(['incident-point-tiles', lng, lat]).some(([oid, sev]) => oid === id && sev === 1)",  # noqa: E501
         [made["id"], *SPOT],
     )
     drawn_s = time.perf_counter() - started
-    assert not await _drawn(agent, "incident-point-tiles", made["id"], 1), "stale tile hidden"
     # ...then, its tiles read again, drawn from them and let go of by the overlay.
     await agent.wait_for(
         f"([id, lng, lat]) => !{view}.overlay.get('incident').has(id)"
