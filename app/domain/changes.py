@@ -399,7 +399,7 @@ def states_at(entity: Entity, at: datetime) -> Any:
     return (
         select(Change.entity_id, Change.op, Change.feature)
         .where(Change.entity == entity.value, Change.at <= at)
-        .distinct(Change.entity_id)
+        .ext(distinct_on(Change.entity_id))
         .order_by(Change.entity_id, Change.seq.desc())
         .subquery()
     )
