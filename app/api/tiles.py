@@ -1,23 +1,26 @@
 """Vector tiles of the operational layers, their TileJSON for GIS clients (QGIS, MapLibre), and
 the dashboard's compact first load of the map's collections.
 
-Tiles are read with the permission table and partner scope of the lists, and the list filters
-`status`, `category` (or `kind`), `start`/`end` and `exercise`. Each tile answers with an ETag
-naming its generation (the last change that met it, app.realtime.tilecache), the caller's scope
-and the filters; `If-None-Match` with it answers 304 without building anything.
+Tiles are read with the permission table and partner scope of the lists, and the lists' own
+filters (`objects.filter_query`: `status`, `category`, the time window, `exercise`...). Each
+tile answers with an ETag naming its generation (the last change that met it,
+app.realtime.tilecache), the caller's scope and the filters; `If-None-Match` with it answers
+304 without building anything.
 
 No `from __future__ import annotations`: FastAPI reads the dependencies from the annotations of
 the endpoint functions built below.
 """
 
+from dataclasses import fields
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from app.api.deps import Session, list_filter, parse_time, require, runtime_of, values_query
+from app.api.deps import Session, require, runtime_of
 from app.api.features import TILED as TILED_COLLECTIONS
+from app.api.objects import filter_query
 from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.permissions import may, scope_of
@@ -39,7 +42,6 @@ TILED = TILED_COLLECTIONS
 # The region's bounds and a view of it, for a GIS client's first look.
 BOUNDS = [4.2438, 50.7637, 4.4823, 50.9139]
 CENTER = [4.3572, 50.8427, 11]
-FILTERS = ("status", "category", "kind", "start", "end", "exercise")
 
 
 def _tile_number(value: str, name: str) -> int:
@@ -59,43 +61,12 @@ def _address(z: str, x: str, y: str) -> tuple[int, int, int]:
     return zi, xi, yi
 
 
-def _filter_query(spec: EntitySpec) -> Any:
-    statuses = [s.value for s in spec.status_enum] if spec.status_enum else None
-    kinds = [k.value for k in spec.kind_enum] if spec.kind_enum else None
-
-    async def filters(
-        status: Annotated[str | None, values_query("statuses", statuses)] = None,
-        category: Annotated[str | None, values_query("categories (as kind)", kinds)] = None,
-        kind: Annotated[str | None, values_query("kinds", kinds)] = None,
-        start: Annotated[str | None, Query(description="objects whose window ends after")] = None,
-        end: Annotated[str | None, Query(description="objects whose window starts before")] = None,
-        exercise: bool | None = None,
-    ) -> ListFilter:
-        return list_filter(
-            spec,
-            bbox=None,
-            start=parse_time(start, "start"),
-            end=parse_time(end, "end"),
-            status=status,
-            category=category,
-            kind=kind,
-            municipality=None,
-            police_zone=None,
-            q=None,
-            exercise=exercise,
-            subject=None,
-        )
-
-    return filters
-
-
 def _filter_key(f: ListFilter) -> tuple[Any, ...]:
-    return (
-        tuple(sorted(f.status or ())),
-        tuple(sorted(f.kind or ())),
-        f.start.isoformat() if f.start else None,
-        f.end.isoformat() if f.end else None,
-        f.exercise,
+    """The filters as part of a cache key: tiles asked with different filters hold different
+    objects."""
+    return tuple(
+        tuple(sorted(v)) if isinstance(v, list) else v
+        for v in (getattr(f, field.name) for field in fields(f))
     )
 
 
@@ -106,7 +77,9 @@ def _base(request: Request) -> str:
 def tilejson(request: Request, spec: EntitySpec) -> dict[str, Any]:
     """TileJSON 3.0.0: the tiles' address (with the filters asked here), their zooms and the
     fields of each layer."""
-    query = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k in FILTERS)
+    # The route takes no parameter but the filters (checked by its dependency), so the query
+    # passes to the tiles' address as it was asked, encoded as it came.
+    query = request.url.query
     url = f"{_base(request)}{PREFIX}/{spec.path}/{{z}}/{{x}}/{{y}}.mvt" + (
         f"?{query}" if query else ""
     )
@@ -148,7 +121,7 @@ def _collection_router(spec: EntitySpec) -> APIRouter:
     async def describe(
         request: Request,
         _: Annotated[Principal, reader],
-        __: Annotated[ListFilter, Depends(_filter_query(spec))],
+        __: Annotated[ListFilter, Depends(filter_query(spec))],
     ) -> Response:
         return json_response(tilejson(request, spec), headers={"Cache-Control": "no-cache"})
 
@@ -167,7 +140,7 @@ def _collection_router(spec: EntitySpec) -> APIRouter:
         x: str,
         y: str,
         principal: Annotated[Principal, reader],
-        f: Annotated[ListFilter, Depends(_filter_query(spec))],
+        f: Annotated[ListFilter, Depends(filter_query(spec))],
         if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
     ) -> Response:
         zi, xi, yi = _address(z, x, y)
