@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from app.metrics import Metrics
+from app.settings import PROJECT_ROOT
 from tests.conftest import eventually, incident
 from tests.realtime.conftest import open_feed, write
 
@@ -167,3 +170,32 @@ async def test_another_module_adds_its_own_metrics_to_the_registry() -> None:
     # OpenMetrics when a scraper asks for it.
     _, media_type = metrics.exposition("application/openmetrics-text; version=1.0.0")
     assert media_type.startswith("application/openmetrics-text")
+
+
+async def test_the_grafana_dashboard_reads_what_the_service_exposes(client_for: Any) -> None:
+    """docs/grafana/sitcen.json: a dashboard Grafana imports (its required fields, a panel
+    per concern, unique ids), whose every query names metrics this service exposes."""
+    dashboard = json.loads((PROJECT_ROOT / "docs" / "grafana" / "sitcen.json").read_text())
+    assert dashboard["uid"] and dashboard["title"] and dashboard["schemaVersion"] >= 36
+    panels = dashboard["panels"]
+    assert len({p["id"] for p in panels}) == len(panels)
+    queries = [t["expr"] for p in panels if p["type"] != "row" for t in p["targets"]]
+    assert all(p["gridPos"]["w"] <= 24 for p in panels)
+    for query in queries:
+        assert query.count("(") == query.count(")") and query.count("{") == query.count("}")
+    used = {
+        re.sub(r"_(bucket|count|sum|total)$", "", name)
+        for query in queries
+        for name in re.findall(r"\bsitcen_[a-z0-9_]+", query)
+    }
+    exposed = set(await _scrape(client_for("adm")))
+    assert used <= exposed, used - exposed
+    for wanted in (
+        "sitcen_http_request_duration_seconds",
+        "sitcen_db_pool_wait_seconds",
+        "sitcen_ws_send_queue_depth",
+        "sitcen_ws_clients",
+        "sitcen_alert_delivery_latency_seconds",
+        "sitcen_feed_publish_lag_seconds",
+    ):
+        assert wanted in used
