@@ -226,13 +226,14 @@ class RequestLog:
         incoming = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), None)
         rid = accept_request_id(incoming)
         token = request_id.set(rid)
-        try:
-            if kind == "http":
-                await self._http(scope, receive, send, rid.encode())
-            else:
-                await self._websocket(scope, receive, send, rid.encode())
-        finally:
-            request_id.reset(token)
+        if kind == "http":
+            await self._http(scope, receive, send, rid.encode())
+        else:
+            await self._websocket(scope, receive, send, rid.encode())
+        # Left set when the app raised: the server-error handler, outside, logs the traceback
+        # and answers 500 under the same id (app.errors). Each request runs in a task of its
+        # own, whose context ends with it.
+        request_id.reset(token)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, rid: bytes) -> None:
         start = time.perf_counter()

@@ -13,9 +13,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from fastapi import FastAPI
 from pythonjsonlogger.orjson import OrjsonFormatter
 from starlette.types import Message, Receive, Scope, Send
 
+from app import errors
 from app.logs import RequestIdFilter, TextFormatter, logging_config
 from app.metrics import Metrics
 from app.middleware import RequestLog
@@ -180,3 +182,41 @@ async def test_every_line_written_during_a_request_carries_its_id() -> None:
     assert parsed["after the request"]["request_id"] is None
     # Local mode's plain lines carry the id too.
     assert f"[{PROXY.decode()}] tests.request: in the request" in TextFormatter().format(records[0])
+
+
+async def test_an_unexpected_error_is_answered_and_logged_under_the_requests_id() -> None:
+    """The 500 is answered outside the request log's middleware (Starlette's server-error
+    middleware calls app.errors' handler): its answer and its traceback's line still carry the
+    request's id, and the request's line says 500."""
+    app = FastAPI()
+    errors.install(app)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    registry = Metrics()
+    app.add_middleware(RequestLog, metrics=registry)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    handler.addFilter(RequestIdFilter())
+    loggers = [logging.getLogger("app.errors"), logging.getLogger("sitcen.access")]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            r = await c.get("/boom", headers={"X-Request-Id": PROXY.decode()})
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+    assert r.status_code == 500 and r.headers["X-Request-Id"] == PROXY.decode()
+    traceback = next(x for x in records if x.name == "app.errors")
+    assert traceback.exc_info and traceback.request_id == PROXY.decode()  # type: ignore[attr-defined]
+    access = next(x for x in records if x.name == "sitcen.access")
+    assert (access.status, access.route) == (500, "/boom")  # type: ignore[attr-defined]
+    body, _ = registry.exposition(None)
+    assert b'route="/boom",status="500"' in body
