@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
+from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Mount
@@ -217,6 +218,9 @@ class RequestLog:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.duration = metrics.http_request_duration
+        # Each (method, route, status)'s histogram child, found once: prometheus_client's
+        # `labels()` takes a lock and costs several times the observation itself.
+        self._children: dict[tuple[str, str, int], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -252,7 +256,11 @@ class RequestLog:
             seconds = time.perf_counter() - start
             method = scope["method"] if scope["method"] in METHODS else "other"
             route = route_template(scope)
-            self.duration.labels(method, route, str(status)).observe(seconds)
+            key = (method, route, status)
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = self.duration.labels(method, route, str(status))
+            child.observe(seconds)
             if access.isEnabledFor(logging.INFO):
                 principal = _principal(scope)
                 ms = round(seconds * 1000, 3)
