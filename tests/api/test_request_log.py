@@ -8,6 +8,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -126,18 +127,29 @@ async def test_a_websocket_has_a_line_when_it_opens_and_one_with_its_code_when_i
     assert closed["duration_ms"] > 0
 
 
-async def test_every_line_written_during_a_request_carries_its_id() -> None:
-    """The id is a context variable: lines of the request, and of a task it starts (as a
-    WebSocket connection starts its sender), carry it; a line after it carries none."""
+@contextmanager
+def captured(*names: str) -> Iterator[list[logging.LogRecord]]:
+    """The records these loggers write meanwhile, with the request id as the server's handler
+    puts it on them."""
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
     handler.addFilter(RequestIdFilter())
-    loggers = [logging.getLogger("tests.request"), logging.getLogger("sitcen.access")]
+    loggers = [logging.getLogger(name) for name in names]
     for logger in loggers:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-    log = loggers[0]
+    try:
+        yield records
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
+async def test_every_line_written_during_a_request_carries_its_id() -> None:
+    """The id is a context variable: lines of the request, and of a task it starts (as a
+    WebSocket connection starts its sender), carry it; a line after it carries none."""
+    log = logging.getLogger("tests.request")
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         log.info("in the request")
@@ -158,12 +170,9 @@ async def test_every_line_written_during_a_request_carries_its_id() -> None:
         return {"type": "http.request", "body": b""}
 
     scope = {"type": "http", "method": "GET", "path": "/x", "headers": [(b"x-request-id", PROXY)]}
-    try:
+    with captured("tests.request", "sitcen.access") as records:
         await RequestLog(app, Metrics())(scope, receive, send)
         log.info("after the request")
-    finally:
-        for logger in loggers:
-            logger.removeHandler(handler)
 
     assert (b"x-request-id", PROXY) in sent[0]["headers"]
     options = dict(logging_config("json", "info")["formatters"]["default"])
@@ -197,21 +206,10 @@ async def test_an_unexpected_error_is_answered_and_logged_under_the_requests_id(
 
     registry = Metrics()
     app.add_middleware(RequestLog, metrics=registry)
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    handler.addFilter(RequestIdFilter())
-    loggers = [logging.getLogger("app.errors"), logging.getLogger("sitcen.access")]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
+    with captured("app.errors", "sitcen.access") as records:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             r = await c.get("/boom", headers={"X-Request-Id": PROXY.decode()})
-    finally:
-        for logger in loggers:
-            logger.removeHandler(handler)
 
     assert r.status_code == 500 and r.headers["X-Request-Id"] == PROXY.decode()
     traceback = next(x for x in records if x.name == "app.errors")
