@@ -218,3 +218,24 @@ async def test_an_unexpected_error_is_answered_and_logged_under_the_requests_id(
     assert (access.status, access.route) == (500, "/boom")  # type: ignore[attr-defined]
     body, _ = registry.exposition(None)
     assert b'route="/boom",status="500"' in body
+
+
+async def test_text_format_writes_plain_lines_with_the_request_id(settings: Settings) -> None:
+    """SITCEN_LOG_FORMAT=text (local mode's default): lines for a person at a terminal."""
+    srv = start_server(
+        settings, name="text-log", log_level="info", extra_env={"SITCEN_LOG_FORMAT": "text"}
+    )
+    try:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as c:
+            r = await c.get("/api/health", headers={"X-Request-Id": PROXY.decode()})
+        assert r.status_code == 200
+
+        def line() -> str | None:
+            text = srv.log.read_text(errors="replace")
+            return next((x for x in text.splitlines() if PROXY.decode() in x), None)
+
+        written = await eventually(line, "the request's line")
+    finally:
+        stop_server(srv)
+    assert f"INFO    [{PROXY.decode()}] sitcen.access: GET /api/health 200 " in written
+    assert not srv.log.read_text().lstrip().startswith("{")
