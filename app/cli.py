@@ -344,6 +344,7 @@ def _prepare_local(reference_dir: str | None) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from app.logs import logging_config
     from app.server import bounded_head
 
     local = _local_mode()
@@ -361,6 +362,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # it also cut the fan-out latency at 500 clients by about a third.
         ws="websockets-sansio",
         log_level=args.log_level,
+        log_config=logging_config(settings.logs_as, args.log_level),
+        # The app writes the one line per request, with its route, principal and id
+        # (app.middleware.RequestLog): uvicorn's own would double it.
+        access_log=False,
         proxy_headers=True,
         timeout_keep_alive=settings.http_keep_alive_seconds,
         http=bounded_head(settings.max_header_bytes),

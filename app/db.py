@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 
 from app.errors import not_found
 from app.settings import Settings
@@ -27,11 +29,36 @@ class Base(DeclarativeBase):
 M = TypeVar("M", bound=Base)
 
 
-def make_engine(settings: Settings) -> AsyncEngine:
+def timed_pool(observe: Callable[[float], None]) -> type[AsyncAdaptedQueuePool]:
+    """The engine's pool (asyncio's QueuePool), telling `observe` how many seconds each
+    checkout took: nothing while connections are idle in the pool, the wait for one to come
+    back when all are in use, a connection's opening when the pool grows. A class of its own
+    per engine, as the pool is remade from its class when the engine is disposed."""
+
+    class TimedPool(AsyncAdaptedQueuePool):
+        def connect(self) -> PoolProxiedConnection:
+            start = time.perf_counter()
+            try:
+                return super().connect()
+            finally:
+                observe(time.perf_counter() - start)
+
+    # Its log lines under SQLAlchemy's logger, which SQLAlchemy keeps to warnings, as its own
+    # pool's (the logger is named after the pool's class).
+    TimedPool.__module__ = AsyncAdaptedQueuePool.__module__
+    return TimedPool
+
+
+def make_engine(
+    settings: Settings, pool_wait: Callable[[float], None] | None = None
+) -> AsyncEngine:
+    """`pool_wait`: told the seconds each checkout of a pool connection took."""
     if not settings.database_url:
         raise RuntimeError("no database URL: run through `sitcen serve` or set SITCEN_DATABASE_URL")
+    extra: dict[str, Any] = {"poolclass": timed_pool(pool_wait)} if pool_wait else {}
     return create_async_engine(
         settings.database_url,
+        **extra,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         # No pre-ping: it costs a round trip per request. A connection broken by a database

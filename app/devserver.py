@@ -28,13 +28,15 @@ def start(
     *,
     python_args: Sequence[str] = (),
     timeout: float = 60.0,
+    log_level: str = "warning",
 ) -> subprocess.Popen[bytes]:
     """Start `sitcen serve` on 127.0.0.1:`port` and return once /api/health answers.
 
     `log`: where its output goes (else inherited); `python_args`: before `-m app.cli`, e.g. a
-    profiler. A server that exits or stays silent past `timeout` raises, with its log's tail."""
+    profiler; `log_level`: "info" writes a line per request. A server that exits or stays
+    silent past `timeout` raises, with its log's tail."""
     command = [sys.executable, *python_args, "-m", "app.cli", "serve"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", log_level]
     output = log.open("wb") if log else None
     process = subprocess.Popen(
         command, env=dict(env), cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT

@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match, Mount
 
+from app.logs import request_id
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://sitcen.safe.brussels/problems/"
@@ -417,4 +419,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(internal_error(), request.url.path)
+        response = problem_response(internal_error(), request.url.path)
+        # Answered outside the request log's middleware (app.middleware.RequestLog): the id
+        # it gave the request, which this traceback's log line carries too.
+        rid = request_id.get()
+        if rid is not None:
+            response.headers["X-Request-Id"] = rid
+        return response

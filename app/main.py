@@ -46,7 +46,8 @@ from app.domain.registry import SPECS
 from app.exchange import routes as exchange_routes
 from app.exchange.settings import get_exchange_settings
 from app.exercises import routes as exercise_routes
-from app.middleware import BodyLimit, QueryText, RequestSession, SecurityHeaders
+from app.metrics import Metrics
+from app.middleware import BodyLimit, QueryText, RequestLog, RequestSession, SecurityHeaders
 from app.partners import routes as partner_routes
 from app.planning import routes as planning_routes
 from app.reports import routes as report_routes
@@ -72,13 +73,17 @@ class Dashboard(Mount):
         return super().matches(scope)
 
 
-def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def lifespan(
+    settings: Settings, registry: Metrics
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The app's lifespan: this instance's runtime (app.runtime), started before the first
-    request and stopped after the last."""
+    request and stopped after the last, its counters in the app's metrics."""
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.build(settings)
+        runtime = Runtime.build(settings, registry)
+        collector = metrics.RuntimeCollector(runtime)
+        registry.register(collector)
         await runtime.start()
         app.state.runtime = runtime  # read through app.api.deps.runtime_of, nowhere else
         # What start-up built (routes, models, compiled statements) lives as long as the
@@ -99,17 +104,21 @@ def lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMana
             yield
         finally:
             await runtime.stop()
+            registry.unregister(collector)
 
     return run
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # This app's registry (app.metrics): the request middleware observes into it from the
+    # first request, the runtime once the lifespan has built it.
+    registry = Metrics(settings.ws_queue_size)
     app = FastAPI(
         title="sitcen",
         summary="Situational awareness of the Brussels-Capital Region's crisis centre",
         version="0.1.0",
-        lifespan=lifespan(settings),
+        lifespan=lifespan(settings, registry),
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -197,7 +206,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=False,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location"],
+            expose_headers=["ETag", "Location", "X-Request-Id"],
         )
     app.add_middleware(SecurityHeaders, basemap_origin=settings.basemap_origin)
+    # Outermost: the request's id and its log line, its duration covering every other layer.
+    app.add_middleware(RequestLog, metrics=registry)
     return app

@@ -1,21 +1,28 @@
-"""ASGI middleware: the request's database session, request body limit, text-only query
-strings, security headers."""
+"""ASGI middleware: the request log and its id, the request's database session, request body
+limit, text-only query strings, security headers."""
 
 from __future__ import annotations
 
 import logging
 import re
+import time
+from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
+from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import payload_too_large, problem_response, validation_problem
+from app.logs import accept_request_id, request_id
+from app.metrics import Metrics
 from app.text import describe, first_bad_character
 
 log = logging.getLogger(__name__)
+access = logging.getLogger("sitcen.access")
 
 SESSION_SCOPE_KEY = "sitcen.session"
 
@@ -176,3 +183,167 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+# A method outside these is counted as "other": a client must not make label values at will.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+REQUEST_ID_HEADER = b"x-request-id"
+
+
+def route_template(scope: Scope) -> str:
+    """The route the request matched, as declared (`/api/incidents/{object_id}`): a bounded
+    set of values for the metrics' labels, where the path holds ids. `unmatched` for a 404."""
+    route: BaseRoute | None = scope.get("route")
+    if isinstance(route, Mount):
+        return f"{route.path}/{{path}}"
+    template = getattr(route, "path_format", None)
+    return template if isinstance(template, str) else "unmatched"
+
+
+def _principal(scope: Scope) -> str | None:
+    """Who the request authenticated as (app.api.deps sets it on the request's state)."""
+    principal: Any = scope.get("state", {}).get("principal")
+    return principal.actor if principal is not None else None
+
+
+class RequestLog:
+    """One log line per HTTP request (method, route template, status, duration, principal,
+    client) and a duration observation in the metrics; for a WebSocket, a line when it opens
+    and one when it closes, with the close code. Each request has an id (the proxy's
+    `X-Request-Id` when well-formed, else a new one), answered in `X-Request-Id` and carried by
+    every log line written while it is handled (app.logs).
+
+    Outermost, so that the duration covers every other middleware."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.duration = metrics.http_request_duration
+        # Each (method, route, status)'s histogram child, found once: prometheus_client's
+        # `labels()` takes a lock and costs several times the observation itself.
+        self._children: dict[tuple[str, str, int], Histogram] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), None)
+        rid = accept_request_id(incoming)
+        token = request_id.set(rid)
+        if kind == "http":
+            await self._http(scope, receive, send, rid.encode())
+        else:
+            await self._websocket(scope, receive, send, rid.encode())
+        # Left set when the app raised: the server-error handler, outside, logs the traceback
+        # and answers 500 under the same id (app.errors). Each request runs in a task of its
+        # own, whose context ends with it.
+        request_id.reset(token)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, rid: bytes) -> None:
+        start = time.perf_counter()
+        status = 500  # unless an answer starts: the app raised before answering
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, rid)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - start
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            route = route_template(scope)
+            key = (method, route, status)
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = self.duration.labels(method, route, str(status))
+            child.observe(seconds)
+            if access.isEnabledFor(logging.INFO):
+                principal = _principal(scope)
+                ms = round(seconds * 1000, 3)
+                access.info(
+                    "%s %s %d %.1f ms %s",
+                    method,
+                    route,
+                    status,
+                    ms,
+                    principal or "-",
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": ms,
+                        "principal": principal,
+                        "client": _client(scope),
+                    },
+                )
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send, rid: bytes) -> None:
+        start = time.perf_counter()
+        code: int | None = None  # the close code, whichever side closed first
+        status: int | None = None  # an HTTP answer instead of the handshake (a refusal)
+
+        async def receive_close() -> Message:
+            nonlocal code
+            message = await receive()
+            if message["type"] == "websocket.disconnect" and code is None:
+                code = message.get("code", 1005)
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal code, status
+            kind = message["type"]
+            if kind == "websocket.accept":
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, rid)]
+                route = route_template(scope)
+                access.info(
+                    "WebSocket %s open",
+                    route,
+                    extra={
+                        "route": route,
+                        "event": "open",
+                        "path": scope["path"],
+                        "client": _client(scope),
+                    },
+                )
+            elif kind == "websocket.close" and code is None:
+                code = message.get("code", 1000)
+            elif kind == "websocket.http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive_close, send_with_id)
+        except Exception:
+            code = code or 1011
+            raise
+        finally:
+            seconds = time.perf_counter() - start
+            principal = _principal(scope)
+            route = route_template(scope)
+            access.info(
+                "WebSocket %s closed %s after %.1f s %s",
+                route,
+                code,
+                seconds,
+                principal or "-",
+                extra={
+                    "route": route,
+                    "event": "close",
+                    "path": scope["path"],
+                    "code": code,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                    "principal": principal,
+                    "client": _client(scope),
+                },
+            )
+
+
+def _client(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None

@@ -29,6 +29,7 @@ from app.documents.settings import DocumentSettings, get_document_settings
 from app.documents.store import BlobStore, make_store
 from app.domain.retention import FeedPruner
 from app.exercises.runner import ExerciseRunner
+from app.metrics import Metrics
 from app.planning.watch import ConflictWatcher
 from app.realtime.hub import Hub
 from app.realtime.listener import FeedListener
@@ -72,22 +73,27 @@ class Runtime:
     # Plays the running exercises' injects (app.exercises.runner): on every instance, each run
     # by one of them at a time.
     exercises: ExerciseRunner
+    # This instance's Prometheus registry and instruments (app.metrics), read by /api/metrics.
+    metrics: Metrics
     # Escalates shift handovers not acknowledged in time (app.reports); None without alerting.
     handover_escalations: HandoverEscalations | None = None
     # Vector tiles built, kept while no change of the feed meets them (app.realtime.tilecache).
     tile_cache: TileCache | None = None
 
     @classmethod
-    def build(cls, settings: Settings) -> Runtime:
-        engine = make_engine(settings)
+    def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
+        metrics = metrics or Metrics(settings.ws_queue_size)
+        engine = make_engine(settings, pool_wait=metrics.db_pool_wait.observe)
         sessions = make_sessionmaker(engine)
         key_cache = KeyCache()
-        hub = Hub(settings.ws_queue_size)
+        hub = Hub(settings.ws_queue_size, metrics)
         paging.listen_for_acknowledgements()  # a page acknowledged moves its seat's presence
         sitrep_send.attach_to_alerts()  # a SITREP's e-mail carries its partner's PDF
         alert_settings = get_alert_settings()
         alerting = (
-            Alerting(sessions, settings, alert_settings, hub) if alert_settings.enabled else None
+            Alerting(sessions, settings, alert_settings, hub, metrics)
+            if alert_settings.enabled
+            else None
         )
         overdue = (
             OverdueTasks(sessions, alert_settings, settings.task_overdue_poll_seconds, utcnow)
@@ -147,6 +153,7 @@ class Runtime:
             exercises=ExerciseRunner(
                 sessions, alert_settings, settings.exercise_poll_seconds, utcnow
             ),
+            metrics=metrics,
             handover_escalations=handover_escalations,
             tile_cache=tile_cache,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -157,6 +157,16 @@ class Settings(BaseSettings):
         "(besides the holders of a running activation's duty officer seat).",
     )
     local_mode: bool = Field(default=False, description="Set by the self-starting local run only.")
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="How `sitcen serve` writes its logs: one JSON object per line (for a log "
+        "shipper) or plain text lines; unset, text in local mode and JSON otherwise.",
+    )
+
+    @property
+    def logs_as(self) -> Literal["json", "text"]:
+        """The log format in effect (SITCEN_LOG_FORMAT, else by the mode)."""
+        return self.log_format or ("text" if self.local_mode else "json")
 
     @field_validator("shift_changes", mode="before")
     @classmethod

@@ -111,9 +111,11 @@ def start_server(
     extra_env: dict[str, str] | None = None,
     name: str = "server",
     timeout: float = 120,
+    log_level: str = "warning",
 ) -> Server:
     """`timeout`: how long it may take to answer /api/health (a second server started while
-    the machine is busy with the suite's own takes longer than the first)."""
+    the machine is busy with the suite's own takes longer than the first); `log_level`: "info"
+    logs every request."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -124,7 +126,7 @@ def start_server(
     env.pop("SITCEN_LOCAL_MODE", None)
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"{name}-{port}.log"
-    process = devserver.start(port, env, log, timeout=timeout)
+    process = devserver.start(port, env, log, timeout=timeout, log_level=log_level)
     return Server(f"http://127.0.0.1:{port}", env, process, log)
 
 

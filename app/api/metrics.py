@@ -1,7 +1,9 @@
-"""This instance's counters: `GET /api/metrics` in the Prometheus text format (0.0.4), for the
-monitoring that watches the watch (the live feed, its WebSocket clients, partner alerting, the
-background loops and the database pool), and `GET /api/realtime/metrics`, the hub's and the
-listener's as JSON. Each instance answers for itself; Prometheus scrapes every one.
+"""This instance's counters: `GET /api/metrics` in the Prometheus text format (0.0.4, or
+OpenMetrics when the scraper asks for it), for the monitoring that watches the watch (the live
+feed, its WebSocket clients, partner alerting, the background loops, the database pool, and the
+histograms of app.metrics), and `GET /api/realtime/metrics`, the hub's and the listener's as
+JSON. Each instance answers for itself; Prometheus scrapes every one. prometheus_client writes
+the exposition, from the instance's own registry (app.metrics).
 
 Admins only (`audit:read`); a scraper sends an API key with Prometheus' `http_headers`
 (docs/realtime.md §11).
@@ -9,11 +11,13 @@ Admins only (`audit:read`); a scraper sends an API key with Prometheus' `http_he
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from starlette.responses import Response
 
@@ -27,140 +31,140 @@ from app.runtime import Runtime
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 router = APIRouter(tags=["metrics"], route_class=Route)
 
-Labels = dict[str, str]
+
+def _gauge(name: str, help: str, value: float | None = None, *labels: str) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, help, value=value, labels=labels or None)
 
 
-@dataclass
-class Family:
-    name: str
-    kind: str  # counter | gauge
-    help: str
-    samples: list[tuple[Labels, float]] = field(default_factory=list)
-
-    def add(self, value: float, **labels: str) -> Family:
-        self.samples.append((labels, value))
-        return self
+def _counter(name: str, help: str, value: float | None = None, *labels: str) -> CounterMetricFamily:
+    return CounterMetricFamily(name, help, value=value, labels=labels or None)
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+class RuntimeCollector(Collector):
+    """The runtime's own counters and gauges, read from its parts at each scrape (the hub, the
+    listener, the pool, the background loops, alerting): prometheus_client's custom collector,
+    registered in the instance's registry by the lifespan (app.main)."""
 
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
 
-def render(families: Iterable[Family]) -> str:
-    lines: list[str] = []
-    for f in families:
-        lines.append(f"# HELP {f.name} {f.help}")
-        lines.append(f"# TYPE {f.name} {f.kind}")
-        for labels, value in f.samples:
-            number = repr(value) if isinstance(value, float) else str(int(value))
-            tags = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
-            lines.append(f"{f.name}{{{tags}}} {number}" if tags else f"{f.name} {number}")
-    return "\n".join(lines) + "\n"
-
-
-def _families(runtime: Runtime) -> list[Family]:
-    hub = runtime.hub.metrics()
-    listener = runtime.feed_listener.status()
-    # make_engine sizes a QueuePool (app.db), the asyncio kind of it.
-    pool = cast(AsyncAdaptedQueuePool, runtime.engine.sync_engine.pool)
-    live = hub.connected - hub.replaying
-    families = [
-        Family("sitcen_feed_head", "gauge", "Seq of the last change this instance published.").add(
-            hub.head
-        ),
-        Family("sitcen_feed_published_total", "counter", "Changes fanned out since start.").add(
-            hub.published
-        ),
-        Family(
+    def collect(self) -> Iterator[Metric]:
+        runtime = self.runtime
+        hub = runtime.hub.metrics()
+        listener = runtime.feed_listener.status()
+        # make_engine sizes a QueuePool (app.db), the asyncio kind of it.
+        pool = cast(AsyncAdaptedQueuePool, runtime.engine.sync_engine.pool)
+        live = hub.connected - hub.replaying
+        yield _gauge(
+            "sitcen_feed_head", "Seq of the last change this instance published.", hub.head
+        )
+        yield _counter(
+            "sitcen_feed_published_total", "Changes fanned out since start.", hub.published
+        )
+        lag = _gauge(
             "sitcen_feed_publish_lag_seconds",
-            "gauge",
             "Commit-to-fan-out time over the last 10,000 changes, by quantile.",
+            None,
+            "quantile",
         )
-        .add(hub.publish_lag_ms_p50 / 1000, quantile="0.5")
-        .add(hub.publish_lag_ms_p99 / 1000, quantile="0.99"),
-        Family("sitcen_feed_listener_up", "gauge", "1 while the LISTEN connection is up.").add(
-            int(listener.listening)
-        ),
-        Family(
+        lag.add_metric(["0.5"], hub.publish_lag_ms_p50 / 1000)
+        lag.add_metric(["0.99"], hub.publish_lag_ms_p99 / 1000)
+        yield lag
+        yield _gauge(
+            "sitcen_feed_listener_up", "1 while the LISTEN connection is up.", listener.listening
+        )
+        yield _counter(
             "sitcen_feed_listener_reconnects_total",
-            "counter",
             "Times the LISTEN connection was lost and made again.",
-        ).add(listener.reconnects),
-        Family("sitcen_feed_reads_total", "counter", "Reads of the change feed.").add(
-            listener.reads
-        ),
-        Family("sitcen_ws_clients", "gauge", "WebSocket clients past their hello, by state.")
-        .add(live, state="live")
-        .add(hub.replaying, state="replaying"),
-        Family("sitcen_ws_queue_depth", "gauge", "Messages waiting in the clients' outboxes.").add(
-            hub.queue_depth_sum
-        ),
-        Family("sitcen_ws_queue_depth_max", "gauge", "Messages waiting in the fullest outbox.").add(
-            hub.queue_depth_max
-        ),
-        Family("sitcen_ws_messages_sent_total", "counter", "Messages sent to clients.").add(
-            hub.sent
-        ),
-        Family("sitcen_ws_frames_sent_total", "counter", "Frames that carried them.").add(
-            hub.frames
-        ),
-        Family(
-            "sitcen_ws_clients_dropped_total",
-            "counter",
-            "Clients closed for falling behind (4008) or not answering pings (4009).",
+            listener.reconnects,
         )
-        .add(hub.dropped_slow, reason="slow")
-        .add(hub.dropped_ping, reason="ping"),
-        Family("sitcen_db_pool_connections", "gauge", "Database pool connections, by state.")
-        .add(pool.checkedout(), state="in_use")
-        .add(pool.checkedin(), state="idle"),
-    ]
-    families += _loop_families(runtime.loops)
-    alerting = runtime.alerting
-    if alerting is not None:
-        a = alerting.status()
-        families += [
-            Family(
-                "sitcen_alerts_listener_up", "gauge", "1 while alerting's LISTEN connection is up."
-            ).add(int(a["listening"])),
-            Family(
+        yield _counter("sitcen_feed_reads_total", "Reads of the change feed.", listener.reads)
+        clients = _gauge(
+            "sitcen_ws_clients", "WebSocket clients past their hello, by state.", None, "state"
+        )
+        clients.add_metric(["live"], live)
+        clients.add_metric(["replaying"], hub.replaying)
+        yield clients
+        yield _gauge(
+            "sitcen_ws_queue_depth",
+            "Messages waiting in the clients' outboxes.",
+            hub.queue_depth_sum,
+        )
+        yield _gauge(
+            "sitcen_ws_queue_depth_max",
+            "Messages waiting in the fullest outbox.",
+            hub.queue_depth_max,
+        )
+        yield _counter("sitcen_ws_messages_sent_total", "Messages sent to clients.", hub.sent)
+        yield _counter("sitcen_ws_frames_sent_total", "Frames that carried them.", hub.frames)
+        dropped = _counter(
+            "sitcen_ws_clients_dropped_total",
+            "Clients closed for falling behind (4008) or not answering pings (4009).",
+            None,
+            "reason",
+        )
+        dropped.add_metric(["slow"], hub.dropped_slow)
+        dropped.add_metric(["ping"], hub.dropped_ping)
+        yield dropped
+        connections = _gauge(
+            "sitcen_db_pool_connections", "Database pool connections, by state.", None, "state"
+        )
+        connections.add_metric(["in_use"], pool.checkedout())
+        connections.add_metric(["idle"], pool.checkedin())
+        yield connections
+        yield from _loop_families(runtime.loops)
+        alerting = runtime.alerting
+        if alerting is not None:
+            a = alerting.status()
+            yield _gauge(
+                "sitcen_alerts_listener_up",
+                "1 while alerting's LISTEN connection is up.",
+                int(a["listening"]),
+            )
+            yield _counter(
                 "sitcen_alerts_evaluated_batches_total",
-                "counter",
                 "Batches of changes evaluated against the alert rules.",
-            ).add(a["evaluated_batches"]),
-            Family("sitcen_alerts_deliveries_total", "counter", "Alert deliveries, by outcome.")
-            .add(a["sent"], outcome="sent")
-            .add(a["failed_attempts"], outcome="failed_attempt"),
-            Family(
-                "sitcen_alerts_pushed_total", "counter", "Alerts pushed to partners' sockets."
-            ).add(a["pushed"]),
-        ]
-    return families
+                a["evaluated_batches"],
+            )
+            deliveries = _counter(
+                "sitcen_alerts_deliveries_total", "Alert deliveries, by outcome.", None, "outcome"
+            )
+            deliveries.add_metric(["sent"], a["sent"])
+            deliveries.add_metric(["failed_attempt"], a["failed_attempts"])
+            yield deliveries
+            yield _counter(
+                "sitcen_alerts_pushed_total", "Alerts pushed to partners' sockets.", a["pushed"]
+            )
 
 
-def _loop_families(loops: Iterable[Loop]) -> list[Family]:
+def _loop_families(loops: Iterable[Loop]) -> list[Metric]:
     """The background loops (app.background): whether each runs, its steps, its failures by
     cause, and the items it set aside."""
-    up = Family("sitcen_worker_up", "gauge", "1 while a background loop runs.")
-    steps = Family("sitcen_worker_steps_total", "counter", "Steps a background loop completed.")
-    errors = Family(
+    up = _gauge("sitcen_worker_up", "1 while a background loop runs.", None, "worker")
+    steps = _counter(
+        "sitcen_worker_steps_total", "Steps a background loop completed.", None, "worker"
+    )
+    errors = _counter(
         "sitcen_worker_errors_total",
-        "counter",
         "Failed steps of a background loop, by cause: the database unreachable, or unexpected "
         "(logged with its traceback).",
+        None,
+        "worker",
+        "cause",
     )
-    dead = Family(
+    dead = _counter(
         "sitcen_worker_dead_letters_total",
-        "counter",
         "Items a background loop set aside after repeated failures (dead letters).",
+        None,
+        "worker",
     )
     for loop in sorted(loops, key=lambda x: x.name):
         s = loop.stats
-        up.add(int(s.running), worker=s.name)
-        steps.add(s.steps, worker=s.name)
-        errors.add(s.unexpected, worker=s.name, cause="unexpected")
-        errors.add(s.unreachable, worker=s.name, cause="database_unreachable")
-        dead.add(s.dead_letters, worker=s.name)
+        up.add_metric([s.name], int(s.running))
+        steps.add_metric([s.name], s.steps)
+        errors.add_metric([s.name, "unexpected"], s.unexpected)
+        errors.add_metric([s.name, "database_unreachable"], s.unreachable)
+        dead.add_metric([s.name], s.dead_letters)
     return [up, steps, errors, dead]
 
 
@@ -172,9 +176,12 @@ def _loop_families(loops: Iterable[Loop]) -> list[Family]:
     responses={200: {"content": {CONTENT_TYPE: {}}}},
 )
 async def metrics(
-    runtime: RuntimeDep, _: Annotated[Principal, Depends(require("audit:read"))]
+    runtime: RuntimeDep,
+    _: Annotated[Principal, Depends(require("audit:read"))],
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    return Response(render(_families(runtime)), media_type=CONTENT_TYPE)
+    body, media_type = runtime.metrics.exposition(accept)
+    return Response(body, media_type=media_type)
 
 
 @router.get("/api/realtime/metrics", tags=["realtime"], summary="Counters of this instance's hub")

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from app.auth.principal import Principal
+from app.metrics import Metrics
 from app.realtime.feed import FeedItem
 from app.realtime.protocol import CloseCode
 from app.realtime.selector import Selector
@@ -138,8 +139,10 @@ class Hub:
     """Clients of this app instance. A client starts `replaying` (catching up from the
     database by itself) and becomes `live` once it has caught up with what the hub published."""
 
-    def __init__(self, queue_size: int) -> None:
+    def __init__(self, queue_size: int, metrics: Metrics | None = None) -> None:
         self.queue_size = queue_size
+        # Observed by each client's sender (app.realtime.ws): the messages its outbox held.
+        self.send_queue_depth = (metrics or Metrics(queue_size)).ws_send_queue_depth
         self.ack_handler: AckHandler | None = None  # alerts hook (issue 7), set by app.alerts
         self.head = 0  # seq of the last change published; set by the listener at start
         self._live: set[Subscriber] = set()

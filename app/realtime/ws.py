@@ -96,6 +96,7 @@ class Connection:
             return
         self.scope = scope_of(principal)
         self.principal = principal  # alerts hook (issue 7)
+        self.ws.state.principal = principal  # for the connection's log line (app.middleware)
         await self._serve(hello)
 
     async def _hello(self) -> Hello:
@@ -180,9 +181,11 @@ class Connection:
 
     async def _send(self, subscriber: Subscriber) -> None:
         outbox, websocket, hub = subscriber.outbox, self.ws, self.hub
+        depth = hub.send_queue_depth.observe
         try:
             while True:
                 frame, count = await outbox.take()
+                depth(count + len(outbox))  # what waited when this frame was taken
                 await websocket.send_text(frame)
                 hub.sent += count
                 hub.frames += 1

@@ -19,6 +19,7 @@ from app.alerts.workers.live import AlertPush, WebSocketAck
 from app.background import Loop
 from app.clock import utcnow
 from app.domain.changes import NOTIFY_CHANNEL as CHANGES_CHANNEL
+from app.metrics import Metrics
 from app.realtime.hub import Hub
 from app.realtime.listener import HEALTH_TIMEOUT_SECONDS, Listening
 from app.settings import Settings, plain_url
@@ -34,6 +35,7 @@ class Alerting:
         settings: Settings,
         alert_settings: AlertSettings,
         hub: Hub,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = alert_settings
         self.push = AlertPush(sessions, hub)
@@ -44,7 +46,9 @@ class Alerting:
             before_commit=self.push.expect,
             after_commit=self._raised,
         )
-        self.delivery = DeliveryWorker(sessions, alert_settings, settings.secret_key, utcnow)
+        self.delivery = DeliveryWorker(
+            sessions, alert_settings, settings.secret_key, utcnow, metrics
+        )
         self.escalation = EscalationWorker(sessions, alert_settings, utcnow)
         self._hub = hub
         self._ack = WebSocketAck(sessions)

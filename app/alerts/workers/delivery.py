@@ -34,6 +34,7 @@ from app.alerts.models import Alert, Delivery, Recipient
 from app.alerts.settings import AlertSettings
 from app.background import Loop
 from app.clock import Clock
+from app.metrics import Metrics
 from app.partners.models import Channel, ChannelKind
 from app.realtime.listener import DB_ERRORS
 
@@ -171,8 +172,11 @@ class DeliveryWorker:
         settings: AlertSettings,
         secret_key: str,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
+        # Observed as each delivery is recorded made: its creation to the receiver's answer.
+        self._latency = (metrics or Metrics()).alert_delivery_latency
         self._settings = settings
         self._secret = secret_key
         self._clock = clock
@@ -332,6 +336,10 @@ class DeliveryWorker:
                 await session.execute(_CHANNEL_STATE, channels)
             for alert_id in {c.delivery.alert_id for c, _ in outcomes}:
                 await notify(session, "delivery", alert_id)
+        for c, error in outcomes:
+            if error is None:
+                latency = (now - c.delivery.created_at).total_seconds()
+                self._latency.labels(c.delivery.channel).observe(max(0.0, latency))
         self.sent += sum(1 for _, e in outcomes if e is None)
         self.failed += sum(1 for _, e in outcomes if e is not None)
         self.loop.stats.dead_letters += dead
