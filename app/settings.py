@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     secret_key: str = Field(
         default="", description="Signs access tokens. Required outside local mode."
     )
+    # Web Push (RFC 8292): the application server's key, a P-256 private key (base64url of its
+    # 32 bytes, or PEM/DER as py_vapid reads it). Unset outside local mode: no push channel.
+    vapid_private_key: str = Field(
+        default="", description="VAPID private key of the Web Push channel; unset: no push."
+    )
+    vapid_subject: str = Field(
+        default="mailto:sitcen@safe.brussels",
+        description="VAPID `sub` claim: how a push service reaches the operator (mailto:/https:).",
+    )
     reference_dir: Path | None = Field(
         default=None, description="Directory of reference GeoJSON layers loaded at local start."
     )
@@ -204,6 +213,13 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(self.basemap_style_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _check_vapid_subject(cls, v: str) -> str:
+        if not v.startswith(("mailto:", "https://")):
+            raise ValueError("SITCEN_VAPID_SUBJECT must be a mailto: or https:// URL (RFC 8292)")
+        return v
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -37,6 +37,13 @@ class AlertSettings(BaseSettings):
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Web Push: how long a push service keeps a message for a device that is off (RFC 8030
+    # TTL; never past the alert's expiry), and the time allowed for one request.
+    push_ttl_seconds: int = Field(default=86_400, ge=0, le=2_419_200)
+    push_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A push endpoint is https://; plain http:// to this machine only if this is set (a local
+    # push service, in tests and development).
+    push_allow_http_loopback: bool = False
     # A claimed delivery not finished within this is taken again (its sender died).
     claim_seconds: float = Field(default=60.0, gt=0)
     send_concurrency: int = Field(default=32, ge=1)
