@@ -29,7 +29,9 @@ def plain_url(url: str) -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SITCEN_", frozen=True)
+    # Errors name the setting, never echo its value: a malformed key or secret must not end
+    # up in a log.
+    model_config = SettingsConfigDict(env_prefix="SITCEN_", frozen=True, hide_input_in_errors=True)
 
     database_url: str | None = Field(
         default=None,
@@ -213,6 +215,22 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(self.basemap_style_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("vapid_private_key")
+    @classmethod
+    def _check_vapid_key(cls, v: str) -> str:
+        """A key that cannot sign is refused at start, not at the first alert."""
+        if v.strip():
+            from py_vapid import Vapid
+
+            try:
+                Vapid.from_string(private_key=v.strip())
+            except Exception as e:  # py_vapid raises a variety for a malformed key
+                raise ValueError(
+                    "SITCEN_VAPID_PRIVATE_KEY is not a P-256 private key (base64url of its "
+                    f"32 bytes, or PEM): {type(e).__name__}"
+                ) from None
+        return v
 
     @field_validator("vapid_subject")
     @classmethod
