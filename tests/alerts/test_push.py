@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.alerts.conftest import Partner, settled
+from app.alerts.settings import AlertSettings
+from app.alerts.workers.escalation import escalate_due
+from tests.alerts.conftest import Inbox, Partner, settled
 from tests.alerts.push_service import Device, PushService
 from tests.conftest import Server, eventually
 
@@ -280,3 +284,40 @@ async def test_bad_subscriptions_are_refused(
     assert (await user.get("/api/push/subscriptions")).json()["subscriptions"] == []
     # SITCEN staff have no partner's alerts to take on a device.
     assert (await client.post("/api/push/subscriptions", json=good)).status_code == 403
+
+
+async def test_escalation_pushes_the_devices_again_and_their_ack_stops_it(
+    make_partner: Any,
+    push_service: PushService,
+    server: Server,
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    inbox: Inbox,
+) -> None:
+    partner = await make_partner()
+    await partner.channel("email")
+    await partner.contact("Premier", "fr", 0, email=f"first@{partner.code}.test")
+    await partner.contact("Tweede", "nl", 1, email=f"second@{partner.code}.test")
+    _, device, _ = await _device_of(partner, push_service, "en")
+    alert = await _alert(server, [partner.code])
+    await eventually(lambda: device.taken, "the first push")
+    (recipient,) = (await client.get(f"/api/alerts/{alert['id']}")).json()["recipients"]
+    deadline = datetime.fromisoformat(recipient["deadline_at"])
+
+    async with sessions() as session, session.begin():
+        steps = await escalate_due(session, AlertSettings(), deadline + timedelta(seconds=1))
+    (step,) = [s for s in steps if s.organisation == partner.code]
+    assert step.level == 1 and not step.flagged
+    first, reminder = await eventually(lambda: device.taken[1:] and device.taken, "the reminder")
+    assert reminder["topic"] == first["topic"]  # replaces the first if still undelivered
+    pushes = await _pushes(client, alert["id"])
+    assert sorted(p["level"] for p in pushes) == [0, 1]
+
+    token = device.decrypt(reminder["body"])["ack"]["token"]
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as anonymous:
+        assert (await anonymous.post("/alerts/ack/push", json={"token": token})).is_success
+    (recipient,) = (await client.get(f"/api/alerts/{alert['id']}")).json()["recipients"]
+    later = datetime.fromisoformat(recipient["deadline_at"])
+    async with sessions() as session, session.begin():
+        steps = await escalate_due(session, AlertSettings(), later + timedelta(seconds=1))
+    assert [s for s in steps if s.organisation == partner.code] == []
