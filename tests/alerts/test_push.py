@@ -272,6 +272,7 @@ async def test_bad_subscriptions_are_refused(
     good = {**push_service.device().subscription, "language": "fr"}
     cases = {
         "endpoint": {**good, "endpoint": "http://push.example.org/x"},
+        "not a known push service": {**good, "endpoint": "https://intranet.example.org/x"},
         "keys": {**good, "keys": {**good["keys"], "p256dh": "AAAA"}},
         "auth": {**good, "keys": {**good["keys"], "auth": "AAAA"}},
         "language": {**good, "language": "de"},

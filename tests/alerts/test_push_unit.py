@@ -8,6 +8,9 @@ import orjson
 import pytest
 
 from app.alerts.channels import push
+from app.alerts.lifecycle.devices import check_endpoint
+from app.alerts.settings import DEFAULT_PUSH_HOSTS
+from app.errors import ProblemError
 from app.localdb import new_vapid_key
 
 NOW = datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
@@ -51,3 +54,36 @@ def test_vapid_key() -> None:
     assert push.vapid_key("", "mailto:x@y.z") is None
     with pytest.raises(ValueError, match="SITCEN_VAPID_PRIVATE_KEY"):
         push.VapidKey.load("not a key", "mailto:x@y.z")
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://updates.push.services.mozilla.com/wpush/v2/abc",
+        "https://web.push.apple.com/QG8x",
+        "https://wns2-par02p.notify.windows.com/w/?token=abc",
+    ],
+)
+def test_the_browsers_push_services_are_taken(endpoint: str) -> None:
+    check_endpoint(endpoint, DEFAULT_PUSH_HOSTS, allow_http_loopback=False)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://intranet.example.org/x",  # any other host: the service would POST there
+        "https://evilfcm.googleapis.com.example.org/x",
+        "https://xfcm.googleapis.com/x",
+        "http://fcm.googleapis.com/fcm/send/abc",  # not https
+        "http://127.0.0.1:9000/push",  # loopback only where the setting allows it
+    ],
+)
+def test_other_endpoints_are_refused(endpoint: str) -> None:
+    with pytest.raises(ProblemError):
+        check_endpoint(endpoint, DEFAULT_PUSH_HOSTS, allow_http_loopback=False)
+
+
+def test_loopback_when_allowed_and_any_host_with_an_empty_list() -> None:
+    check_endpoint("http://127.0.0.1:9000/push", DEFAULT_PUSH_HOSTS, allow_http_loopback=True)
+    check_endpoint("https://push.example.org/x", [], allow_http_loopback=False)

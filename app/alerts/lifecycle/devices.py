@@ -9,6 +9,7 @@ passes to them, so a device never receives the alerts of a user who is no longer
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,17 +24,21 @@ from app.errors import not_found, validation_problem
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def check_endpoint(endpoint: str, allow_http_loopback: bool) -> None:
-    """RFC 8030 §8: a push service is reached over HTTPS. Plain HTTP only to this machine, and
-    only where the setting allows it (a local push service in tests)."""
+def check_endpoint(endpoint: str, hosts: Sequence[str], allow_http_loopback: bool) -> None:
+    """RFC 8030 §8: a push service is reached over HTTPS, here one of the browsers' own push
+    services (`hosts`, a host or any under it; empty: any). Plain HTTP only to this machine,
+    and only where the setting allows it (a local push service in tests)."""
     parts = urlsplit(endpoint)
-    if parts.scheme == "https" and parts.hostname:
+    host = (parts.hostname or "").lower()
+    if allow_http_loopback and parts.scheme in ("http", "https") and host in LOOPBACK:
         return
-    if allow_http_loopback and parts.scheme == "http" and parts.hostname in LOOPBACK:
+    if parts.scheme != "https" or not host:
+        msg = "a push service's endpoint is an https:// URL"
+    elif hosts and not any(host == h or host.endswith("." + h) for h in hosts):
+        msg = f"not a known push service: {host} (SITCEN_ALERTS_PUSH_HOSTS)"
+    else:
         return
-    raise validation_problem(
-        [{"loc": ["body", "endpoint"], "msg": "a push service's endpoint is an https:// URL"}]
-    )
+    raise validation_problem([{"loc": ["body", "endpoint"], "msg": msg}])
 
 
 async def subscribe(

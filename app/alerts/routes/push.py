@@ -64,7 +64,10 @@ async def add_device(
     settings = runtime_of(request).settings
     if vapid_key(settings.vapid_private_key, settings.vapid_subject) is None:
         raise conflict("web push is not configured on this server (SITCEN_VAPID_PRIVATE_KEY)")
-    devices.check_endpoint(body.endpoint, get_alert_settings().push_allow_http_loopback)
+    alert_settings = get_alert_settings()
+    devices.check_endpoint(
+        body.endpoint, alert_settings.push_hosts, alert_settings.push_allow_http_loopback
+    )
     row, created = await devices.subscribe(session, user.id, body, utcnow())
     await session.commit()
     return json_response(
