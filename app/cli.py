@@ -30,6 +30,7 @@ def _local_mode() -> bool:
     os.environ["SITCEN_DATABASE_URL"] = localdb.ensure_database(base, "sitcen")
     os.environ["SITCEN_LOCAL_MODE"] = "1"
     os.environ.setdefault("SITCEN_SECRET_KEY", localdb.secret_key(local_dir))
+    os.environ.setdefault("SITCEN_VAPID_PRIVATE_KEY", localdb.vapid_private_key(local_dir))
     if DEFAULT_REFERENCE_DIR.is_dir():
         os.environ.setdefault("SITCEN_REFERENCE_DIR", str(DEFAULT_REFERENCE_DIR))
     print(

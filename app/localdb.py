@@ -7,6 +7,7 @@ Everything lives under one local directory (default ``<project>/.local``)::
     pg/postgres.log  its server log
     pg.lock          serialises initdb/start between processes (pytest and a dev server)
     secret_key       the token-signing secret of local mode
+    vapid_key        the Web Push (VAPID) private key of local mode
 
 These functions block; call them before the event loop starts (CLI) or from test setup.
 """
@@ -25,7 +26,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
@@ -104,22 +105,41 @@ def stop_cluster(local_dir: Path) -> None:
 
 def secret_key(local_dir: Path) -> str:
     """The local-mode secret, generated once and kept in ``local_dir/secret_key`` (0600)."""
-    path = local_dir / "secret_key"
+    return _kept(local_dir / "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def vapid_private_key(local_dir: Path) -> str:
+    """The local-mode VAPID key (a P-256 private key, base64url of its 32 bytes), generated
+    once and kept in ``local_dir/vapid_key`` (0600) like the secret key: a browser's push
+    subscription names the public key, so it must survive restarts."""
+    return _kept(local_dir / "vapid_key", new_vapid_key)
+
+
+def new_vapid_key() -> str:
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    value = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+    return base64.urlsafe_b64encode(value.to_bytes(32, "big")).decode().rstrip("=")
+
+
+def _kept(path: Path, make: Callable[[], str]) -> str:
     if not path.exists():
-        local_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         # Written aside (mkstemp makes it 0600) and linked into place: a concurrent reader never
         # sees a half-written key, and of two racing writers only the first wins.
-        fd, tmp = tempfile.mkstemp(dir=local_dir, prefix=".secret_key.")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
             with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(48) + "\n")
+                f.write(make() + "\n")
             with suppress(FileExistsError):
                 os.link(tmp, path)
         finally:
             os.unlink(tmp)
     key = path.read_text().strip()
     if not key:
-        raise RuntimeError(f"{path} is empty: delete it and a new secret is generated")
+        raise RuntimeError(f"{path} is empty: delete it and a new key is generated")
     return key
 
 

@@ -29,7 +29,9 @@ def plain_url(url: str) -> str:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SITCEN_", frozen=True)
+    # Errors name the setting, never echo its value: a malformed key or secret must not end
+    # up in a log.
+    model_config = SettingsConfigDict(env_prefix="SITCEN_", frozen=True, hide_input_in_errors=True)
 
     database_url: str | None = Field(
         default=None,
@@ -37,6 +39,15 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="", description="Signs access tokens. Required outside local mode."
+    )
+    # Web Push (RFC 8292): the application server's key, a P-256 private key (base64url of its
+    # 32 bytes, or PEM/DER as py_vapid reads it). Unset outside local mode: no push channel.
+    vapid_private_key: str = Field(
+        default="", description="VAPID private key of the Web Push channel; unset: no push."
+    )
+    vapid_subject: str = Field(
+        default="mailto:sitcen@safe.brussels",
+        description="VAPID `sub` claim: how a push service reaches the operator (mailto:/https:).",
     )
     reference_dir: Path | None = Field(
         default=None, description="Directory of reference GeoJSON layers loaded at local start."
@@ -214,6 +225,29 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(self.basemap_style_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("vapid_private_key")
+    @classmethod
+    def _check_vapid_key(cls, v: str) -> str:
+        """A key that cannot sign is refused at start, not at the first alert."""
+        if v.strip():
+            from py_vapid import Vapid
+
+            try:
+                Vapid.from_string(private_key=v.strip())
+            except Exception as e:  # py_vapid raises a variety for a malformed key
+                raise ValueError(
+                    "SITCEN_VAPID_PRIVATE_KEY is not a P-256 private key (base64url of its "
+                    f"32 bytes, or PEM): {type(e).__name__}"
+                ) from None
+        return v
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _check_vapid_subject(cls, v: str) -> str:
+        if not v.startswith(("mailto:", "https://")):
+            raise ValueError("SITCEN_VAPID_SUBJECT must be a mailto: or https:// URL (RFC 8292)")
+        return v
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -91,6 +91,15 @@ def test_secret_key_is_generated_once_and_private(local_dir: Path) -> None:
     assert stat.S_IMODE((local_dir / "secret_key").stat().st_mode) == 0o600
 
 
+def test_vapid_key_is_generated_once_private_and_usable(local_dir: Path) -> None:
+    from app.alerts.channels.push import VapidKey
+
+    key = localdb.vapid_private_key(local_dir)
+    assert localdb.vapid_private_key(local_dir) == key
+    assert stat.S_IMODE((local_dir / "vapid_key").stat().st_mode) == 0o600
+    assert len(VapidKey.load(key, "mailto:watch@sitcen.test").public_key) == 87
+
+
 def test_database_names_are_checked() -> None:
     with pytest.raises(ValueError, match="invalid database name"):
         localdb.ensure_database(f"postgresql://postgres@127.0.0.1:{PORT}", "x; DROP")

@@ -93,4 +93,5 @@ class AckVia(StrEnum):
     rest = "rest"
     websocket = "websocket"
     email_link = "email_link"
+    push = "push"  # the "Acknowledge" action of a Web Push notification (its signed token)
     on_behalf = "on_behalf"  # recorded by SITCEN, e.g. after a phone call

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -122,6 +123,10 @@ class Delivery(Base):
     contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("partner_contacts.id", ondelete="SET NULL")
     )
+    # A Web Push delivery's device (migration 0026); NULL once the device is unsubscribed.
+    push_subscription_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("push_subscriptions.id", ondelete="SET NULL")
+    )
     address: Mapped[str] = mapped_column(String(2000))
     language: Mapped[str] = mapped_column(String(2))
     level: Mapped[int] = mapped_column(Integer, default=0)
@@ -158,3 +163,27 @@ class Campaign(Base):
     alert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(128))
+
+
+class PushSubscription(Base):
+    """A user's device that takes Web Push (RFC 8030): the push service's endpoint and the
+    keys the browser made for it (RFC 8291: `p256dh`, the device's public key, and `auth`, the
+    shared secret), in the language the user reads on it. It receives the alerts addressed to
+    its user's organisation, and no other (migration 0026)."""
+
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (Index("ix_push_subscriptions_user", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # One subscription per endpoint: a browser that subscribes again replaces its row.
+    endpoint: Mapped[str] = mapped_column(String(2000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(2))
+    label: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from typing import Annotated, Any, Literal
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import Field, model_validator
 
 from app.alerts.enums import CapCategory, CapSeverity, CapStatus, Certainty, MsgType, Urgency
@@ -75,3 +78,41 @@ class CampaignIn(Body):
     name: Name
     organisations: Annotated[list[OrgCode], Field(min_length=1)] | Literal["all"]
     texts: dict[Language, TextIn] | None = None
+
+
+def _b64url(value: str, what: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, binascii.Error):
+        raise ValueError(f"{what} is not base64url") from None
+
+
+class PushKeysIn(Body):
+    """The keys of a browser's PushSubscription (RFC 8291): `p256dh`, the device's P-256 public
+    key (65 bytes, uncompressed), and `auth`, its 16-byte authentication secret, base64url."""
+
+    p256dh: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+=*$")]
+    auth: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+=*$")]
+
+    @model_validator(mode="after")
+    def _keys(self) -> PushKeysIn:
+        point = _b64url(self.p256dh, "p256dh")
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        except ValueError:
+            raise ValueError("p256dh is not a P-256 public key (65 bytes, uncompressed)") from None
+        if len(_b64url(self.auth, "auth")) != 16:
+            raise ValueError("auth must be 16 bytes (base64url)")
+        self.p256dh, self.auth = self.p256dh.rstrip("="), self.auth.rstrip("=")
+        return self
+
+
+class PushSubscriptionIn(Body):
+    """A device's push subscription, as `PushSubscription.toJSON()` gives it, with the language
+    its notifications are to be in. `expirationTime` (the browser's) is accepted and unused."""
+
+    endpoint: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://\S+$")]
+    keys: PushKeysIn
+    language: Language
+    label: Annotated[str, Field(max_length=200)] | None = None
+    expirationTime: int | None = None  # the browser's own spelling

@@ -7,9 +7,18 @@ table of them is in docs/alerts.md.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Chrome and Edge (FCM), Firefox (Mozilla autopush), Safari (Apple), Edge/Windows (WNS).
+DEFAULT_PUSH_HOSTS = (
+    "fcm.googleapis.com",
+    "push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+)
 
 
 class AlertSettings(BaseSettings):
@@ -37,6 +46,28 @@ class AlertSettings(BaseSettings):
     retry_base_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Web Push: how long a push service keeps a message for a device that is off (RFC 8030
+    # TTL; never past the alert's expiry), and the time allowed for one request.
+    push_ttl_seconds: int = Field(default=86_400, ge=0, le=2_419_200)
+    push_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A push endpoint is https://; plain http:// to this machine only if this is set (a local
+    # push service, in tests and development).
+    push_allow_http_loopback: bool = False
+    # The push services a device may name (a host, or any host under it): the browsers' own.
+    # The service POSTs to the endpoint a user gives: without this list, a user could make it
+    # knock on any https host and read the status in the device's last error. Empty: any.
+    push_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_PUSH_HOSTS)
+    )
+
+    @field_validator("push_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, v: Any) -> Any:
+        """A comma-separated list in the environment."""
+        if isinstance(v, str):
+            return [h.strip().lower().lstrip(".") for h in v.split(",") if h.strip()]
+        return v
+
     # A claimed delivery not finished within this is taken again (its sender died).
     claim_seconds: float = Field(default=60.0, gt=0)
     send_concurrency: int = Field(default=32, ge=1)

@@ -61,6 +61,10 @@ _RECORDS_LEAD = _RECORDS_WATCH | {"logbook_entry:promote"}
 # phone; a partner reads and acknowledges its own alerts and keeps its own SPOCs, channels and
 # subscriptions (the routers keep a partner to its organisation).
 _ALERTS = frozenset({"alerts:read", "alerts:ack", "partners:read", "subscriptions:manage"})
+# A partner's users (its SPOCs, its members of a crisis cell) take its alerts on their own
+# devices by Web Push (issue 21, app.alerts.lifecycle.devices). Alerts are addressed to
+# partners: SITCEN's staff follow them on the dashboard, and have nothing to subscribe to.
+_PUSH = frozenset({"push:subscribe"})
 _ALERTS_STAFF = _ALERTS | {"campaigns:read"}
 _ALERTS_LEAD = _ALERTS_STAFF | {"alerts:send", "partners:manage", "campaigns:manage"}
 # The crisis cell (issue 16). The watch opens an activation and pages its cell; moving it from
@@ -152,6 +156,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.partner: _on(SHAREABLE, "read")
     | {"task:status", "changes:read", "reference:read"}
     | _ALERTS
+    | _PUSH
     | _DIRECTORY
     | {"partners:manage"}
     | _ANSWER

@@ -42,6 +42,9 @@ class Organisation(Base):
 class ChannelKind(StrEnum):
     webhook = "webhook"
     email = "email"
+    # A user's own device (Web Push, app.alerts.channels.push): subscribed by the user on the
+    # device (/api/push/subscriptions), never configured as a partner's channel.
+    push = "push"
 
 
 class AreaKind(StrEnum):

@@ -91,6 +91,11 @@ class ChannelIn(Body):
     def _url(self) -> ChannelIn:
         if self.kind == ChannelKind.webhook and not self.url:
             raise ValueError("a webhook channel needs a url (http:// or https://)")
+        if self.kind == ChannelKind.push:
+            raise ValueError(
+                "push is not a partner channel: each user subscribes a device on it "
+                "(POST /api/push/subscriptions)"
+            )
         if self.kind == ChannelKind.email and self.url:
             raise ValueError("an e-mail channel has no url: it writes to the SPOCs' addresses")
         return self

@@ -23,6 +23,7 @@ import { Handover } from './panels/handover.js';
 import { AlertBook } from './alerts.js';
 import { Alerts } from './panels/alerts.js';
 import { Inbox } from './panels/inbox.js';
+import { alertFromLocation, unsubscribe as unsubscribePush } from './push.js';
 import { Composer } from './panels/composer.js';
 import { Campaigns } from './panels/campaigns.js';
 import { Stats } from './panels/stats.js';
@@ -175,7 +176,7 @@ export class App {
     this.panels.board?.route();
     this.panels.hotspots?.route();
     // Alerts are read beside the stream: their pushes and this snapshot merge in any order.
-    this.loadAlerts();
+    this.loadAlerts().then(() => this._openPushedAlert());
     if (this.readable('changes')) this.sync.start();
     // The feed's recent history is read while the map draws the picture.
     const feed = this.sync.seedFeed().catch((error) => this.apiError(error));
@@ -442,7 +443,27 @@ export class App {
     }
   }
 
+  /** A push notification opened the app at an alert (?alert=<id>), or asks an open one to show
+   * it (the service worker's `open-alert` message): the alerts tab, at that alert. */
+  _openPushedAlert() {
+    const show = (id) => {
+      if (!id || !this.panels.alerts?.reveal) return;
+      this.showTab('alerts');
+      this.panels.alerts.reveal(id);
+    };
+    show(alertFromLocation());
+    const worker = globalThis.navigator?.serviceWorker;
+    if (!worker?.addEventListener) return;
+    const onMessage = (event) => {
+      if (event.data?.type === 'open-alert') show(event.data.alert);
+    };
+    worker.addEventListener('message', onMessage);
+    this.cleanups.push(() => worker.removeEventListener('message', onMessage));
+  }
+
   async logout() {
+    // This device stops taking the user's alerts: a shared phone must not keep receiving them.
+    if (this.can('push:subscribe')) await unsubscribePush(this.api).catch(() => {});
     this.stop();
     await this.api.logout();
     location.replace(location.pathname + location.search);

@@ -35,6 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.alerts.channels.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
+from app.localdb import new_vapid_key
 from tests.conftest import PASSWORD, Server, eventually, free_port
 
 SMTP_PORT = free_port()
@@ -47,6 +48,11 @@ for name, value in {
     "SITCEN_ALERTS_MAX_ATTEMPTS": "5",
     "SITCEN_ALERTS_CLAIM_SECONDS": "3",
     "SITCEN_ALERTS_WEBHOOK_TIMEOUT_SECONDS": "2",
+    # Web Push to the local push service of tests/alerts/push_service.py (plain HTTP, loopback).
+    "SITCEN_ALERTS_PUSH_TIMEOUT_SECONDS": "2",
+    "SITCEN_ALERTS_PUSH_ALLOW_HTTP_LOOPBACK": "true",
+    "SITCEN_VAPID_PRIVATE_KEY": new_vapid_key(),
+    "SITCEN_VAPID_SUBJECT": "mailto:watch@sitcen.test",
     "SITCEN_ALERTS_POLL_SECONDS": "0.5",
     "SITCEN_ALERTS_ACK_DEADLINE_SECONDS": (
         f'{{"extreme": {DAY}, "severe": {2 * DAY}, "moderate": {3 * DAY}, "minor": {4 * DAY}}}'

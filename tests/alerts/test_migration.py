@@ -17,6 +17,7 @@ TABLES = {
     "feed_cursors",
     "alert_rule_matches",
     "alarm_campaigns",
+    "push_subscriptions",
 }
 
 

@@ -66,3 +66,21 @@ def test_an_expired_token_is_refused() -> None:
     token = tokens.sign(SECRET, CLAIM)
     assert tokens.verify(SECRET, token, CLAIM.expires - timedelta(seconds=1)) == CLAIM
     assert tokens.verify(SECRET, token, CLAIM.expires) is None
+
+
+PUSH = tokens.PushAckClaim(uuid.uuid4(), "stib-mivb", uuid.uuid4(), NOW + timedelta(hours=1))
+
+
+def test_a_push_token_verifies_to_itself_and_expires() -> None:
+    token = tokens.sign_push(SECRET, PUSH)
+    assert tokens.verify_push(SECRET, token, NOW) == PUSH
+    assert tokens.verify_push(SECRET, token, NOW + timedelta(hours=2)) is None
+    assert tokens.verify_push("another-secret", token, NOW) is None
+    assert tokens.verify_push(SECRET, _flip(token, 3), NOW) is None
+
+
+def test_push_tokens_and_e_mail_links_never_pass_for_each_other() -> None:
+    """Both name an alert, a partner and an id: only the purpose in the MAC tells them apart."""
+    as_mail = tokens.AckClaim(PUSH.alert_id, PUSH.organisation, PUSH.user_id, PUSH.expires)
+    assert tokens.verify(SECRET, tokens.sign_push(SECRET, PUSH), NOW) is None
+    assert tokens.verify_push(SECRET, tokens.sign(SECRET, as_mail), NOW) is None

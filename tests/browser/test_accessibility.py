@@ -87,6 +87,13 @@ async def test_alerts_tab_passes_axe(agents: OpenAgent) -> None:
     await assert_accessible(op)
 
 
+async def test_partners_inbox_with_its_push_toggle_passes_axe(agents: OpenAgent) -> None:
+    partner = await agents("part")
+    await partner.page.click("#tab-alerts")
+    await partner.page.wait_for_selector("#panel-alerts:not([hidden]) .push-toggle")
+    await assert_accessible(partner)
+
+
 async def test_open_editor_passes_axe(agents: OpenAgent) -> None:
     op = await agents("op")
     await op.page.fill(".feed-filters input[name=text]", "Fuite de produit chimique")

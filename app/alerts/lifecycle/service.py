@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
@@ -16,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.enums import FALLBACK, AckVia, DeliveryStatus
 from app.alerts.lifecycle.compose import AlertDraft
-from app.alerts.models import Alert, Delivery, Recipient
+from app.alerts.models import Alert, Delivery, PushSubscription, Recipient
 from app.alerts.settings import AlertSettings
+from app.auth.models import User
 from app.db import get_or_404, insert_many
 from app.domain.base import uuid7
 from app.errors import ProblemError, conflict, not_found, validation_problem
@@ -120,6 +122,7 @@ def delivery_row(
         "channel": channel.kind,
         "channel_id": channel.id,
         "contact_id": contact_id,
+        "push_subscription_id": None,
         "address": address,
         "language": language,
         "level": level,
@@ -157,6 +160,56 @@ def email_delivery(
         now=now,
         contact_id=contact.id,
     )
+
+
+async def push_deliveries(
+    session: AsyncSession,
+    alert_id: uuid.UUID,
+    orgs: Sequence[str],
+    level: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """One Web Push delivery to each device subscribed by an active user of each partner: a
+    device receives its own organisation's alerts, and only those (its user's organisation
+    decides, as it decides what the user reads). SITCEN staff (no organisation) get none here."""
+    if not orgs:
+        return []
+    devices = await session.execute(
+        select(
+            PushSubscription.id,
+            PushSubscription.endpoint,
+            PushSubscription.language,
+            User.organisation,
+            User.username,
+        )
+        .join(User, User.id == PushSubscription.user_id)
+        .where(
+            User.organisation.in_(orgs),
+            User.disabled.is_(False),
+            PushSubscription.active.is_(True),
+        )
+        .order_by(User.organisation, PushSubscription.created_at)
+    )
+    return [
+        {
+            "id": uuid7(),
+            "alert_id": alert_id,
+            "organisation": org,
+            "channel": ChannelKind.push.value,
+            "channel_id": None,
+            "contact_id": None,
+            "push_subscription_id": device_id,
+            # Who and which push service, never the endpoint: that URL lets anyone who holds
+            # it (with the VAPID key) reach the device.
+            "address": f"{username} @ {urlsplit(endpoint).hostname or '?'}"[:2000],
+            "language": language,
+            "level": level,
+            "status": DeliveryStatus.pending.value,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for device_id, endpoint, language, org, username in devices
+    ]
 
 
 # A new alert's recipients and deliveries as plain records: building the ORM instances (a
@@ -312,6 +365,7 @@ async def _first_deliveries(
         mail = email_delivery(alert_id, org, channels.get(org, []), spoc, 0, now)
         if mail:
             rows.append(mail)
+    rows += await push_deliveries(session, alert_id, orgs, 0, now)
     return rows
 
 

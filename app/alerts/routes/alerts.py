@@ -11,6 +11,7 @@ import html
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from pydantic import Field
 from starlette.responses import HTMLResponse, Response
 
 from app import background
@@ -23,9 +24,11 @@ from app.alerts.settings import get_alert_settings
 from app.api.deps import Session, parse_list, parse_uuid, require, runtime_of
 from app.api.responses import json_response
 from app.api.routing import Route
+from app.auth.models import User
 from app.auth.principal import Principal
 from app.clock import utcnow
 from app.domain.changes import evaluator_lag
+from app.domain.schema import Input
 from app.errors import ProblemError, invalid_link, not_found, validation_problem
 from app.partners.access import is_partner, within
 from app.partners.models import Contact
@@ -296,6 +299,42 @@ async def ack_link_page(request: Request, session: Session, token: str = "") -> 
         '<button type="submit" style="font-size:1.3em">'
         "Accuser réception / Ontvangst bevestigen / Acknowledge</button></form>"
     )
+
+
+class PushAckIn(Input):
+    token: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+@ack_link_router.post("/alerts/ack/push")
+async def push_ack(request: Request, session: Session, body: PushAckIn) -> Response:
+    """The "Acknowledge" action of a push notification (frontend/src/sw-push.js): its signed
+    token names the alert, the partner and the user whose device it reached. Recorded as any
+    acknowledgement (the first counts), `via` push, by that user, if they are still an active
+    user of that partner."""
+    claim = tokens.verify_push(runtime_of(request).settings.secret_key, body.token)
+    user = await session.get(User, claim.user_id) if claim else None
+    if (
+        claim is None
+        or user is None
+        or user.disabled
+        or user.organisation != claim.organisation
+        or await session.get(Alert, claim.alert_id) is None
+    ):
+        raise invalid_link(
+            "Cette notification ne permet plus d'accuser réception. / "
+            "Met deze melding kan de ontvangst niet meer bevestigd worden. / "
+            "This notification can no longer acknowledge the alert."
+        )
+    row = await service.acknowledge(
+        session,
+        claim.alert_id,
+        claim.organisation,
+        by=user.username,
+        via=AckVia.push,
+        now=utcnow(),
+    )
+    await session.commit()
+    return json_response({"alert": str(claim.alert_id), **service.recipient_json(row)})
 
 
 @ack_link_router.post("/alerts/ack")

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.alerts.channels.push import vapid_key
 from app.alerts.lifecycle.service import NOTIFY_CHANNEL, NewAlert
 from app.alerts.settings import AlertSettings
 from app.alerts.workers.delivery import DeliveryWorker
@@ -47,7 +48,12 @@ class Alerting:
             after_commit=self._raised,
         )
         self.delivery = DeliveryWorker(
-            sessions, alert_settings, settings.secret_key, utcnow, metrics
+            sessions,
+            alert_settings,
+            settings.secret_key,
+            utcnow,
+            vapid_key(settings.vapid_private_key, settings.vapid_subject),
+            metrics,
         )
         self.escalation = EscalationWorker(sessions, alert_settings, utcnow)
         self._hub = hub

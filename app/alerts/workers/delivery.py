@@ -20,18 +20,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import aiohttp
 import orjson
-from sqlalchemy import Table, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.alerts.channels import attachments, email, webhook
+from app.alerts.channels import attachments, email, push, webhook
 from app.alerts.channels.http import WebhookClient
-from app.alerts.channels.tokens import AckClaim, sign
+from app.alerts.channels.tokens import AckClaim, PushAckClaim, sign, sign_push
 from app.alerts.channels.webhook import SendError
 from app.alerts.enums import DeliveryStatus
-from app.alerts.lifecycle.service import alert_json, notify
-from app.alerts.models import Alert, Delivery, Recipient
+from app.alerts.lifecycle.service import alert_json, notify, text_in
+from app.alerts.models import Alert, Delivery, PushSubscription, Recipient
 from app.alerts.settings import AlertSettings
+from app.auth.models import User
 from app.background import Loop
 from app.clock import Clock
 from app.metrics import Metrics
@@ -39,6 +41,7 @@ from app.partners.models import Channel, ChannelKind
 from app.realtime.listener import DB_ERRORS
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_MAX_SECONDS = 3600.0
 
 
 def retry_delay(attempts: int, settings: AlertSettings) -> float:
@@ -52,6 +55,38 @@ def ack_url(settings: AlertSettings, secret_key: str, d: Delivery, alert: Alert)
     expires = alert.sent_at + timedelta(hours=settings.ack_link_hours)
     token = sign(secret_key, AckClaim(alert.id, d.organisation, d.contact_id, expires))
     return f"{settings.public_url}/alerts/ack?token={token}"
+
+
+PUSH_ACK_PATH = "/alerts/ack/push"
+
+
+def push_body(
+    settings: AlertSettings, secret_key: str, d: Delivery, alert: Alert, device: Device
+) -> bytes:
+    """A push notification's payload: the headline in the device's language, the alert's id,
+    and a token that acknowledges it for the partner, signed with the device's user."""
+    expires = alert.sent_at + timedelta(hours=settings.ack_link_hours)
+    token = sign_push(secret_key, PushAckClaim(alert.id, d.organisation, device.user_id, expires))
+    return push.payload(
+        alert_id=str(alert.id),
+        ref=alert.ref,
+        headline=text_in(alert, d.language)["headline"],
+        language=d.language,
+        severity=alert.severity,
+        msg_type=alert.msg_type,
+        status=alert.status,
+        url=f"{settings.public_url}/?alert={alert.id}",
+        ack_url=f"{settings.public_url}{PUSH_ACK_PATH}",
+        ack_token=token,
+    )
+
+
+def push_ttl(settings: AlertSettings, alert: Alert, now: datetime) -> int:
+    """RFC 8030 TTL: the setting, never past the alert's expiry."""
+    ttl = settings.push_ttl_seconds
+    if alert.expires_at is not None:
+        ttl = min(ttl, max(0, int((alert.expires_at - now).total_seconds())))
+    return ttl
 
 
 def cap_url(settings: AlertSettings, alert: Alert) -> str:
@@ -81,12 +116,36 @@ def webhook_body(
     )
 
 
+@dataclass(frozen=True)
+class Device:
+    """A push delivery's device as it stands when the delivery is claimed."""
+
+    endpoint: str
+    p256dh: str
+    auth: str
+    user_id: uuid.UUID
+    organisation: str | None  # its user's, now: a user moved to another partner gets nothing
+    usable: bool  # subscription active, user not disabled
+
+
 @dataclass
 class Claimed:
     delivery: Delivery
     alert: Alert
     channel: Channel | None
     subscription_id: uuid.UUID | None = None  # the recipient's: the partner's own subscription
+    device: Device | None = None  # a push delivery's
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a send failed. `final`: no retry can succeed (the device is gone): dead at once.
+    `not_before`: seconds the receiver asked to wait (Retry-After)."""
+
+    error: str
+    final: bool = False
+    not_before: float | None = None
+    gone_device: uuid.UUID | None = None  # a push subscription to remove
 
 
 async def claim(
@@ -138,15 +197,32 @@ async def claim(
     channels = {
         c.id: c for c in await session.scalars(select(Channel).where(Channel.id.in_(channel_ids)))
     }
+    devices = await _devices(session, {d.push_subscription_id for d in taken})
     return [
         Claimed(
             d,
             alerts[d.alert_id],
             channels.get(d.channel_id) if d.channel_id else None,
             subscription_id,
+            devices.get(d.push_subscription_id) if d.push_subscription_id else None,
         )
         for d, subscription_id in rows
     ]
+
+
+async def _devices(session: AsyncSession, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, Device]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(PushSubscription, User.organisation, User.disabled)
+        .join(User, User.id == PushSubscription.user_id)
+        .where(PushSubscription.id.in_(wanted))
+    )
+    return {
+        s.id: Device(s.endpoint, s.p256dh, s.auth, s.user_id, org, s.active and not disabled)
+        for s, org, disabled in rows
+    }
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
@@ -172,6 +248,7 @@ class DeliveryWorker:
         settings: AlertSettings,
         secret_key: str,
         clock: Clock,
+        vapid: push.VapidKey | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
@@ -182,6 +259,10 @@ class DeliveryWorker:
         self._clock = clock
         self._limit = asyncio.Semaphore(settings.send_concurrency)
         self._http = WebhookClient(max_idle=settings.send_concurrency)
+        # Web Push: the VAPID key (None: not configured; a push delivery then fails, retried,
+        # and shows why) and one HTTP session for the push services, made on first use.
+        self._vapid = vapid
+        self._push_http: aiohttp.ClientSession | None = None
         # Claims due deliveries and sends them; a second loop records the outcomes.
         self.loop = Loop("alerts-deliver", self._claim_step, poll_seconds=settings.poll_seconds)
         self.recorder = Loop("alerts-record", self._record_step, poll_seconds=settings.poll_seconds)
@@ -189,7 +270,7 @@ class DeliveryWorker:
         self.sent = 0
         self.failed = 0
         self._inflight: set[uuid.UUID] = set()
-        self._outcomes: list[tuple[Claimed, str | None]] = []
+        self._outcomes: list[tuple[Claimed, Failure | None]] = []
 
     @property
     def loops(self) -> tuple[Loop, Loop]:
@@ -200,6 +281,9 @@ class DeliveryWorker:
         that the next instance sends it at once rather than after the lease. A receiver that
         did get it sees the same Idempotency-Key again."""
         await self._http.aclose()
+        if self._push_http is not None:
+            await self._push_http.close()
+            self._push_http = None
         if not self._inflight:
             return
         with contextlib.suppress(*DB_ERRORS):
@@ -242,17 +326,21 @@ class DeliveryWorker:
 
     async def _deliver(self, c: Claimed) -> None:
         async with self._limit:
+            failure: Failure | None
             try:
                 await self._send(c)
-                error = None
+                failure = None
+            except push.PushError as e:
+                gone = c.delivery.push_subscription_id if e.gone else None
+                failure = Failure(str(e), e.final, e.retry_after, gone)
             except SendError as e:
-                error = str(e) or "failed"
+                failure = Failure(str(e) or "failed")
             except Exception as e:
                 # A fault of ours in one delivery (a message that cannot be built) fails that
                 # delivery, recorded and retried like any other; the worker carries on.
                 log.exception("alerts: delivery %s failed in sitcen", c.delivery.id)
-                error = f"internal error: {type(e).__name__}"
-        self._outcomes.append((c, error))
+                failure = Failure(f"internal error: {type(e).__name__}")
+        self._outcomes.append((c, failure))
         self.recorder.wake.set()
 
     async def _record_step(self) -> None:
@@ -284,6 +372,8 @@ class DeliveryWorker:
                     )
             except TimeoutError:
                 raise SendError(f"no answer within {seconds:g} s") from None
+        elif d.channel == ChannelKind.push:
+            await self._push(c)
         elif d.channel == ChannelKind.email:
             msg = email.message(
                 alert,
@@ -301,10 +391,45 @@ class DeliveryWorker:
         else:
             raise SendError(f"unknown channel {d.channel!r}")
 
-    async def _record(self, outcomes: list[tuple[Claimed, str | None]]) -> None:
+    async def _push(self, c: Claimed) -> None:
+        d, alert, device = c.delivery, c.alert, c.device
+        if device is None:
+            raise push.PushError("push subscription removed", final=True)
+        if device.organisation != d.organisation:
+            # The device's user now belongs to another organisation (or none): this partner's
+            # alert is not theirs to read any more.
+            raise push.PushError("the device's user no longer belongs to the partner", final=True)
+        if not device.usable:
+            raise push.PushError("push subscription paused or its user disabled", final=True)
+        if self._vapid is None:
+            raise SendError("web push is not configured (SITCEN_VAPID_PRIVATE_KEY)")
+        if self._push_http is None:
+            self._push_http = aiohttp.ClientSession()
+        seconds = self._settings.push_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds + 1):
+                await push.send(
+                    self._push_http,
+                    self._vapid,
+                    endpoint=device.endpoint,
+                    p256dh=device.p256dh,
+                    auth=device.auth,
+                    data=push_body(self._settings, self._secret, d, alert, device),
+                    ttl=push_ttl(self._settings, alert, self._clock()),
+                    urgent=alert.severity in push.URGENT_SEVERITIES,
+                    seconds=seconds,
+                    topic=alert.id.hex,
+                )
+        except TimeoutError:
+            raise SendError(f"no answer within {seconds:g} s") from None
+
+    async def _record(self, outcomes: list[tuple[Claimed, Failure | None]]) -> None:
         now = self._clock()
         rows, channels, dead = [], [], 0
-        for c, error in outcomes:
+        devices: list[dict[str, Any]] = []
+        gone: set[uuid.UUID] = set()
+        for c, failure in outcomes:
+            error = failure.error if failure is not None else None
             d = c.delivery
             row: dict[str, Any] = {
                 "b_id": d.id,
@@ -314,13 +439,29 @@ class DeliveryWorker:
                 "b_status": DeliveryStatus.delivered,
                 "b_next": d.next_attempt_at,
             }
-            if error is not None:
-                last = d.attempts >= self._settings.max_attempts
+            if failure is not None:
+                last = failure.final or d.attempts >= self._settings.max_attempts
                 dead += last
                 row["b_status"] = DeliveryStatus.dead if last else DeliveryStatus.pending
-                row["b_next"] = now + timedelta(seconds=retry_delay(d.attempts, self._settings))
+                delay = retry_delay(d.attempts, self._settings)
+                if failure.not_before is not None:
+                    # The receiver said when to come back (Retry-After): not sooner, within
+                    # reason (an hour: an alert's message is stale long before).
+                    delay = max(delay, min(failure.not_before, RETRY_AFTER_MAX_SECONDS))
+                row["b_next"] = now + timedelta(seconds=delay)
                 log.info("alerts: delivery %s failed (attempt %d): %s", d.id, d.attempts, error)
+                if failure.gone_device is not None:
+                    gone.add(failure.gone_device)
             rows.append(row)
+            if d.push_subscription_id is not None and d.push_subscription_id not in gone:
+                devices.append(
+                    {
+                        "b_id": d.push_subscription_id,
+                        "b_success": now if error is None else None,
+                        "b_error_at": None if error is None else now,
+                        "b_error": error,
+                    }
+                )
             if d.channel_id is not None:
                 channels.append(
                     {
@@ -334,14 +475,20 @@ class DeliveryWorker:
             await session.execute(_RECORD, rows)
             if channels:
                 await session.execute(_CHANNEL_STATE, channels)
+            if devices:
+                await session.execute(_DEVICE_STATE, devices)
+            if gone:
+                # The push service says the subscription no longer exists: removed, so no
+                # further alert is sent to it (its deliveries keep their record).
+                await session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
             for alert_id in {c.delivery.alert_id for c, _ in outcomes}:
                 await notify(session, "delivery", alert_id)
-        for c, error in outcomes:
-            if error is None:
+        for c, f in outcomes:
+            if f is None:
                 latency = (now - c.delivery.created_at).total_seconds()
                 self._latency.labels(c.delivery.channel).observe(max(0.0, latency))
-        self.sent += sum(1 for _, e in outcomes if e is None)
-        self.failed += sum(1 for _, e in outcomes if e is not None)
+        self.sent += sum(1 for _, f in outcomes if f is None)
+        self.failed += sum(1 for _, f in outcomes if f is not None)
         self.loop.stats.dead_letters += dead
 
 
@@ -372,5 +519,15 @@ _CHANNEL_STATE = (
         last_success_at=func.coalesce(bindparam("b_success"), _channels.c.last_success_at),
         last_error_at=func.coalesce(bindparam("b_error_at"), _channels.c.last_error_at),
         last_error=func.coalesce(bindparam("b_error"), _channels.c.last_error),
+    )
+)
+_devices_table = cast(Table, PushSubscription.__table__)
+_DEVICE_STATE = (
+    update(_devices_table)
+    .where(_devices_table.c.id == bindparam("b_id"))
+    .values(
+        last_success_at=func.coalesce(bindparam("b_success"), _devices_table.c.last_success_at),
+        last_error_at=func.coalesce(bindparam("b_error_at"), _devices_table.c.last_error_at),
+        last_error=func.coalesce(bindparam("b_error"), _devices_table.c.last_error),
     )
 )

@@ -20,6 +20,7 @@ from app.alerts.lifecycle.service import (
     email_delivery,
     insert_deliveries,
     notify,
+    push_deliveries,
     spoc_at,
 )
 from app.alerts.models import Alert, Recipient
@@ -78,7 +79,10 @@ async def escalate_due(session: AsyncSession, settings: AlertSettings, now: date
             if mail is None:
                 r.flagged_at = now
             else:
-                await insert_deliveries(session, [mail])
+                # The partner's subscribed devices are reminded at each level, as the next
+                # SPOC is mailed: whoever of them answers first stops the escalation.
+                reminders = await push_deliveries(session, r.alert_id, [r.organisation], level, now)
+                await insert_deliveries(session, [mail, *reminders])
                 r.level, r.escalated_at = level, now
                 deadline = settings.deadline_for(severities[r.alert_id])
                 r.deadline_at = now + timedelta(seconds=deadline)

@@ -520,6 +520,12 @@ export default {
       need_drawing: 'Draw the area on the map first.',
     },
   },
+  push: {
+    toggle: 'Notifications on this device',
+    unsupported: 'This browser cannot receive notifications.',
+    unavailable: 'Not available yet: install the app, or notifications are not set up on the server.',
+    denied: 'Notifications are blocked for this site in the browser settings.',
+  },
   inbox: {
     title: 'Alerts for {organisation}',
     none: 'No alerts for your organisation.',

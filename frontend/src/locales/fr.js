@@ -520,6 +520,12 @@ export default {
       need_drawing: 'Dessinez d’abord la zone sur la carte.',
     },
   },
+  push: {
+    toggle: 'Notifications sur cet appareil',
+    unsupported: 'Ce navigateur ne peut pas recevoir de notifications.',
+    unavailable: "Pas encore disponible : installez l'application, ou les notifications ne sont pas configurées sur le serveur.",
+    denied: 'Les notifications sont bloquées pour ce site dans les réglages du navigateur.',
+  },
   inbox: {
     title: 'Alertes pour {organisation}',
     none: 'Aucune alerte pour votre organisation.',

@@ -520,6 +520,12 @@ export default {
       need_drawing: 'Teken eerst het gebied op de kaart.',
     },
   },
+  push: {
+    toggle: 'Meldingen op dit toestel',
+    unsupported: 'Deze browser kan geen meldingen ontvangen.',
+    unavailable: 'Nog niet beschikbaar: installeer de app, of meldingen zijn niet ingesteld op de server.',
+    denied: 'Meldingen zijn voor deze site geblokkeerd in de browserinstellingen.',
+  },
   inbox: {
     title: 'Alarmen voor {organisation}',
     none: 'Geen alarmen voor uw organisatie.',

@@ -7,6 +7,7 @@ import { label, language, onLanguage, t } from '../i18n.js';
 import { formatDateTime, formatWhen } from '../time.js';
 import { textOf } from '../alerts.js';
 import { alertBadges } from './alerts.js';
+import { pushToggle } from '../push.js';
 
 const SHOWN = 100;
 
@@ -18,6 +19,8 @@ export class Inbox {
     this.pending = new Set();
     this.raf = null;
     this.list = h('ol', { class: 'inbox-list' });
+    // Alerts on this device even when the phone is locked (Web Push): the user's own choice.
+    this.push = app.can('push:subscribe') ? pushToggle(app.api, { onError: (e) => app.apiError(e) }) : null;
     this.render();
     app.alerts.subscribe(() => this.schedule());
     onLanguage(() => this.render());
@@ -35,6 +38,7 @@ export class Inbox {
     refill(
       this.el,
       h('div', { class: 'panel-head' }, h('h2', {}, t('inbox.title', { organisation: this.organisation || '' }))),
+      this.push,
       this.list,
     );
     this.renderList();
@@ -80,6 +84,15 @@ export class Inbox {
             }, t('inbox.acknowledge'))
           : null,
     );
+  }
+
+  /** Show one alert (a push notification opened the app at it): its headline gets the focus. */
+  reveal(id) {
+    this.renderList(); // now, not at the next frame: the alert may have just been loaded
+    const headline = this.el.querySelector(`[data-alert="${CSS.escape(id)}"] .inbox-headline`);
+    headline?.scrollIntoView?.({ block: 'center' });
+    headline?.focus?.();
+    return Boolean(headline);
   }
 
   async acknowledge(id) {

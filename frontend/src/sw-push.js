@@ -1,0 +1,154 @@
+// The service worker's half of Web Push: `installPush(self)` adds the `push` and
+// `notificationclick` handlers to the service worker's global scope (frontend/src/sw.js
+// imports it). A push message (app/alerts/channels/push.py) carries the alert's id, reference,
+// headline in the device's language and a signed acknowledgement token. The notification has
+// an "Acknowledge" action that posts the token (no login: a locked phone has no session), and a
+// tap opens (or focuses) the app at the alert, where one more tap acknowledges it.
+//
+// Self-contained (no i18n or DOM imports): a service worker has neither a document nor the
+// app's state.
+
+const TEXT = {
+  fr: {
+    acknowledge: 'Accuser réception',
+    acknowledged: 'Réception confirmée',
+    failed: "L'accusé de réception n'a pas pu être envoyé : ouvrez l'alerte.",
+    Exercise: 'EXERCICE',
+    Test: 'TEST',
+    Update: 'Mise à jour',
+    Cancel: 'Annulation',
+  },
+  nl: {
+    acknowledge: 'Ontvangst bevestigen',
+    acknowledged: 'Ontvangst bevestigd',
+    failed: 'De ontvangstbevestiging kon niet verstuurd worden: open de melding.',
+    Exercise: 'OEFENING',
+    Test: 'TEST',
+    Update: 'Bijwerking',
+    Cancel: 'Annulering',
+  },
+  en: {
+    acknowledge: 'Acknowledge',
+    acknowledged: 'Acknowledged',
+    failed: 'The acknowledgement could not be sent: open the alert.',
+    Exercise: 'EXERCISE',
+    Test: 'TEST',
+    Update: 'Update',
+    Cancel: 'Cancel',
+  },
+};
+const URGENT = new Set(['Extreme', 'Severe']);
+export const ACK_ACTION = 'ack';
+
+function words(lang) {
+  return TEXT[lang] || TEXT.fr;
+}
+
+/** A same-origin URL for a path the server named with its public URL: the worker only ever
+ * talks to its own origin. */
+function local(self, url, fallback = '/') {
+  try {
+    const parsed = new URL(url, self.location.origin);
+    return new URL(parsed.pathname + parsed.search, self.location.origin).href;
+  } catch {
+    return new URL(fallback, self.location.origin).href;
+  }
+}
+
+/** The notification's title and options for an alert message. */
+export function notificationFor(message) {
+  const w = words(message.lang);
+  const marks = [message.status !== 'Actual' && w[message.status], message.msg_type !== 'Alert' && w[message.msg_type]].filter(Boolean);
+  const title = [`SITCEN ${message.ref}`, ...marks].join(' · ');
+  return {
+    title,
+    options: {
+      body: message.headline,
+      lang: message.lang,
+      tag: `alert-${message.alert}`, // an escalation reminder replaces the first notification
+      renotify: true,
+      requireInteraction: URGENT.has(message.severity),
+      timestamp: Date.now(),
+      data: { alert: message.alert, url: message.url, ack: message.ack, lang: message.lang },
+      actions: message.ack ? [{ action: ACK_ACTION, title: w.acknowledge }] : [],
+    },
+  };
+}
+
+function readMessage(event) {
+  try {
+    const message = event.data?.json();
+    return message && message.type === 'alert' && message.alert ? message : null;
+  } catch {
+    return null;
+  }
+}
+
+async function onPush(self, event) {
+  const message = readMessage(event);
+  if (!message) return;
+  const { title, options } = notificationFor(message);
+  await self.registration.showNotification(title, options);
+}
+
+/** Focus a window of the app and tell it to show the alert, else open one at the alert. */
+async function openAt(self, data) {
+  const url = local(self, data.url || `/?alert=${data.alert}`);
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const mine = windows.find((c) => new URL(c.url).origin === self.location.origin);
+  if (mine) {
+    mine.postMessage({ type: 'open-alert', alert: data.alert });
+    return mine.focus();
+  }
+  return self.clients.openWindow(url);
+}
+
+async function acknowledge(self, data, fetchImpl) {
+  const response = await fetchImpl(local(self, data.ack.url, '/alerts/ack/push'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token: data.ack.token }),
+    credentials: 'omit',
+  });
+  return response.ok;
+}
+
+async function onClick(self, event, fetchImpl) {
+  const notification = event.notification;
+  const data = notification.data || {};
+  notification.close();
+  if (event.action === ACK_ACTION && data.ack) {
+    let done = false;
+    try {
+      done = await acknowledge(self, data, fetchImpl);
+    } catch {
+      done = false;
+    }
+    const w = words(data.lang);
+    if (done) {
+      await self.registration.showNotification(notification.title, {
+        body: `✓ ${w.acknowledged}`,
+        lang: data.lang,
+        tag: `alert-${data.alert}`,
+        data: { alert: data.alert, url: data.url, lang: data.lang },
+      });
+      return;
+    }
+    // Not recorded (offline, expired): the app at the alert, one tap from acknowledging.
+    await self.registration.showNotification(notification.title, {
+      body: w.failed,
+      lang: data.lang,
+      tag: `alert-${data.alert}`,
+      data: { alert: data.alert, url: data.url, lang: data.lang },
+    });
+    await openAt(self, data);
+    return;
+  }
+  await openAt(self, data);
+}
+
+/** Add the push handlers to a service worker's global scope. */
+export function installPush(self, { fetchImpl = (...args) => self.fetch(...args) } = {}) {
+  self.addEventListener('push', (event) => event.waitUntil(onPush(self, event)));
+  self.addEventListener('notificationclick', (event) => event.waitUntil(onClick(self, event, fetchImpl)));
+}
