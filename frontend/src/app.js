@@ -218,6 +218,23 @@ export class App {
     this.metrics.firstPicture = performance.now();
     document.body.dataset.ready = 'true';
     this._keepPicture();
+    this._warmReference();
+  }
+
+  /**
+   * On the first visit the reference layers were read before the service worker controlled the
+   * page: read once more through it when it takes over, so a start without the network has them.
+   */
+  _warmReference() {
+    const workers = globalThis.navigator?.serviceWorker;
+    if (!workers || this._referenceControlled || !this.can('reference:read')) return;
+    const warm = () => this._reference();
+    if (workers.controller) {
+      warm();
+      return;
+    }
+    workers.addEventListener('controllerchange', warm, { once: true });
+    this.cleanups.push(() => workers.removeEventListener('controllerchange', warm));
   }
 
   /** The stream's state: the header shows it; a picture no longer current is marked stale. */
@@ -301,6 +318,8 @@ export class App {
 
   async _reference() {
     if (!this.can('reference:read')) return {};
+    // Read through the service worker (kept by it for a start without the network) or not yet.
+    this._referenceControlled = Boolean(globalThis.navigator?.serviceWorker?.controller);
     const names = ['region', 'municipality', 'police_zone', 'landmark'];
     // Outlines simplified for display (about 5 m, below what a city-wide view shows): the
     // server keeps the full ones for enrichment. Landmarks are points.
