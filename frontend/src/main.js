@@ -15,8 +15,9 @@ const api = new Api();
 // Public settings (the optional online base map), asked once, before sign-in.
 const config = api.config();
 // The installable app (docs/mobile.md): the shell and the reference layers from the service
-// worker; this session's last picture kept for a start without the network.
-registerServiceWorker();
+// worker; this session's last picture kept for a start without the network. The worker is
+// registered once the first picture is drawn (or at once on the login page): its install
+// downloads the whole shell, which on a phone's network would compete with that picture.
 const lastPicture = new LastPicture();
 lastPicture.sweep().catch(() => {});
 
@@ -30,6 +31,7 @@ setLanguage(preferredLanguage());
 translate(document);
 
 function signIn() {
+  registerServiceWorker();
   showLogin({ root, api, onSignedIn: (session, { language: chosen } = {}) => start(session, chosen) });
 }
 
@@ -47,6 +49,7 @@ async function start(session, chosenAtLogin = null) {
   };
   try {
     await app.start();
+    registerServiceWorker();
   } catch (error) {
     if (error.status === 401) {
       app.stop();
