@@ -181,6 +181,13 @@ async def test_offline_start_shows_the_last_picture_stale_then_catches_up_exactl
     ours = [c["seq"] for c in written if c.get("id") in created]
     assert len(ours) == 3
 
+    # Still offline: no stream, none of them shown yet, the picture still marked stale.
+    assert await agent.js("() => window.sitcen.connection?.status") != "live"
+    assert not await agent.js(
+        "(id) => Boolean(window.sitcen.store.get('incident', id))", created[1]
+    )
+    assert await banner.is_visible()
+
     await agent.context.set_offline(False)
     await agent.wait_for("() => window.sitcen.connection?.status === 'live'", within_ms=30_000)
     await banner.wait_for(state="hidden")
