@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -15,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Match, Mount
+from starlette.staticfiles import PathLike
 from starlette.types import Scope
 
 from app import errors
@@ -71,6 +73,31 @@ class Dashboard(Mount):
         if path == "/api" or path.startswith("/api/"):
             return Match.NONE, {}
         return super().matches(scope)
+
+
+class DashboardFiles(StaticFiles):
+    """The built dashboard's files, with what an installable app needs (docs/mobile.md): the
+    manifest as `application/manifest+json`, and the files that name the others (the service
+    worker, the page, the manifest) revalidated at every load (`no-cache`), so a new version is
+    found at once. The service worker is /sw.js: its default scope, `/`, covers the whole app and
+    needs no `Service-Worker-Allowed`."""
+
+    REVALIDATED = frozenset({"sw.js", "index.html", "manifest.webmanifest"})
+
+    def file_response(
+        self,
+        full_path: PathLike,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        name = os.path.basename(full_path)
+        if name.endswith(".webmanifest"):
+            response.headers["content-type"] = "application/manifest+json"
+        if name in self.REVALIDATED:
+            response.headers["cache-control"] = "no-cache"
+        return response
 
 
 def lifespan(
@@ -185,7 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if STATIC_DIR.is_dir():
         app.router.routes.append(
-            Dashboard("/", StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
+            Dashboard("/", DashboardFiles(directory=STATIC_DIR, html=True), name="dashboard")
         )
 
     app.add_middleware(RequestSession)

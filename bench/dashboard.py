@@ -405,11 +405,15 @@ class Bench:
         width: int,
         height: int,
         hooks: str | None = None,
+        context_options: dict[str, Any] | None = None,
     ) -> Any:
+        """A browser context at this viewport, signed in as `session` if given (and with
+        `context_options` for Playwright's new_context: a phone's is_mobile, has_touch...)."""
         context = await browser.new_context(
             viewport={"width": width, "height": height},
             locale="fr-BE",
             timezone_id="Europe/Brussels",
+            **(context_options or {}),
         )
         if hooks:
             await context.add_init_script(hooks)

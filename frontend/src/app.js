@@ -1,6 +1,8 @@
 // The watch's dashboard (and the wall view): composes the store, its sync with the server, the
 // map and the panels. What each does lives in its own module.
+import { ApiError } from './api.js';
 import { errorDetail } from './format.js';
+import { KEEP_MS, pictureRecord, restorePicture, staleSince } from './offline.js';
 import { Store } from './store.js';
 import { PictureSync } from './sync.js';
 import { Replay } from './replay.js';
@@ -8,7 +10,7 @@ import { MapView } from './map.js';
 import { tileAddress } from './tiles.js';
 import { language, onLanguage, setLanguage, startLanguage, t, translate } from './i18n.js';
 import { timeWindow } from './mapdata.js';
-import { fromLocalInput } from './time.js';
+import { formatDateTime, fromLocalInput } from './time.js';
 import { onTheme, resolvedTheme } from './theme.js';
 import { fill, $ } from './dom.js';
 import { Legend } from './panels/legend.js';
@@ -38,10 +40,26 @@ import { Planning } from './panels/planning.js';
 const NOW_TICK_MS = 60000;
 const ALERTS_SEED = 100;
 const REFERENCE_SIMPLIFY = 0.00005;
+// The last picture is written again this long after a change (changes in a burst: once).
+const KEEP_DELAY_MS = 3000;
 
 export class App {
-  constructor({ api, root, wall = false, config = {}, chosenAtLogin = null }) {
+  /**
+   * @param lastPicture  where this session keeps its last picture for a start without the
+   *                     network (offline.js LastPicture), or null
+   * @param forget       forgets what the session kept (the picture, scoped caches, the service
+   *                     worker told): awaited at logout
+   */
+  constructor({ api, root, wall = false, config = {}, chosenAtLogin = null, lastPicture = null, forget = async () => {} }) {
     this.api = api;
+    this.lastPicture = lastPicture;
+    this.forget = forget;
+    // Started from the kept picture (no network): marked stale until the stream is live again.
+    this.restored = false;
+    // When the picture shown was last known current (shown on the stale banner), and since when
+    // it is shown as stale (null: it is current).
+    this.freshAt = null;
+    this.staleAt = null;
     this.root = root;
     this.wall = wall;
     this.config = config;
@@ -62,10 +80,12 @@ export class App {
       store: this.store,
       readable: (entity) => this.readable(entity),
       on: {
-        status: (status) => this.header?.setStatus(status),
+        status: (status) => this._connectionStatus(status),
         alert: (message) => this._onAlert(message),
         welcome: (_message, { again }) => {
-          if (again) this.loadAlerts();
+          // Started from the kept picture: the alerts were not read yet.
+          if (again || this.restored) this.loadAlerts();
+          this.restored = false;
         },
         reloading: () => this.toast(t('alert.reloading'), 'info'),
         reloaded: () => this.toast(t('alert.reloaded'), 'info'),
@@ -98,7 +118,17 @@ export class App {
 
   async start() {
     this.mark('start');
-    this.me = await this.api.get('/api/auth/me');
+    let restored = null;
+    try {
+      this.me = await this.api.get('/api/auth/me');
+    } catch (error) {
+      // No answer at all (not a refusal): the network is gone. This session's last picture, if
+      // it kept one, is shown, marked stale, and the stream catches up when it returns.
+      restored = error instanceof ApiError ? null : await this.lastPicture?.load();
+      if (!restored) throw error;
+      this.me = restored.me;
+    }
+    this.restored = Boolean(restored);
     this.mark('me');
     this.permissions = new Set(this.me.permissions);
     this.user = this.api.user || { username: this.me.name, role: this.me.role, full_name: this.me.full_name };
@@ -111,12 +141,16 @@ export class App {
     document.body.classList.toggle('wall-mode', this.wall);
     translate(this.root);
     this.header = new Header(this);
+    this.cleanups.push(onLanguage(() => this._renderStale()));
 
     // The lists are read while the map starts: the store does not need the map, and the map
     // draws whatever the store holds when it is ready.
     this.mark('lists_start');
-    const snapshot = this.sync.loadSnapshot().then(() => {
+    const read = restored ? Promise.resolve().then(() => restorePicture(restored, { store: this.store, sync: this.sync })) : this.sync.loadSnapshot();
+    const snapshot = read.then(() => {
       this.metrics.snapshotLoaded = performance.now();
+      this.freshAt = restored ? restored.currentAt : Date.now();
+      if (restored) this._setStale(restored.currentAt);
     });
     const reference = this._reference();
     // Awaited below; until then a failure must not count as unhandled.
@@ -176,13 +210,101 @@ export class App {
     this.panels.board?.route();
     this.panels.hotspots?.route();
     // Alerts are read beside the stream: their pushes and this snapshot merge in any order.
-    this.loadAlerts().then(() => this._openPushedAlert());
+    // (Started from the kept picture: once the stream is back.)
+    if (!restored) this.loadAlerts().then(() => this._openPushedAlert());
     if (this.readable('changes')) this.sync.start();
-    // The feed's recent history is read while the map draws the picture.
-    const feed = this.sync.seedFeed().catch((error) => this.apiError(error));
+    // The feed's recent history is read while the map draws the picture (the kept one has its own).
+    const feed = restored ? Promise.resolve() : this.sync.seedFeed().catch((error) => this.apiError(error));
     await Promise.all([feed.then(() => this.mark('feed')), this.mapView.settled()]);
     this.metrics.firstPicture = performance.now();
     document.body.dataset.ready = 'true';
+    this._keepPicture();
+    this._warmReference();
+  }
+
+  /**
+   * On the first visit the reference layers were read before the service worker controlled the
+   * page: read once more through it when it takes over, so a start without the network has them.
+   */
+  _warmReference() {
+    const workers = globalThis.navigator?.serviceWorker;
+    if (!workers || this._referenceControlled || !this.can('reference:read')) return;
+    const warm = () => this._reference();
+    if (workers.controller) {
+      warm();
+      return;
+    }
+    workers.addEventListener('controllerchange', warm, { once: true });
+    this.cleanups.push(() => workers.removeEventListener('controllerchange', warm));
+  }
+
+  /** The stream's state: the header shows it; a picture no longer current is marked stale. */
+  _connectionStatus(status) {
+    const was = this.connection?.status;
+    if (status.status === 'live') this.freshAt = Date.now();
+    else if (was === 'live' && status.offlineSince) this.freshAt = status.offlineSince;
+    this.header?.setStatus(status);
+    this._setStale(staleSince(this.staleAt, status, globalThis.navigator?.onLine ?? true));
+    // The picture as it was when the stream was lost: kept at once (a phone may lock next).
+    if (was === 'live' && status.status !== 'live') this.savePicture();
+  }
+
+  _setStale(at) {
+    this.staleAt = at;
+    this._renderStale();
+  }
+
+  _renderStale() {
+    const banner = $('#stale-banner', this.root);
+    if (!banner) return;
+    const stale = this.staleAt != null && !this.replaying;
+    banner.hidden = !stale;
+    document.body.classList.toggle('stale', stale);
+    if (stale) fill(banner, t('offline.stale', { time: formatDateTime(this.staleAt) }));
+  }
+
+  /**
+   * Keep the live picture for a start without the network (offline.js): a few seconds after a
+   * change, every KEEP_MS, when the page is hidden (a phone locked) and when the stream is lost.
+   */
+  _keepPicture() {
+    if (!this.lastPicture?.available) return;
+    let timer = null;
+    const save = () => {
+      clearTimeout(timer);
+      timer = null;
+      this.savePicture();
+    };
+    const soon = () => {
+      timer ??= setTimeout(save, KEEP_DELAY_MS);
+    };
+    const hidden = () => {
+      if (document.visibilityState === 'hidden') save();
+    };
+    const unsubscribe = this.store.subscribe((event) => {
+      if (event.type === 'change' || event.type === 'snapshot') soon();
+    });
+    const every = setInterval(save, KEEP_MS);
+    document.addEventListener('visibilitychange', hidden);
+    globalThis.addEventListener?.('pagehide', save);
+    this.cleanups.push(() => {
+      unsubscribe();
+      clearTimeout(timer);
+      clearInterval(every);
+      document.removeEventListener('visibilitychange', hidden);
+      globalThis.removeEventListener?.('pagehide', save);
+    });
+    save();
+  }
+
+  /** Write the live picture to this session's keep (not the past of a replay, nor the exercise picture). */
+  async savePicture() {
+    if (!this.lastPicture?.available || this.stopped || this.replaying || this.sync.picture !== 'real' || !this.me) return false;
+    const currentAt = this.connection?.status === 'live' ? Date.now() : (this.freshAt ?? Date.now());
+    const record = pictureRecord({ store: this.store, sync: this.sync, me: this.me, currentAt });
+    // A full disk or a private window's refusal: the dashboard works on without it.
+    this._saving = this.lastPicture.save(record).catch(() => false);
+    return this._saving;
   }
 
   /** Keep a language the user chose on their account; the page has switched already. */
@@ -197,6 +319,8 @@ export class App {
 
   async _reference() {
     if (!this.can('reference:read')) return {};
+    // Read through the service worker (kept by it for a start without the network) or not yet.
+    this._referenceControlled = Boolean(globalThis.navigator?.serviceWorker?.controller);
     const names = ['region', 'municipality', 'police_zone', 'landmark'];
     // Outlines simplified for display (about 5 m, below what a city-wide view shows): the
     // server keeps the full ones for enrichment. Landmarks are points.
@@ -381,6 +505,7 @@ export class App {
       this.replaying = true;
       this.sync.pause();
       document.body.classList.add('replaying');
+      this._renderStale();
       this.header?.setStatus({ status: 'replay', offlineSince: null, error: null });
       // The map draws the replayed store, every collection whole: the tiles are today's.
       this.mapView?.setReplay(true);
@@ -422,6 +547,7 @@ export class App {
     this.replay.stop();
     this.replaying = false;
     document.body.classList.remove('replaying');
+    this._renderStale();
     this.refreshPanels();
     this.mapView?.setReplay(false);
     await this.guard(this.sync.resumeLive());
@@ -465,11 +591,15 @@ export class App {
     // This device stops taking the user's alerts: a shared phone must not keep receiving them.
     if (this.can('push:subscribe')) await unsubscribePush(this.api).catch(() => {});
     this.stop();
-    await this.api.logout();
+    await this._saving;
+    // The session's kept picture, scoped caches and the service worker's are forgotten before
+    // the page leaves (an IndexedDB write in flight may not outlive it).
+    await Promise.all([this.api.logout(), this.forget()]);
     location.replace(location.pathname + location.search);
   }
 
   stop() {
+    this.stopped = true;
     this.replay.stop();
     this.sync.stop();
     this.mapView?.destroy();

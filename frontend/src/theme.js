@@ -16,10 +16,16 @@ export function resolvedTheme(choice = themeChoice()) {
   return choice;
 }
 
+// The page's background in each theme (styles.css --bg): the colour of a phone's status bar and
+// of the installed app's title bar (<meta name="theme-color">, the manifest's theme_color).
+export const THEME_COLOURS = { light: '#f3f5f7', dark: '#0b0f14' };
+
 export function applyTheme(choice = themeChoice()) {
   globalThis.localStorage?.setItem(KEY, choice);
   const theme = resolvedTheme(choice);
   document.documentElement.dataset.theme = theme;
+  // A theme chosen over the system's: both tags (one per system scheme) take its colour.
+  for (const meta of document.querySelectorAll('meta[name="theme-color"]')) meta.setAttribute('content', THEME_COLOURS[theme]);
   for (const listener of listeners) listener(theme);
   return theme;
 }

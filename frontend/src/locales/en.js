@@ -62,6 +62,9 @@ export default {
     since: 'since {time}',
     label: 'Connection status',
   },
+  offline: {
+    stale: 'Offline · last update {time} · this picture is not current: it catches up when the network returns',
+  },
   replay: {
     open: 'Replay…',
     label: 'Replay of the picture',

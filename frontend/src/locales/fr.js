@@ -62,6 +62,9 @@ export default {
     since: 'depuis {time}',
     label: 'État de la connexion',
   },
+  offline: {
+    stale: 'Hors ligne · dernière mise à jour {time} · cette situation n’est pas à jour : elle se complète au retour du réseau',
+  },
   replay: {
     open: 'Rejouer…',
     label: 'Rejeu de la situation',

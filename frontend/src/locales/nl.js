@@ -62,6 +62,9 @@ export default {
     since: 'sinds {time}',
     label: 'Verbindingsstatus',
   },
+  offline: {
+    stale: 'Offline · laatste update {time} · dit beeld is niet actueel: het wordt bijgewerkt zodra het netwerk terug is',
+  },
   replay: {
     open: 'Herafspelen…',
     label: 'Herafspeling van de toestand',
