@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -22,6 +22,7 @@ from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.principal import Principal
 from app.background import Loop
+from app.feeds.service import feed_health
 from app.runtime import Runtime
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -138,6 +139,50 @@ def _families(runtime: Runtime) -> list[Family]:
     return families
 
 
+def _external_feed_families(sources: list[dict[str, Any]]) -> list[Family]:
+    """The external CAP feeds (app.feeds): read from the database, so every instance answers
+    the same figures (the poll runs on one at a time)."""
+    up = Family("sitcen_external_feed_up", "gauge", "1 while a feed source's last poll succeeded.")
+    failures = Family(
+        "sitcen_external_feed_failures", "gauge", "Consecutive failed polls of a feed source."
+    )
+    messages = Family(
+        "sitcen_external_feed_messages_total",
+        "counter",
+        "CAP messages of a feed source, by outcome: ingested, ignored (outside the area, not "
+        "operational), rejected (refused by the CAP ingest).",
+    )
+    status = Family(
+        "sitcen_external_feed_last_http_status",
+        "gauge",
+        "HTTP status of a feed source's last poll (0: no answer).",
+    )
+    success = Family(
+        "sitcen_external_feed_last_success_timestamp_seconds",
+        "gauge",
+        "When a feed source was last polled successfully (Unix time).",
+    )
+    error = Family(
+        "sitcen_external_feed_last_error_timestamp_seconds",
+        "gauge",
+        "When a feed source's poll last failed (Unix time).",
+    )
+    for s in sources:
+        if not s["enabled"]:
+            continue
+        name = s["name"]
+        up.add(int(s["up"]), source=name)
+        failures.add(s["failures"], source=name)
+        for outcome, count in s["messages"].items():
+            messages.add(count, source=name, outcome=outcome)
+        status.add(s["last_status"] or 0, source=name)
+        if s["last_success"] is not None:
+            success.add(float(s["last_success"]), source=name)
+        if s["last_error"] is not None:
+            error.add(float(s["last_error"]), source=name)
+    return [up, failures, messages, status, success, error]
+
+
 def _loop_families(loops: Iterable[Loop]) -> list[Family]:
     """The background loops (app.background): whether each runs, its steps, its failures by
     cause, and the items it set aside."""
@@ -174,7 +219,8 @@ def _loop_families(loops: Iterable[Loop]) -> list[Family]:
 async def metrics(
     runtime: RuntimeDep, _: Annotated[Principal, Depends(require("audit:read"))]
 ) -> Response:
-    return Response(render(_families(runtime)), media_type=CONTENT_TYPE)
+    families = _families(runtime) + _external_feed_families(await feed_health(runtime.sessions))
+    return Response(render(families), media_type=CONTENT_TYPE)
 
 
 @router.get("/api/realtime/metrics", tags=["realtime"], summary="Counters of this instance's hub")

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -263,6 +264,18 @@ async def test_weather_warnings_are_ingested_once_updated_cancelled_and_health_f
     # The list shows the source with its health to the watch.
     listed = (await client.get("/api/feeds")).json()["feeds"]
     assert [f["health"]["messages_ingested"] for f in listed if f["name"] == name] == [3]
+    # And the metrics, in Prometheus' text format.
+    r = await admin.get("/api/metrics")
+    samples = {
+        (s.name, s.labels.get("outcome", "")): s.value
+        for family in text_string_to_metric_families(r.text)
+        for s in family.samples
+        if s.labels.get("source") == name
+    }
+    assert samples[("sitcen_external_feed_messages_total", "ingested")] == 3
+    assert samples[("sitcen_external_feed_messages_total", "ignored")] == 1
+    assert samples[("sitcen_external_feed_up", "")] == 1
+    assert samples[("sitcen_external_feed_last_http_status", "")] == 304
 
 
 async def test_linked_cap_messages_make_a_zone_and_an_entry_is_fetched_once(
