@@ -17,12 +17,13 @@ import httpx
 import pytest
 from lxml import etree
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.incident import Incident
 from app.domain.zone import Zone
 from app.feeds import fetch
+from app.feeds.poller import FEEDS_LOCK
 from tests.conftest import PROJECT_ROOT, eventually
 from tests.feeds.server import ATOM, CAP, RSS, FeedServer
 
@@ -410,3 +411,44 @@ async def test_an_answer_larger_than_the_limit_is_cut_off(feed_server: FeedServe
             http, feed_server.base + "/big.atom", within=10, max_bytes=300_000, etag=got.etag
         )
     assert (got.status, again.status, again.body) == (200, 304, b"")
+
+
+async def test_one_instance_polls_at_a_time(
+    feed_server: FeedServer,
+    admin: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """While another holds the poll (its advisory lock), this instance's steps skip; once it is
+    released, the source is polled."""
+    feed_server.publish(
+        "/held.atom", atom([("thunder-1", "2026-12-07T16:00:00+01:00", KMI_ALERT)]), ATOM
+    )
+
+    async def steps() -> float:
+        text = (await admin.get("/api/metrics")).text
+        for family in text_string_to_metric_families(text):
+            for s in family.samples:
+                if s.name == "sitcen_worker_steps_total" and s.labels["worker"] == "feeds-poll":
+                    return s.value
+        raise AssertionError("no feeds-poll worker in the metrics")
+
+    name = unique("held")
+    engine = sessions.kw["bind"]
+    async with engine.connect() as holder:
+        holder = await holder.execution_options(isolation_level="AUTOCOMMIT")
+        await holder.execute(select(func.pg_advisory_lock(FEEDS_LOCK)))
+        try:
+            before = await steps()
+            await add_source(admin, name=name, title="Tenu", url=feed_server.base + "/held.atom")
+            await admin.post(f"/api/feeds/{name}/poll")
+
+            async def stepped() -> bool:
+                return await steps() >= before + 2
+
+            await eventually(stepped, "two steps of the poller while the lock is held")
+            assert (await health(admin, name))["last_polled_at"] is None
+            assert feed_server.hits_of("/held.atom") == []
+        finally:
+            await holder.execute(select(func.pg_advisory_unlock(FEEDS_LOCK)))
+    h = await first_poll(admin, name)
+    assert h["messages_ingested"] == 1, str(h)
