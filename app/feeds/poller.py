@@ -389,4 +389,3 @@ class FeedPoller:
             await session.execute(
                 update(f).where(f.id == source.id, f.url == source.url).values(**values)
             )
-
