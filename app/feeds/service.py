@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, model_validator
+from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -77,6 +77,15 @@ class FeedSourcePatch(_Kinds):
     outside: Outside | None = None
     trust: Trust | None = None
     enabled: bool | None = None
+
+    @field_validator(*(name for name in CONFIG if name != "zone_kind"), mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Left out, a field is left as it is; sent as null, it would be emptied: only zone_kind
+        # may be.
+        if value is None:
+            raise ValueError("may not be null (leave it out to keep it)")
+        return value
 
 
 def public(row: FeedSource) -> dict[str, Any]:

@@ -452,3 +452,14 @@ async def test_one_instance_polls_at_a_time(
             await holder.execute(select(func.pg_advisory_unlock(FEEDS_LOCK)))
     h = await first_poll(admin, name)
     assert h["messages_ingested"] == 1, str(h)
+
+
+async def test_a_null_sent_for_a_setting_is_refused_not_stored(admin: httpx.AsyncClient) -> None:
+    name = unique("nulls")
+    await add_source(admin, name=name, title="Nulls", url="http://127.0.0.1:9/x", enabled=False)
+    for field_name in ("enabled", "title", "url", "poll_seconds", "trust", "outside"):
+        r = await admin.patch(f"/api/feeds/{name}", json={field_name: None})
+        assert r.status_code == 422, r.text
+        assert field_name in str(r.json()["errors"])
+    r = await admin.patch(f"/api/feeds/{name}", json={"zone_kind": None})
+    assert r.status_code == 200 and r.json()["enabled"] is False
