@@ -180,6 +180,12 @@ class Settings(BaseSettings):
         description="The most entries of one feed document handled in one poll (the newest "
         "first); the rest wait for the next.",
     )
+    feeds_cap_schema: Path | None = Field(
+        default=None,
+        description="The OASIS CAP 1.2 XML schema (cap-1.2.xsd): when set, every CAP message "
+        "from a feed is also validated against it, besides the CAP ingest's own field checks; a "
+        "message that is not valid is refused (counted in the source's health).",
+    )
     feeds_max_backoff_seconds: float = Field(
         default=3600.0,
         gt=0,

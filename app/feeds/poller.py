@@ -23,12 +23,15 @@ ingest (app.alerts.lifecycle.ingest) as the source's own CAP feed.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+from lxml import etree
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import make_valid
@@ -50,7 +53,7 @@ from app.auth.roles import Role
 from app.background import Loop, describe
 from app.clock import Clock
 from app.domain.enums import Entity, ZoneKind
-from app.errors import ProblemError, database_unreachable, forbidden
+from app.errors import ProblemError, database_unreachable, forbidden, malformed_cap
 from app.feeds import fetch, parse
 from app.feeds.models import FeedSource, Outside
 from app.geo.reference import areas_for
@@ -135,6 +138,38 @@ def principal_of(source: Polled) -> Principal:
     )
 
 
+class CapSchema:
+    """The CAP 1.2 XML schema (SITCEN_FEEDS_CAP_SCHEMA), checked besides the ingest's own field
+    checks. One validator, used by one pool thread at a time (lxml's validators keep their
+    error log on themselves)."""
+
+    def __init__(self, path: Path) -> None:
+        self._schema = etree.XMLSchema(etree.parse(str(path)))
+        self._lock = threading.Lock()
+        self._parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+    def check(self, data: bytes) -> None:
+        """After cap.parse (which refused any DTD and entity): a ProblemError when invalid."""
+        document = etree.fromstring(data, parser=self._parser)
+        with self._lock:
+            if self._schema.validate(document):
+                return
+            error = self._schema.error_log.last_error
+        where = f" (line {error.line})" if error is not None else ""
+        raise malformed_cap(
+            f"not valid against the CAP 1.2 schema{where}: {error.message if error else ''}"
+        )
+
+
+def parse_cap(data: bytes, schema: CapSchema | None) -> cap.CapMessage:
+    """A CAP document of a feed, checked as POST /api/cap checks one, and against the schema
+    when one is set. CPU work: run off the event loop."""
+    message = cap.parse(data)
+    if schema is not None:
+        schema.check(data)
+    return message
+
+
 def _shape(raw: dict[str, Any]) -> BaseGeometry:
     geom = shape(raw)
     return geom if geom.is_valid else make_valid(geom)
@@ -153,6 +188,9 @@ class FeedPoller:
         self._settings = settings
         self._clock = clock
         self._http: httpx.AsyncClient | None = None
+        # Read at start: a schema set but missing stops the start, not every poll.
+        path = settings.feeds_cap_schema
+        self._schema = CapSchema(path) if path is not None else None
         self.loop = Loop("feeds-poll", self._step, poll_seconds=settings.feeds_tick_seconds)
         self.wake = self.loop.wake
 
@@ -257,7 +295,7 @@ class FeedPoller:
                 continue
             for data in documents:
                 try:
-                    gathered.messages.append(await cpu.run(cap.parse, data))
+                    gathered.messages.append(await cpu.run(parse_cap, data, self._schema))
                 except ProblemError as e:
                     tally.reject(f"entry {entry.id[:200]}: {e.detail}")
             gathered.handled.add(entry.key)

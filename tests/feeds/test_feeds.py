@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.incident import Incident
 from app.domain.zone import Zone
+from app.errors import ProblemError
 from app.feeds import fetch
-from app.feeds.poller import FEEDS_LOCK
+from app.feeds.poller import FEEDS_LOCK, CapSchema, parse_cap
 from tests.conftest import PROJECT_ROOT, eventually
 from tests.feeds.server import ATOM, CAP, RSS, FeedServer
 
@@ -463,3 +464,17 @@ async def test_a_null_sent_for_a_setting_is_refused_not_stored(admin: httpx.Asyn
         assert field_name in str(r.json()["errors"])
     r = await admin.patch(f"/api/feeds/{name}", json={"zone_kind": None})
     assert r.status_code == 200 and r.json()["enabled"] is False
+
+
+def test_a_message_off_the_cap_schema_is_refused_when_the_schema_is_set() -> None:
+    schema = CapSchema(XSD)
+    good = sample(KMI_ALERT).encode()
+    assert parse_cap(good, schema).identifier == KMI_ALERT_ID
+    # Out of the schema's order: the ingest's field checks take it, the schema does not.
+    swapped = good.replace(
+        b"<status>Actual</status>\n  <msgType>Alert</msgType>",
+        b"<msgType>Alert</msgType>\n  <status>Actual</status>",
+    )
+    assert swapped != good and parse_cap(swapped, None).msg_type == "Alert"
+    with pytest.raises(ProblemError, match=r"CAP 1\.2 schema"):
+        parse_cap(swapped, schema)
