@@ -4,6 +4,7 @@ the same port."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ class Hit:
 class FeedServer:
     documents: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # body, type, date
     failing: int | None = None  # a status answered to every request (503: maintenance)
+    stalled: asyncio.Event | None = None  # set: answers wait for it (a server that hangs)
     hits: list[Hit] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -47,6 +49,8 @@ class FeedServer:
 
     async def _handle(self, request: web.Request) -> web.Response:
         conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
+        if self.stalled is not None:
+            await self.stalled.wait()
         if self.failing is not None:
             self.hits.append(Hit(request.path, self.failing, conditional))
             return web.Response(status=self.failing, text="service en maintenance")

@@ -7,6 +7,7 @@ follows every state."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -478,3 +479,14 @@ def test_a_message_off_the_cap_schema_is_refused_when_the_schema_is_set() -> Non
     assert swapped != good and parse_cap(swapped, None).msg_type == "Alert"
     with pytest.raises(ProblemError, match=r"CAP 1\.2 schema"):
         parse_cap(swapped, schema)
+
+
+async def test_a_server_that_hangs_is_given_up_on(feed_server: FeedServer) -> None:
+    feed_server.publish("/slow.atom", b"<feed/>", ATOM)
+    feed_server.stalled = asyncio.Event()
+    try:
+        async with fetch.client(60) as http:
+            with pytest.raises(fetch.FetchFailed, match=r"no complete answer within 0\.5 s"):
+                await fetch.get(http, feed_server.base + "/slow.atom", within=0.5, max_bytes=10_000)
+    finally:
+        feed_server.stalled.set()
