@@ -39,6 +39,10 @@ class AuditKind(StrEnum):
     # A document's bytes served (app.documents): who, which document and version, when.
     document_download = "document_download"
     document_preview = "document_preview"
+    # External feed sources (app.feeds), kept by administrators.
+    feed_source_created = "feed_source_created"
+    feed_source_changed = "feed_source_changed"
+    feed_source_deleted = "feed_source_deleted"
 
 
 class AuditEvent(Base):

@@ -48,6 +48,7 @@ from app.domain.registry import SPECS
 from app.exchange import routes as exchange_routes
 from app.exchange.settings import get_exchange_settings
 from app.exercises import routes as exercise_routes
+from app.feeds import routes as feed_routes
 from app.metrics import Metrics
 from app.middleware import BodyLimit, QueryText, RequestLog, RequestSession, SecurityHeaders
 from app.partners import routes as partner_routes
@@ -186,6 +187,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for package_router in planning_routes.ROUTERS:  # conflicts, exercise calendar (issue 18)
         app.include_router(package_router)
     for package_router in exercise_routes.ROUTERS:  # exercise scenarios and runs (issue 18)
+        app.include_router(package_router)
+    for package_router in feed_routes.ROUTERS:  # external CAP feeds (issue 20)
         app.include_router(package_router)
 
     @app.get("/api/health", tags=["health"], summary="Liveness and database reachability")

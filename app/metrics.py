@@ -12,9 +12,10 @@ renders the registry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
@@ -101,8 +102,21 @@ class Metrics:
     def unregister(self, collector: Collector) -> None:
         self.registry.unregister(collector)
 
-    def exposition(self, accept: str | None) -> tuple[bytes, str]:
+    def exposition(self, accept: str | None, extra: Iterable[Metric] = ()) -> tuple[bytes, str]:
         """The registry in the format the scraper's Accept asks for (Prometheus' text format
-        0.0.4 by default, OpenMetrics on request) and its media type."""
+        0.0.4 by default, OpenMetrics on request) and its media type; `extra`, families read
+        asynchronously before the scrape (from the database), written out with the rest."""
         encode, media_type = choose_encoder(accept or "")
-        return encode(self.registry), media_type
+        return encode(_WithExtra(self.registry, list(extra))), media_type
+
+
+class _WithExtra:
+    """A registry and families of this scrape only, as the encoders read a registry."""
+
+    def __init__(self, registry: CollectorRegistry, extra: list[Metric]) -> None:
+        self._registry = registry
+        self._extra = extra
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._registry.collect()
+        yield from self._extra

@@ -12,6 +12,7 @@ from app.cell import procedures
 from app.db import Base
 from app.domain import activation_phases, changes, idempotency, registry
 from app.exercises import models as exercise_models
+from app.feeds import models as feed_models
 from app.geo import reference
 from app.partners import models as partner_models
 from app.reports import models as report_models
@@ -27,6 +28,7 @@ __all__ = [
     "cell_models",
     "changes",
     "exercise_models",
+    "feed_models",
     "idempotency",
     "metadata",
     "partner_models",

@@ -29,6 +29,7 @@ from app.documents.settings import DocumentSettings, get_document_settings
 from app.documents.store import BlobStore, make_store
 from app.domain.retention import FeedPruner
 from app.exercises.runner import ExerciseRunner
+from app.feeds.poller import FeedPoller
 from app.metrics import Metrics
 from app.planning.watch import ConflictWatcher
 from app.realtime.hub import Hub
@@ -79,6 +80,8 @@ class Runtime:
     handover_escalations: HandoverEscalations | None = None
     # Vector tiles built, kept while no change of the feed meets them (app.realtime.tilecache).
     tile_cache: TileCache | None = None
+    # Polls the external CAP feeds (app.feeds.poller); None where SITCEN_FEEDS_ENABLED is false.
+    feeds: FeedPoller | None = None
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
@@ -156,6 +159,9 @@ class Runtime:
             metrics=metrics,
             handover_escalations=handover_escalations,
             tile_cache=tile_cache,
+            feeds=FeedPoller(engine, sessions, settings, utcnow)
+            if settings.feeds_enabled
+            else None,
         )
 
     @property
@@ -177,6 +183,8 @@ class Runtime:
             loops.append(self.directory_reminders.loop)
         if self.handover_escalations is not None:
             loops.append(self.handover_escalations.loop)
+        if self.feeds is not None:
+            loops.append(self.feeds.loop)
         return loops
 
     async def start(self) -> None:
@@ -198,8 +206,12 @@ class Runtime:
             self.directory_reminders.loop.start()
         if self.handover_escalations is not None:
             self.handover_escalations.loop.start()
+        if self.feeds is not None:
+            self.feeds.start()
 
     async def stop(self) -> None:
+        if self.feeds is not None:
+            await self.feeds.stop()
         if self.handover_escalations is not None:
             await self.handover_escalations.loop.stop()
         if self.directory_reminders is not None:

@@ -162,6 +162,47 @@ class Settings(BaseSettings):
         "instance started or resumed (its own are played at once): an inject is played within "
         "this of its time.",
     )
+    feeds_enabled: bool = Field(
+        default=True,
+        description="Whether this instance polls the external CAP feeds configured under "
+        "/api/feeds (one instance at a time polls them, whatever the number running).",
+    )
+    feeds_tick_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the feed poller looks for sources due (each source has its own "
+        "polling interval).",
+    )
+    feeds_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="The longest a request to a feed (or a CAP document it links) may take, "
+        "from connecting to the last byte.",
+    )
+    feeds_max_bytes: int = Field(
+        default=5_000_000,
+        ge=10_000,
+        description="The largest feed document read; a larger answer is a failed poll.",
+    )
+    feeds_max_entries: int = Field(
+        default=200,
+        ge=1,
+        description="The most entries of one feed document handled in one poll (the newest "
+        "first); the rest wait for the next.",
+    )
+    feeds_cap_schema: Path | None = Field(
+        default=None,
+        description="The OASIS CAP 1.2 XML schema (cap-1.2.xsd): when set, every CAP message "
+        "from a feed is also validated against it, besides the CAP ingest's own field checks; a "
+        "message that is not valid is refused (counted in the source's health).",
+    )
+    feeds_max_backoff_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="After failed polls a source is polled again at its interval doubled per "
+        "failure, at most this far apart.",
+    )
     handover_duty_officer: str | None = Field(
         default=None,
         description="User name of the watch's duty officer, named in a handover's escalation "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Header
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -26,6 +26,7 @@ from app.api.responses import json_response
 from app.api.routing import Route
 from app.auth.principal import Principal
 from app.background import Loop
+from app.feeds.service import feed_health
 from app.runtime import Runtime
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -137,6 +138,60 @@ class RuntimeCollector(Collector):
             )
 
 
+def _external_feed_families(sources: list[dict[str, Any]]) -> list[Metric]:
+    """The external CAP feeds (app.feeds): read from the database, so every instance answers
+    the same figures (the poll runs on one at a time)."""
+    up = _gauge(
+        "sitcen_external_feed_up", "1 while a feed source's last poll succeeded.", None, "source"
+    )
+    failures = _gauge(
+        "sitcen_external_feed_failures",
+        "Consecutive failed polls of a feed source.",
+        None,
+        "source",
+    )
+    messages = _counter(
+        "sitcen_external_feed_messages",
+        "CAP messages of a feed source, by outcome: ingested, ignored (outside the area, not "
+        "operational), rejected (refused by the CAP ingest).",
+        None,
+        "source",
+        "outcome",
+    )
+    status = _gauge(
+        "sitcen_external_feed_last_http_status",
+        "HTTP status of a feed source's last poll (0: no answer).",
+        None,
+        "source",
+    )
+    success = _gauge(
+        "sitcen_external_feed_last_success_timestamp_seconds",
+        "When a feed source was last polled successfully (Unix time).",
+        None,
+        "source",
+    )
+    error = _gauge(
+        "sitcen_external_feed_last_error_timestamp_seconds",
+        "When a feed source's poll last failed (Unix time).",
+        None,
+        "source",
+    )
+    for s in sources:
+        if not s["enabled"]:
+            continue
+        name = s["name"]
+        up.add_metric([name], int(s["up"]))
+        failures.add_metric([name], s["failures"])
+        for outcome, count in s["messages"].items():
+            messages.add_metric([name, outcome], count)
+        status.add_metric([name], s["last_status"] or 0)
+        if s["last_success"] is not None:
+            success.add_metric([name], float(s["last_success"]))
+        if s["last_error"] is not None:
+            error.add_metric([name], float(s["last_error"]))
+    return [up, failures, messages, status, success, error]
+
+
 def _loop_families(loops: Iterable[Loop]) -> list[Metric]:
     """The background loops (app.background): whether each runs, its steps, its failures by
     cause, and the items it set aside."""
@@ -180,7 +235,9 @@ async def metrics(
     _: Annotated[Principal, Depends(require("audit:read"))],
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    body, media_type = runtime.metrics.exposition(accept)
+    # The external feeds' health is in the database (every instance answers the same figures).
+    feeds = _external_feed_families(await feed_health(runtime.sessions))
+    body, media_type = runtime.metrics.exposition(accept, feeds)
     return Response(body, media_type=media_type)
 
 

@@ -107,6 +107,10 @@ _HANDOVER = frozenset({"handovers:read", "handovers:write", "handovers:acknowled
 # what is coming, so they have neither.
 _EXERCISE_CONTROL = frozenset({"exercises:control", "exercises:report"})
 _EXERCISE_REPORT = frozenset({"exercises:report"})
+# External CAP feeds (issue 20): administrators keep the sources; SITCEN's staff read their
+# health (a silent weather feed is the watch's concern). Not partners: which feeds the centre
+# watches, and how far it trusts them, is internal.
+_FEEDS_READ = frozenset({"feeds:read"})
 PERMISSIONS: dict[Role, frozenset[str]] = {
     # The watch composes and sends alerts to partners (issue 7).
     Role.operator: _READ
@@ -120,7 +124,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _PROCEDURES
     | _HOTSPOTS
     | _HANDOVER
-    | _PLANNING,
+    | _PLANNING
+    | _FEEDS_READ,
     Role.coordinator: _READ
     | _WRITE
     | _ALERTS_LEAD
@@ -135,6 +140,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _HANDOVER
     | _PLANNING
     | _EXERCISE_CONTROL
+    | _FEEDS_READ
     | {"directory:schedule"},
     Role.official: _READ
     | _WRITE
@@ -150,7 +156,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _HOTSPOTS
     | _HANDOVER
     | _PLANNING
-    | _EXERCISE_REPORT,
+    | _EXERCISE_REPORT
+    | _FEEDS_READ,
     # A partner SPOC reads what is shared with it and its organisation; of the picture, it
     # writes only the status of its organisation's tasks and the answer to its seats' pages.
     Role.partner: _on(SHAREABLE, "read")
@@ -192,6 +199,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         "organisations:manage",
         "audit:read",
         "reference:manage",
+        "feeds:read",
+        "feeds:manage",
     },
 }
 

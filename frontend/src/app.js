@@ -34,6 +34,7 @@ import { Toasts } from './panels/toasts.js';
 import { Announcements } from './panels/announcements.js';
 import { Hotspots } from './panels/hotspots.js';
 import { Exercises } from './panels/exercises.js';
+import { Feeds } from './panels/feeds.js';
 import { ReplayControl } from './panels/replay.js';
 import { Planning } from './panels/planning.js';
 
@@ -195,6 +196,7 @@ export class App {
       if (this.can('exercises:control')) this.panels.exercises = new Exercises(this);
       if (this.readable('changes')) this.panels.replay = new ReplayControl(this);
       if (this.can('conflicts:read')) this.panels.planning = new Planning(this);
+      if (this.can('feeds:read')) this.panels.feeds = new Feeds(this);
       this._tabs();
       this._exercisePicture();
       this._timeFilter();
@@ -431,6 +433,7 @@ export class App {
     $('#tab-stats', this.root).hidden = !this.panels.stats;
     $('#tab-exercises', this.root).hidden = !this.panels.exercises;
     $('#tab-planning', this.root).hidden = !this.panels.planning;
+    $('#tab-feeds', this.root).hidden = !this.panels.feeds;
     const tabs = [...this.root.querySelectorAll('[role="tab"]')].filter((tab) => !tab.hidden);
     for (const tab of tabs) {
       tab.addEventListener('click', () => this.showTab(tab.dataset.tab));

@@ -14,9 +14,10 @@ without being applied) and what the feed has said so far of the fields a message
   (app.alerts.lifecycle.ingest).
 
 Messages are looked up within one *feed*, the client they came through: an API key (by its
-source) or SITCEN staff, so that one partner's messages can never name, and so change, what
-another's made. The messages of a feed are handled one at a time (a transaction lock per
-feed): an Update and the Alert it names, or two Updates of one object, never race each other.
+source), an external feed polled here (app.feeds) or SITCEN staff, so that one partner's
+messages can never name, and so change, what another's made. The messages of a feed are handled
+one at a time (a transaction lock per feed): an Update and the Alert it names, or two Updates of
+one object, never race each other.
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ class ReceivedMessage(Base):
 def feed_of(principal: Principal) -> str:
     if principal.kind == "apikey":
         return "key:" + (principal.source or principal.name)
+    if principal.kind == "system" and principal.source:
+        # An external feed polled here (app.feeds): `feed:<name>`, a namespace of its own.
+        return principal.name
     return STAFF
 
 

@@ -145,7 +145,9 @@ def _circle_polygon(area: CapArea) -> dict[str, Any] | None:
         return None
     lat, lon, km = area.circles[0]
     centre = transform(Point(lon, lat), WGS84, LAMBERT72)
-    return dict(mapping(transform(centre.buffer(max(km, 0.01) * 1000, 16), LAMBERT72, WGS84)))
+    # As JSON has it (lists, not shapely's tuples): what parse_geometry checks.
+    polygon = transform(centre.buffer(max(km, 0.01) * 1000, 16), LAMBERT72, WGS84)
+    return dict(_json(mapping(polygon)))
 
 
 def _has_shape(info: CapInfo) -> bool:
@@ -166,7 +168,7 @@ async def _geometry(info: CapInfo, i: int, entity: Entity) -> ParsedGeometry:
 
 
 def source_of(message: CapMessage, principal: Principal) -> str:
-    if principal.kind == "apikey" and principal.source:
+    if principal.kind in ("apikey", "system") and principal.source:
         return principal.source
     return ("cap:" + re.sub(r"[^A-Za-z0-9_.:\-]", "_", message.sender))[:64]
 

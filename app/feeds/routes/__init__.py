@@ -1,0 +1,5 @@
+"""The external feeds' routers."""
+
+from app.feeds.routes import sources
+
+ROUTERS = (sources.router,)
