@@ -32,7 +32,7 @@ CLIENTS_PER_INSTANCE = 3
 WRITERS = 3
 WRITES_BEFORE_STOP = 40
 WRITES_AFTER_RESTART = 20
-WRITE_PAUSE = 0.15
+WRITE_PAUSE = 0.3
 # Waiting for everything to settle on a loaded machine: a bound, never a speed check.
 SETTLE = TIMEOUT * 6
 
@@ -178,7 +178,7 @@ async def test_an_instance_stopped_mid_burst_loses_and_doubles_nothing(
                     if restarted.is_set() and done >= acked_at_restart[0] + WRITES_AFTER_RESTART:
                         return
                     await writer.write(client, next(titles), i)
-                    # A steady burst (about 20 writes a second in all) rather than as fast as
+                    # A steady burst (about 10 writes a second in all) rather than as fast as
                     # the machine goes: the instance's restart takes a while on a loaded one.
                     await asyncio.sleep(WRITE_PAUSE)
 
