@@ -20,7 +20,8 @@ from app.settings import PROJECT_ROOT
 from tests.conftest import ARTIFACTS, TIMEOUT, Server, auth, eventually
 from tests.realtime.conftest import metrics, open_feed, write
 
-HAPROXY = shutil.which("haproxy")
+# Debian puts it in /usr/sbin, which a CI user's PATH may lack.
+HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
 CONFIG = PROJECT_ROOT / "deploy" / "haproxy.cfg"
 
 pytestmark = pytest.mark.skipif(
