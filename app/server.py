@@ -131,6 +131,9 @@ class GracefulServer(uvicorn.Server):
                     await drain(deadline)
             except TimeoutError:
                 log.warning("shutdown: the WebSockets were not all closed in time")
+            except Exception:
+                # The rest of the shutdown must happen all the same.
+                log.exception("shutdown: draining the application failed")
         # Typed as whole seconds, used as asyncio.wait_for's timeout: a float is what it takes.
         remaining = max(0.0, deadline - loop.time())
         self.config.timeout_graceful_shutdown = remaining  # type: ignore[assignment]
