@@ -126,17 +126,34 @@ class Loop:
         self._backoff_cap = backoff_cap
         self._attempts: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> asyncio.Task[None]:
+        self._stopping = False
         self._task = asyncio.create_task(self.run(), name=self.name)
         return self._task
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    @property
+    def stopping(self) -> bool:
+        """A graceful stop is under way: a step that loops over work should take no more."""
+        return self._stopping
+
+    async def stop(self, grace: float = 0.0) -> None:
+        """End the loop. With a `grace` (seconds), a step under way may finish first (an alert
+        being delivered is sent and recorded, not cut off halfway) and no other starts; what
+        is still running after it is cancelled."""
+        task = self._task
+        if task is None:
+            return
+        if grace > 0 and not task.done():
+            self._stopping = True
+            self.wake.set()  # out of its wait at once
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), grace)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        self._task = None
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -145,11 +162,13 @@ class Loop:
         last_start = -math.inf
         self.stats.running = True
         try:
-            while True:
+            while not self._stopping:
                 if wait != 0:
                     timeout = self._poll if wait is None else min(wait, self._poll)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.wake.wait(), timeout)
+                    if self._stopping:
+                        return
                     pause = last_start + self._min_interval - loop.time()
                     if pause > 0:
                         await asyncio.sleep(pause)  # what arrives meanwhile joins this step
@@ -163,10 +182,19 @@ class Loop:
                     delays = backoff(cap=self._backoff_cap)
                 except Exception as error:
                     await self._failed(error)
-                    await asyncio.sleep(next(delays))
+                    if self._stopping:
+                        return
+                    with contextlib.suppress(TimeoutError):
+                        # Backing off, but a stop ends the wait (it sets `wake`).
+                        await asyncio.wait_for(self._stopped(), next(delays))
                     wait = 0.0
         finally:
             self.stats.running = False
+
+    async def _stopped(self) -> None:
+        while not self._stopping:
+            await self.wake.wait()
+            self.wake.clear()
 
     async def _failed(self, error: Exception) -> None:
         failed = error if isinstance(error, ItemFailed) else None

@@ -346,7 +346,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from app.logs import logging_config
-    from app.server import bounded_head
+    from app.server import Drain, GracefulServer, bounded_head
 
     local = _local_mode()
     from app.settings import get_settings
@@ -354,9 +354,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     if local:
         _prepare_local(str(settings.reference_dir) if settings.reference_dir else None)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
+    from app.main import create_app
+
+    app = create_app(settings)
+
+    def drain() -> Drain | None:
+        runtime = getattr(app.state, "runtime", None)  # None: not started yet
+        return runtime.drain if runtime is not None else None
+
+    config = uvicorn.Config(
+        app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         # The maintained implementation (the legacy one is deprecated); in bench/ws_fanout.py
@@ -370,7 +377,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         proxy_headers=True,
         timeout_keep_alive=settings.http_keep_alive_seconds,
         http=bounded_head(settings.max_header_bytes),
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
+    GracefulServer(config, drain, settings.shutdown_timeout_seconds).run()
 
 
 def cmd_watch(args: argparse.Namespace) -> None:

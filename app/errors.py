@@ -90,6 +90,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ProblemType("internal", 500, "Internal error"),
         ProblemType("reference-layers-missing", 503, "Reference layers missing"),
         ProblemType("database-unavailable", 503, "Database unavailable"),
+        ProblemType("not-ready", 503, "Not ready"),
         ProblemType("http-error", 400, "HTTP error"),
     )
 }
@@ -318,6 +319,10 @@ def database_unavailable() -> ProblemError:
         "external_id (creates) or If-Match (updates), which never applies it twice",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+def not_ready(detail: str) -> ProblemError:
+    return ProblemError("not-ready", detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def internal_error() -> ProblemError:

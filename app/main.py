@@ -197,6 +197,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             head = await feed_head(session)
         return json_response({"status": "ok", "head": head})
 
+    @app.get(
+        "/api/ready",
+        tags=["health"],
+        summary="Readiness: whether a load balancer should send this instance traffic",
+        description="200 while the database answers, this instance's change-feed listener is "
+        "connected and at most SITCEN_READY_MAX_LAG_SECONDS behind, and the instance is not "
+        "shutting down; otherwise 503 `not-ready` saying which. `/api/health` is liveness: "
+        "the process answers.",
+    )
+    async def ready(runtime: RuntimeDep) -> Response:
+        why = await runtime.readiness()
+        if why is not None:
+            raise errors.not_ready(why)
+        return json_response({"status": "ready"})
+
     app.mount(
         "/api/docs/assets",
         StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),

@@ -9,7 +9,10 @@ workers; the database is what they share.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -27,18 +30,40 @@ from app.clock import utcnow
 from app.db import make_engine, make_sessionmaker
 from app.documents.settings import DocumentSettings, get_document_settings
 from app.documents.store import BlobStore, make_store
+from app.domain.changes import unpublished_age
 from app.domain.retention import FeedPruner
 from app.exercises.runner import ExerciseRunner
 from app.feeds.poller import FeedPoller
 from app.metrics import Metrics
 from app.planning.watch import ConflictWatcher
 from app.realtime.hub import Hub
-from app.realtime.listener import FeedListener
+from app.realtime.listener import DB_ERRORS, FeedListener
+from app.realtime.protocol import CloseCode
 from app.realtime.tilecache import TileCache
 from app.reports import sitrep_send
 from app.reports.handover import ShiftPolicy
 from app.reports.handover_escalation import HandoverEscalations
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# How long the readiness probe waits for the database before calling it unreachable.
+READY_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass
+class Shutdown:
+    """Where this instance is in its shutdown (app.server starts it on SIGTERM): `deadline`,
+    in the event loop's time, is when everything still running is cancelled."""
+
+    started: bool = False
+    deadline: float | None = None
+    workers: asyncio.Task[None] | None = None
+
+    def remaining(self) -> float:
+        if self.deadline is None:
+            return 0.0
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +107,7 @@ class Runtime:
     tile_cache: TileCache | None = None
     # Polls the external CAP feeds (app.feeds.poller); None where SITCEN_FEEDS_ENABLED is false.
     feeds: FeedPoller | None = None
+    shutdown: Shutdown = field(default_factory=Shutdown)
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
@@ -209,22 +235,78 @@ class Runtime:
         if self.feeds is not None:
             self.feeds.start()
 
-    async def stop(self) -> None:
+    async def readiness(self) -> str | None:
+        """None if this instance should be sent traffic; else why not. Ready while it is not
+        shutting down, its change-feed listener is connected, and the oldest change it has not
+        yet handed to its WebSocket clients is at most SITCEN_READY_MAX_LAG_SECONDS old (the
+        database must answer to tell)."""
+        if self.shutdown.started:
+            return "the instance is shutting down"
+        if not self.feed_listener.listening:
+            return "the change-feed listener is not connected to the database"
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS), self.sessions() as session:
+                lag = await unpublished_age(session, self.hub.head)
+        except DB_ERRORS:
+            return "the database cannot be reached"
+        limit = self.settings.ready_max_lag_seconds
+        if lag > limit:
+            return f"the change feed is {lag:.1f} s behind on this instance (at most {limit:g} s)"
+        return None
+
+    async def drain(self, deadline: float) -> None:
+        """The start of a graceful shutdown (app.server, on SIGTERM, once the listening socket
+        is closed): not ready any more; every WebSocket client is told to reconnect elsewhere
+        (1012) and its socket closed; the background workers finish the step under way (an
+        alert being delivered is sent and recorded) while in-flight requests finish. All by
+        `deadline` (the event loop's time)."""
+        self.shutdown.started = True
+        self.shutdown.deadline = deadline
+        closed = self.hub.close_all(CloseCode.SERVER_RESTART)
+        log.info("shutting down: %d WebSocket client(s) told to reconnect elsewhere", closed)
+        self.shutdown.workers = asyncio.create_task(self._stop_workers(self.shutdown.remaining()))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout_at(deadline):
+                await self.hub.no_sockets.wait()
+
+    async def _stop_workers(self, grace: float) -> None:
+        """Every background loop but the feed listener's, each finishing its step under way
+        for at most `grace` seconds."""
+        loops = [
+            self.procedures.loop,
+            self.conflicts.loop,
+            self.exercises.loop,
+            *(
+                worker.loop
+                for worker in (
+                    self.handover_escalations,
+                    self.directory_reminders,
+                    self.pruner,
+                    self.overdue,
+                )
+                if worker is not None
+            ),
+        ]
+        stops = [loop.stop(grace) for loop in loops]
         if self.feeds is not None:
-            await self.feeds.stop()
-        if self.handover_escalations is not None:
-            await self.handover_escalations.loop.stop()
-        if self.directory_reminders is not None:
-            await self.directory_reminders.loop.stop()
-        if self.pruner is not None:
-            await self.pruner.loop.stop()
-        if self.overdue is not None:
-            await self.overdue.loop.stop()
-        await self.conflicts.loop.stop()
-        await self.exercises.loop.stop()
-        await self.procedures.loop.stop()
+            stops.append(self.feeds.stop(grace))
         if self.alerting is not None:
-            await self.alerting.stop()
+            stops.append(self.alerting.stop(grace))
+        await asyncio.gather(*stops)
+
+    async def stop(self) -> None:
+        workers = self.shutdown.workers
+        if workers is None:
+            await self._stop_workers(0.0)
+        else:
+            # Started by drain(): waited for until the deadline, then cancelled.
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(workers), self.shutdown.remaining())
+            if not workers.done():
+                workers.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await workers
+                await self._stop_workers(0.0)
         await self.feed_listener.stop()
         await self.engine.dispose()
         cpu.stop()

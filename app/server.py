@@ -1,6 +1,8 @@
-"""The HTTP protocol `sitcen serve` runs: uvicorn's httptools protocol with a bound on the
-request head (the request line and headers).
+"""How `sitcen serve` runs uvicorn: its HTTP protocol, with a bound on the request head, and
+its shutdown, graceful within a deadline.
 
+The protocol is uvicorn's httptools protocol with a bound on the request head (the request
+line and headers).
 httptools (llhttp) sets no limit on a head and uvicorn adds none: a client could send
 megabytes of headers, all held in memory, on as many connections as it likes. Past
 `SITCEN_MAX_HEADER_BYTES` this answers 431 (RFC 6585) as a problem, before the app sees the
@@ -10,12 +12,19 @@ in Python, several times slower per request.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.errors import PROBLEM_MEDIA_TYPE, headers_too_large
+
+log = logging.getLogger(__name__)
 
 # After answering 431, what the client still sends is read and dropped for this long before the
 # connection closes: closing with unread data would reset the connection, and the client could
@@ -77,3 +86,55 @@ def bounded_head(max_head_bytes: int) -> type[HttpToolsProtocol]:
             self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     return BoundedHead
+
+
+# Drains the application before uvicorn's own shutdown (app.runtime.Runtime.drain), given the
+# deadline in the event loop's time; None while the application has not started.
+Drain = Callable[[float], Awaitable[None]]
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, whose shutdown (on SIGTERM or SIGINT) is, within `timeout` seconds:
+
+    1. stop accepting: the listening socket is closed, so a proxy's next health check fails
+       and new connections go to another instance;
+    2. the application's drain: readiness answers 503, every WebSocket client gets the close
+       code 1012 ("server restart, reconnect elsewhere with since") and the background
+       workers finish the step under way (an alert delivery is sent and recorded);
+    3. uvicorn's own: idle keep-alive connections are closed and the requests in flight are
+       answered (each connection closed after its answer), for what remains of `timeout`;
+       those still running then are cancelled;
+    4. the application's lifespan ends (app.main): what still runs is cancelled, the pool
+       closed.
+
+    uvicorn's shutdown alone cuts WebSockets without a word to the application (1012, no
+    reason) and waits for requests without bound unless told."""
+
+    def __init__(
+        self, config: uvicorn.Config, drain: Callable[[], Drain | None], timeout: float
+    ) -> None:
+        super().__init__(config)
+        self._drain = drain
+        self._timeout = timeout
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        drain = self._drain()
+        if drain is not None:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await drain(deadline)
+            except TimeoutError:
+                log.warning("shutdown: the WebSockets were not all closed in time")
+            except Exception:
+                # The rest of the shutdown must happen all the same.
+                log.exception("shutdown: draining the application failed")
+        # Typed as whole seconds, used as asyncio.wait_for's timeout: a float is what it takes.
+        remaining = max(0.0, deadline - loop.time())
+        self.config.timeout_graceful_shutdown = remaining  # type: ignore[assignment]
+        await super().shutdown(sockets)

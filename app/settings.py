@@ -95,6 +95,19 @@ class Settings(BaseSettings):
     feed_poll_seconds: float = Field(
         default=2.0, gt=0, description="Safety-net poll of the change feed."
     )
+    ready_max_lag_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="GET /api/ready answers 503 while the oldest change this instance has not "
+        "yet handed to its WebSocket clients is older than this.",
+    )
+    shutdown_timeout_seconds: int = Field(
+        default=20,
+        ge=1,
+        le=3600,
+        description="On SIGTERM: the time to close WebSockets (1012), finish in-flight requests "
+        "and alert deliveries, and exit; what is still running then is cancelled.",
+    )
     ws_queue_size: int = Field(default=1000, ge=10, description="Per-client send queue bound.")
     ws_ping_seconds: float = Field(default=20.0, gt=0)
     ws_hello_timeout_seconds: float = Field(default=5.0, gt=0)

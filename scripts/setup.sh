@@ -36,6 +36,8 @@ system_packages() {
     # python-magic's libmagic: the type of an uploaded document, read from its bytes.
     compgen -G '/usr/lib/*/libmagic.so.1' >/dev/null || [[ -e /usr/lib/libmagic.so.1 ]] ||
         missing+=(libmagic1)
+    # The reverse proxy of deploy/haproxy.cfg, run by tests/deploy/test_proxy.py.
+    command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
     if [[ ! -x .venv/bin/python ]] && ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
         missing+=(python3.11 python3.11-venv)
     fi

@@ -96,3 +96,44 @@ async def test_a_wake_up_runs_a_step_before_the_poll_period() -> None:
         await eventually(lambda: len(steps) == 2, "the step the wake-up asked for")
     finally:
         await loop.stop()
+
+
+async def test_a_graceful_stop_lets_the_step_under_way_finish_and_starts_no_other() -> None:
+    """An alert being delivered when the instance shuts down is sent and recorded."""
+    started: list[int] = []
+    finished: list[int] = []
+    release = asyncio.Event()
+
+    async def step() -> float:
+        started.append(len(started))
+        await release.wait()
+        finished.append(len(finished))
+        return 0.0  # more is waiting: without the stop, another step would follow at once
+
+    loop = Loop("test", step, poll_seconds=60)
+    loop.start()
+    await eventually(lambda: started, "the first step")
+    stopping = asyncio.create_task(loop.stop(grace=60))
+    await asyncio.sleep(0.05)
+    assert not stopping.done(), "the stop waits for the step under way"
+    release.set()
+    await asyncio.wait_for(stopping, 30)
+    assert finished == [0] and started == [0], "it finished, and no other step started"
+    assert not loop.stats.running
+
+
+async def test_a_step_still_running_when_the_grace_ends_is_cancelled() -> None:
+    cancelled = asyncio.Event()
+
+    async def step() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    loop = Loop("test", step, poll_seconds=60)
+    loop.start()
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(loop.stop(grace=0.2), 30)
+    assert cancelled.is_set() and not loop.stats.running

@@ -160,6 +160,19 @@ async def head(session: AsyncSession) -> int:
     return int((await session.execute(_HEAD)).scalar_one())
 
 
+_UNPUBLISHED_AGE = text(
+    "SELECT extract(epoch FROM clock_timestamp() - at) FROM changes"
+    " WHERE seq > :after ORDER BY seq LIMIT 1"
+)
+
+
+async def unpublished_age(session: AsyncSession, after: int) -> float:
+    """How old, in seconds by the database's clock, the oldest committed change after seq
+    `after` is; 0 when there is none (a reader at `after` has everything)."""
+    age = (await session.execute(_UNPUBLISHED_AGE, {"after": after})).scalar_one_or_none()
+    return max(0.0, float(age)) if age is not None else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Kept:
     """What the feed still holds: every change from `oldest` on (None: no change at all), and

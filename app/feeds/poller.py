@@ -198,8 +198,8 @@ class FeedPoller:
         self._http = fetch.client(self._settings.feeds_timeout_seconds)
         self.loop.start()
 
-    async def stop(self) -> None:
-        await self.loop.stop()
+    async def stop(self, grace: float = 0.0) -> None:
+        await self.loop.stop(grace)
         if self._http is not None:
             await self._http.aclose()
             self._http = None

@@ -145,6 +145,12 @@ class Hub:
         self.send_queue_depth = (metrics or Metrics(queue_size)).ws_send_queue_depth
         self.ack_handler: AckHandler | None = None  # alerts hook (issue 7), set by app.alerts
         self.head = 0  # seq of the last change published; set by the listener at start
+        # WebSockets open on this instance, from accept to close frame (hello phase included):
+        # a shutdown waits for them to be closed (app.runtime).
+        self.sockets = 0
+        self.no_sockets = asyncio.Event()
+        self.no_sockets.set()
+        self.closed_with: tuple[CloseCode, str | None] | None = None
         self._live: set[Subscriber] = set()
         self._replaying: set[Subscriber] = set()
         self.published = 0
@@ -157,7 +163,28 @@ class Hub:
         self._lags: deque[float] = deque(maxlen=LAG_SAMPLES)
 
     def attach(self, subscriber: Subscriber) -> None:
+        if self.closed_with is not None:  # shutting down: sent away at once
+            subscriber.end(*self.closed_with)
+            return
         self._replaying.add(subscriber)
+
+    def socket_opened(self) -> None:
+        self.sockets += 1
+        self.no_sockets.clear()
+
+    def socket_closed(self) -> None:
+        self.sockets -= 1
+        if not self.sockets:
+            self.no_sockets.set()
+
+    def close_all(self, code: CloseCode, detail: str | None = None) -> int:
+        """End every client's connection with `code`, and any that attaches from now on (the
+        instance is shutting down); how many were ended."""
+        self.closed_with = (code, detail)
+        subscribers = (*self._live, *self._replaying)
+        for subscriber in subscribers:
+            subscriber.end(code, detail)
+        return len(subscribers)
 
     def detach(self, subscriber: Subscriber) -> None:
         self._replaying.discard(subscriber)

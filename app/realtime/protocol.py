@@ -36,7 +36,7 @@ CATEGORIES = frozenset(
 
 class CloseCode(IntEnum):
     """Why the server closed a socket. 4000-4003: fix the client or its credentials first;
-    4008-4009: reconnect with ``since`` = the last seq received."""
+    4008-4009, 1011, 1012: reconnect with ``since`` = the last seq received."""
 
     BAD_HELLO = 4000
     UNAUTHENTICATED = 4001
@@ -45,6 +45,7 @@ class CloseCode(IntEnum):
     TOO_SLOW = 4008
     NO_PONG = 4009
     FEED_UNAVAILABLE = 1011
+    SERVER_RESTART = 1012
 
     @property
     def reason(self) -> str:
@@ -59,6 +60,7 @@ _REASONS = {
     CloseCode.TOO_SLOW: "too slow, resume with since",
     CloseCode.NO_PONG: "no pong in time, resume with since",
     CloseCode.FEED_UNAVAILABLE: "change feed unavailable, resume with since",
+    CloseCode.SERVER_RESTART: "server restart, reconnect elsewhere with since",
 }
 
 

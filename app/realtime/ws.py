@@ -81,6 +81,19 @@ class Connection:
         self.pinged_at: float | None = None
 
     async def run(self) -> None:
+        self.hub.socket_opened()
+        try:
+            await self._run()
+        finally:
+            self.hub.socket_closed()
+
+    async def _run(self) -> None:
+        if self.hub.closed_with is not None:
+            # Shutting down (app.runtime): the listening socket is closed, but a handshake
+            # already under way gets here; the client is told to go elsewhere.
+            await self.ws.accept()
+            await self._close(*self.hub.closed_with)
+            return
         await self.ws.accept()
         try:
             hello = await self._hello()

@@ -30,7 +30,12 @@ from tests.routes import api_routes, blanked
 from tests.samples import SAMPLES, linked
 
 # Routes open to anyone, and routes any authenticated caller may use (about themselves).
-OPEN = {("GET", "/api/health"), ("GET", "/api/config"), ("POST", "/api/auth/token")}
+OPEN = {
+    ("GET", "/api/health"),
+    ("GET", "/api/ready"),
+    ("GET", "/api/config"),
+    ("POST", "/api/auth/token"),
+}
 SELF = {
     ("GET", "/api/auth/me"),
     ("PATCH", "/api/auth/me"),

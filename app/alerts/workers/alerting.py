@@ -89,10 +89,10 @@ class Alerting:
         for loop in self.loops:
             loop.start()
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """`grace`: how long the steps under way (a delivery being sent) may take to finish."""
         self._hub.ack_handler = None
-        for loop in self.loops:
-            await loop.stop()
+        await asyncio.gather(*(loop.stop(grace) for loop in self.loops))
         self._listening.close()
         await self.delivery.close()
 

@@ -281,6 +281,9 @@ class DeliveryWorker:
         that the next instance sends it at once rather than after the lease. A receiver that
         did get it sees the same Idempotency-Key again."""
         await self._http.aclose()
+        if self._outcomes:  # sent during a graceful stop, after the recorder's last step
+            with contextlib.suppress(*DB_ERRORS):
+                await self._record_step()
         if self._push_http is not None:
             await self._push_http.close()
             self._push_http = None
@@ -314,7 +317,7 @@ class DeliveryWorker:
         """Claim and send until nothing is due; sends run concurrently, bounded."""
         batch = self._settings.send_concurrency * 2
         lease = timedelta(seconds=self._settings.claim_seconds)
-        while True:
+        while not self.loop.stopping:  # shutting down: finish what is claimed, no more
             async with self._sessions() as session, session.begin():
                 claimed = await claim(session, self._clock(), batch, lease)
             if not claimed:
