@@ -1,4 +1,5 @@
-"""The `sitcen` command: serve, migrate, reference layers, users and keys, demo, watch."""
+"""The `sitcen` command: serve, migrate, reference layers, users and keys, demo, watch,
+backup and restore."""
 
 from __future__ import annotations
 
@@ -211,6 +212,36 @@ def cmd_feed_prune(args: argparse.Namespace) -> None:
     print(
         f"feed: {pruned.deleted} changes pruned; every change from seq {pruned.oldest} is kept, "
         f"and the picture is exact from {since} on"
+    )
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from app import backup
+    from app.documents.settings import get_document_settings
+    from app.settings import get_settings
+
+    store = get_document_settings().store
+    manifest = backup.backup(get_settings().database_url or "", args.path, document_store=store)
+    print(
+        f"backup {args.path}: schema {manifest['revision']}, feed head {manifest['feed_head']}, "
+        f"{manifest['dump']['bytes']} bytes dumped"
+    )
+    if not manifest["documents_included"]:
+        print(
+            "documents are in the S3 bucket, not in this backup: back the bucket up by its "
+            "versioning or replication (docs/deploy.md)"
+        )
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from app import backup
+    from app.settings import get_settings
+
+    restored = backup.restore(get_settings().database_url or "", args.path)
+    print(
+        f"restored {args.path} (taken {restored.manifest['created_at']}): schema "
+        f"{restored.revision}, feed head {restored.head}, {restored.relations} tables and "
+        "sequences; run `sitcen db upgrade` if this version of sitcen is newer"
     )
 
 
@@ -498,6 +529,19 @@ def parser() -> argparse.ArgumentParser:
         "object's last state",
     )
     fp.set_defaults(func=cmd_feed_prune)
+
+    bk = sub.add_parser(
+        "backup",
+        help="write a backup (pg_dump, custom format, with the documents) to a tar file",
+    )
+    bk.add_argument("path", type=Path)
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser(
+        "restore",
+        help="restore a backup into the empty database of SITCEN_DATABASE_URL, in one transaction",
+    )
+    rs.add_argument("path", type=Path)
+    rs.set_defaults(func=cmd_restore)
 
     vd = sub.add_parser(
         "verify-decisions",
