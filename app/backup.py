@@ -54,6 +54,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
 
+from app.domain import changes
 from app.settings import plain_url
 
 FORMAT = "sitcen-backup/1"
@@ -161,7 +162,7 @@ def _facts(database_url: str) -> dict[str, Any]:
     revision = _query(database_url, "SELECT string_agg(version_num, ',') FROM alembic_version")[0][
         0
     ]
-    head = _query(database_url, "SELECT seq FROM feed_counter WHERE id = 1")[0][0]
+    head = _query(database_url, changes.HEAD_SQL)[0][0]
     version = _query(database_url, "SHOW server_version")[0][0]
     return {"revision": revision, "feed_head": head, "server_version": version}
 
@@ -272,6 +273,6 @@ def restore(database_url: str, path: Path) -> Restored:
     # pg_restore brings no planner statistics: without them the first queries plan blind.
     _query(database_url, "ANALYZE")
     revision = _query(database_url, "SELECT string_agg(version_num, ',') FROM alembic_version")
-    head = _query(database_url, "SELECT seq FROM feed_counter WHERE id = 1")[0][0]
+    head = _query(database_url, changes.HEAD_SQL)[0][0]
     relations = _query(database_url, _USER_RELATIONS)[0][0]
     return Restored(revision[0][0], head, relations, manifest)

@@ -187,6 +187,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         "organisations:manage",
         "audit:read",
         "reference:manage",
+        # The export of what is held about a person (app.privacy), for the DPO.
+        "privacy:subject_access",
     },
 }
 
