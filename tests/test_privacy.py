@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.audit import AuditEvent
 from app.domain.enums import Entity
 from app.privacy.purge import PURGED, purge
-from tests.conftest import Server, auth, incident
+from tests.conftest import Server, auth, eventually, incident, start_server, stop_server
 
 # The test's objects closed and written in 1990: a retention of 30 years reaches them and
 # nothing the other tests write now.
@@ -194,3 +194,30 @@ async def test_subject_access_export_finds_the_person_everywhere_and_is_audited(
     ]
     assert len(audited) == 1 and audited[0].actor == "adm"
     assert audited[0].detail["found"]["incidents"] == 1
+
+
+async def test_the_service_purges_by_itself_once_a_retention_is_set(
+    server: Server, settings: Any
+) -> None:
+    purging = start_server(
+        settings,
+        name="purging",
+        extra_env={
+            "SITCEN_PERSONAL_DATA_INCIDENT_DAYS": str(365 * 30),
+            "SITCEN_PERSONAL_DATA_PURGE_INTERVAL_SECONDS": "0.5",
+        },
+    )
+    try:
+        person = f"Anna Claes-{uuid.uuid4().hex[:6]}"
+        async with httpx.AsyncClient(
+            base_url=server.url, headers=auth(server, "op"), timeout=60
+        ) as op:
+            closed = await _incident(op, person, closed=True)
+
+            async def purged() -> bool:
+                r = await op.get(f"/api/incidents/{closed['id']}")
+                return r.json()["properties"]["description"] is None
+
+            await eventually(purged, "the service's purge of the closed incident")
+    finally:
+        stop_server(purging)
