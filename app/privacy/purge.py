@@ -19,10 +19,11 @@ geometry, municipality, who wrote it. A field that cannot be empty (a note's tit
 
 The feed's earlier records of the object hold the old values, and replay and `?at=` time
 travel read them: they are blanked too (`changes.redact_history`), or the purge would purge
-nothing. The records keep their number, operation, version, actor and time, so the feed stays
-whole and in order, and the picture at any past instant is still exact but for the personal
-fields. Each run that purged something is audited (`personal_data_purged`: how many of which
-kind, their references, the fields, the records rewritten).
+nothing; so are the copies rule alerts keep of the object's state (never sent). The records
+keep their number, operation, version, actor and time, so the feed stays whole and in order,
+and the picture at any past instant is still exact but for the personal fields. Each run that
+purged something is audited (`personal_data_purged`: how many of which kind, their references,
+the fields, the records rewritten).
 
 Instances take turns choosing what is due (an advisory lock); two that purge the same object
 at once are serialised by its row lock, and the second finds nothing left to blank. Each object
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -60,11 +62,21 @@ BATCH = 200
 PURGE_LOCK = 0x70726976616379
 
 
+# A rule alert keeps the object's state it was composed from (app.alerts.models.Alert.feature,
+# never sent): its copy of the personal fields goes too.
+_REDACT_ALERTS = text(
+    "UPDATE alerts SET feature = jsonb_set(feature, '{properties}', "
+    "(feature -> 'properties') || CAST(:blank AS jsonb)) "
+    "WHERE entity_id = :id AND feature IS NOT NULL "
+    "AND NOT (feature -> 'properties') @> CAST(:blank AS jsonb)"
+)
+
+
 @dataclass
 class Purged:
     entity: str
     refs: list[str] = field(default_factory=list)
-    records: int = 0  # earlier change records rewritten
+    records: int = 0  # earlier change records (and alerts' copies) rewritten
 
 
 def blank_values(spec: EntitySpec) -> dict[str, Any]:
@@ -135,7 +147,10 @@ async def _purge_one(
     if written is None:
         return None  # purged meanwhile by another instance
     records = await changes.redact_history(session, spec.entity, object_id, blank)
-    return str(written.feature["properties"]["ref"]), records
+    alerts: Any = await session.execute(
+        _REDACT_ALERTS, {"id": object_id, "blank": orjson.dumps(blank).decode()}
+    )
+    return str(written.feature["properties"]["ref"]), records + int(alerts.rowcount)
 
 
 async def purge(
