@@ -245,6 +245,40 @@ def cmd_restore(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_privacy(args: argparse.Namespace) -> None:
+    from datetime import UTC
+
+    from app.privacy import purge
+    from app.settings import get_settings
+
+    if args.privacy_command == "erase":
+        erased = _run(lambda s: purge.erase(s, args.refs, actor="cli"))
+        for p in erased:
+            print(f"{p.entity}: {', '.join(p.refs) or 'nothing left to blank'}")
+        return
+    settings = get_settings()
+    retention = purge.retention_of(
+        settings.personal_data_incident_days, settings.personal_data_logbook_entry_days
+    )
+    if not retention:
+        raise ValueError(
+            "no retention: set SITCEN_PERSONAL_DATA_INCIDENT_DAYS or "
+            "SITCEN_PERSONAL_DATA_LOGBOOK_ENTRY_DAYS"
+        )
+
+    async def work(sessions: Any) -> int:
+        total = 0
+        while True:
+            done = await purge.purge(sessions, retention, datetime.now(UTC))
+            if done is None:
+                sys.exit("sitcen: another instance is purging now; try again later")
+            total += sum(len(p.refs) for p in done)
+            if not any(len(p.refs) >= purge.BATCH for p in done):
+                return total
+
+    print(f"personal data: {_run(work)} object(s) blanked")
+
+
 def cmd_verify_decisions(args: argparse.Namespace) -> None:
     import uuid
 
@@ -529,6 +563,23 @@ def parser() -> argparse.ArgumentParser:
         "object's last state",
     )
     fp.set_defaults(func=cmd_feed_prune)
+
+    pv = sub.add_parser("privacy", help="personal data (docs/privacy.md)").add_subparsers(
+        dest="privacy_command", required=True
+    )
+    pp = pv.add_parser(
+        "purge",
+        help="blank now the personal fields past their retention (also done every "
+        "SITCEN_PERSONAL_DATA_PURGE_INTERVAL_SECONDS by the service)",
+    )
+    pp.set_defaults(func=cmd_privacy)
+    pe = pv.add_parser(
+        "erase",
+        help="blank now the personal fields of these incidents or logbook entries (an erasure "
+        "the DPO ordered); audited",
+    )
+    pe.add_argument("refs", nargs="+", metavar="REF", help="e.g. INC-2026-000042")
+    pe.set_defaults(func=cmd_privacy)
 
     bk = sub.add_parser(
         "backup",

@@ -16,6 +16,7 @@ from app.audit import AuditEvent
 from app.domain.enums import Entity
 from app.privacy.purge import PURGED, purge
 from tests.conftest import Server, auth, eventually, incident, start_server, stop_server
+from tests.test_cli import sitcen
 
 # The test's objects closed and written in 1990: a retention of 30 years reaches them and
 # nothing the other tests write now.
@@ -221,3 +222,27 @@ async def test_the_service_purges_by_itself_once_a_retention_is_set(
             await eventually(purged, "the service's purge of the closed incident")
     finally:
         stop_server(purging)
+
+
+async def test_an_ordered_erasure_blanks_the_named_objects_now(
+    server: Server, settings: Any, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    person = f"Lotte Maes-{uuid.uuid4().hex[:6]}"
+    async with httpx.AsyncClient(base_url=server.url, headers=auth(server, "op"), timeout=60) as op:
+        still_open = await _incident(op, person, closed=False)
+        ref = still_open["properties"]["ref"]
+
+        refused = sitcen(settings, "privacy", "erase", ref, "INC-1990-999999")
+        assert refused.returncode != 0 and "INC-1990-999999: no such object" in refused.stderr
+        kept = (await op.get(f"/api/incidents/{still_open['id']}")).json()["properties"]
+        assert person in kept["description"]
+
+        done = sitcen(settings, "privacy", "erase", ref)
+        assert done.returncode == 0, done.stderr
+        now = (await op.get(f"/api/incidents/{still_open['id']}")).json()["properties"]
+        assert now["description"] is None and now["status"] == "reported"
+        history = (await op.get(f"/api/incidents/{still_open['id']}/history")).json()
+        assert person not in str(history)
+
+    audited = [e for e in await _audit(sessions, "personal_data_purged") if ref in e.detail["refs"]]
+    assert len(audited) == 1 and audited[0].actor == "cli" and audited[0].detail["ordered"]
