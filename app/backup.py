@@ -9,9 +9,11 @@ A backup is one tar file holding
 - `database.dump`: pg_dump's custom format (compressed; pg_restore can pick from it). Everything
   the service holds is in it: the picture, the change feed, users, API keys (their hashes),
   partners, alerts, audit trail, and the documents' bytes (`document_chunks`) with the default
-  store, PostgreSQL (app.documents.store). With `SITCEN_DOCUMENT_STORE=s3` the bytes are in the
-  bucket, not in the backup: the manifest says so and the bucket is backed up by its own
-  versioning or replication (keys are never reused, so a restored database finds its bytes).
+  store, PostgreSQL (app.documents.store);
+- `documents/<key>`: with `SITCEN_DOCUMENT_STORE=s3`, the bytes of every document version the
+  database names, copied from the bucket after the dump (so every key the dump holds is there,
+  but for one deleted in between: the manifest lists those). A restore puts them back into the
+  configured bucket before it restores the database.
 
 The options, and why:
 
@@ -42,24 +44,31 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import asyncpg
 
+from app.documents.settings import DocumentSettings
+from app.documents.store import S3Store
 from app.domain import changes
 from app.settings import plain_url
 
 FORMAT = "sitcen-backup/1"
 MANIFEST = "manifest.json"
 DUMP = "database.dump"
+DOCUMENTS = "documents"
+# A document's key as the library makes them; anything else is refused as a tar member name.
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 LOCK_WAIT = "60s"
 DEBIAN_BINDIR = "/usr/lib/postgresql/{major}/bin"
 CLIENT_HINT = "apt-get install -y --no-install-recommends postgresql-client-{major}"
@@ -167,9 +176,61 @@ def _facts(database_url: str) -> dict[str, Any]:
     return {"revision": revision, "feed_head": head, "server_version": version}
 
 
-def backup(database_url: str, path: Path, *, document_store: str = "postgres") -> dict[str, Any]:
-    """Write a backup of the database to `path` (a tar file; written beside it, then renamed,
-    so that `path` is either the old file or the complete new one). Returns its manifest."""
+def _copy_out(database_url: str, settings: DocumentSettings, into: Path) -> dict[str, Any]:
+    """Copy the bytes of every document version from the bucket into `into`, a file per key."""
+    keys = [
+        r[0]
+        for r in _query(database_url, "SELECT blob_key FROM document_contents ORDER BY blob_key")
+    ]
+    store = S3Store(settings)
+    missing: list[str] = []
+
+    async def run() -> None:
+        for key in keys:
+            if not _KEY.fullmatch(key):
+                raise BackupError(f"unexpected document key {key!r}")
+            # Blocking writes on the command's own event loop: nothing else runs on it.
+            with (into / key).open("wb") as f:
+                try:
+                    async for chunk in store.get(key):
+                        f.write(chunk)
+                except KeyError:
+                    missing.append(key)
+        for key in missing:
+            (into / key).unlink()
+
+    into.mkdir()
+    asyncio.run(run())
+    return {"documents": len(keys) - len(missing), "documents_missing": missing}
+
+
+def _copy_in(settings: DocumentSettings, documents: Path) -> int:
+    """Put the backup's documents into the configured bucket (the same key, the same bytes:
+    putting one again changes nothing)."""
+    store = S3Store(settings)
+    files = sorted(documents.iterdir())
+
+    async def chunks(path: Path) -> AsyncIterator[bytes]:
+        with path.open("rb") as f:
+            while chunk := f.read(settings.s3_part_bytes):
+                yield chunk
+
+    async def run() -> None:
+        for path in files:
+            # The S3 store takes no part in the database's transaction: no session.
+            await store.put(cast(Any, None), path.name, chunks(path))
+
+    asyncio.run(run())
+    return len(files)
+
+
+def backup(
+    database_url: str, path: Path, documents: DocumentSettings | None = None
+) -> dict[str, Any]:
+    """Write a backup of the database (and, with the S3 store, of the documents' bytes) to
+    `path` (a tar file; written beside it, then renamed, so that `path` is either the old file
+    or the complete new one). Returns its manifest."""
+    documents = documents or DocumentSettings()
     conn = Connection.of(database_url)
     major = server_major(database_url)
     pg_dump = client("pg_dump", major)
@@ -188,13 +249,18 @@ def backup(database_url: str, path: Path, *, document_store: str = "postgres") -
             ],
             conn,
         )
+        copied = (
+            _copy_out(database_url, documents, Path(tmp) / DOCUMENTS)
+            if documents.store == "s3"
+            else {}
+        )
         manifest = {
             "format": FORMAT,
             "created_at": datetime.now(UTC).isoformat(),
             **facts,
             "pg_dump": _run([str(pg_dump), "--version"], conn).strip(),
-            "document_store": document_store,
-            "documents_included": document_store == "postgres",
+            "document_store": documents.store,
+            **copied,
             "dump": {"name": DUMP, "bytes": dump.stat().st_size, "sha256": _sha256(dump)},
         }
         (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=2))
@@ -202,8 +268,18 @@ def backup(database_url: str, path: Path, *, document_store: str = "postgres") -
         with tarfile.open(partial, "w") as tar:
             tar.add(Path(tmp) / MANIFEST, arcname=MANIFEST)
             tar.add(dump, arcname=DUMP)
+            if copied:
+                tar.add(Path(tmp) / DOCUMENTS, arcname=DOCUMENTS)
         os.replace(partial, path)
     return manifest
+
+
+def _wanted(member: tarfile.TarInfo) -> bool:
+    """The backup's files, and nothing else a tampered file might add (links, other paths)."""
+    if member.name in (MANIFEST, DUMP):
+        return member.isfile()
+    folder, _, key = member.name.partition("/")
+    return member.isfile() and folder == DOCUMENTS and bool(_KEY.fullmatch(key))
 
 
 def _extract(path: Path, into: Path) -> dict[str, Any]:
@@ -212,9 +288,8 @@ def _extract(path: Path, into: Path) -> dict[str, Any]:
             names = set(tar.getnames())
             if not {MANIFEST, DUMP} <= names:
                 raise BackupError(f"{path} is not a sitcen backup: no {MANIFEST} and {DUMP}")
-            tar.extractall(
-                into, members=[tar.getmember(MANIFEST), tar.getmember(DUMP)], filter="data"
-            )
+            members = [m for m in tar.getmembers() if _wanted(m)]
+            tar.extractall(into, members=members, filter="data")
     except tarfile.TarError as e:
         raise BackupError(f"{path} is not a sitcen backup: {e}") from e
     manifest: dict[str, Any] = json.loads((into / MANIFEST).read_text())
@@ -240,8 +315,10 @@ def _restore_list(listing: str) -> tuple[str, list[str]]:
     return "\n".join(kept) + "\n", extensions
 
 
-def restore(database_url: str, path: Path) -> Restored:
-    """Restore a backup into the (empty) database of `database_url`, in one transaction."""
+def restore(database_url: str, path: Path, documents: DocumentSettings | None = None) -> Restored:
+    """Restore a backup into the (empty) database of `database_url`, in one transaction; with
+    the S3 store, its documents into the configured bucket first."""
+    documents = documents or DocumentSettings()
     conn = Connection.of(database_url)
     if _query(database_url, _USER_RELATIONS)[0][0]:
         raise BackupError(
@@ -252,6 +329,20 @@ def restore(database_url: str, path: Path) -> Restored:
     pg_restore = client("pg_restore", major)
     with tempfile.TemporaryDirectory(prefix="sitcen-restore-") as tmp:
         manifest = _extract(path, Path(tmp))
+        if manifest["document_store"] == "s3":
+            if documents.store != "s3":
+                raise BackupError(
+                    f"{path} holds the documents of an S3 store: restore with "
+                    "SITCEN_DOCUMENT_STORE=s3 and the bucket the service will use"
+                )
+            folder = Path(tmp) / DOCUMENTS
+            found = len(list(folder.iterdir())) if folder.is_dir() else 0
+            if found != manifest["documents"]:
+                raise BackupError(
+                    f"{path}: {found} documents, the manifest says {manifest['documents']}"
+                )
+            if found:
+                _copy_in(documents, folder)
         dump = Path(tmp) / DUMP
         toc, extensions = _restore_list(_run([str(pg_restore), "--list", str(dump)], conn))
         (Path(tmp) / "toc").write_text(toc)

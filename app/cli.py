@@ -220,24 +220,23 @@ def cmd_backup(args: argparse.Namespace) -> None:
     from app.documents.settings import get_document_settings
     from app.settings import get_settings
 
-    store = get_document_settings().store
-    manifest = backup.backup(get_settings().database_url or "", args.path, document_store=store)
+    manifest = backup.backup(get_settings().database_url or "", args.path, get_document_settings())
     print(
         f"backup {args.path}: schema {manifest['revision']}, feed head {manifest['feed_head']}, "
         f"{manifest['dump']['bytes']} bytes dumped"
     )
-    if not manifest["documents_included"]:
-        print(
-            "documents are in the S3 bucket, not in this backup: back the bucket up by its "
-            "versioning or replication (docs/deploy.md)"
-        )
+    if manifest["document_store"] == "s3":
+        print(f"{manifest['documents']} documents copied from the S3 bucket")
+        for key in manifest["documents_missing"]:
+            print(f"document {key}: deleted from the bucket while the backup ran")
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
     from app import backup
+    from app.documents.settings import get_document_settings
     from app.settings import get_settings
 
-    restored = backup.restore(get_settings().database_url or "", args.path)
+    restored = backup.restore(get_settings().database_url or "", args.path, get_document_settings())
     print(
         f"restored {args.path} (taken {restored.manifest['created_at']}): schema "
         f"{restored.revision}, feed head {restored.head}, {restored.relations} tables and "

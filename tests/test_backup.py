@@ -12,8 +12,11 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from app import localdb
+from app.db import upgrade_database
+from app.devserver import free_port
 from app.settings import Settings, plain_url
 from tests.conftest import PASSWORD, Identities, Server, incident, start_server, stop_server
 from tests.test_cli import sitcen
@@ -190,3 +193,82 @@ def test_restore_refuses_a_file_that_is_not_a_backup(settings: Settings, tmp_pat
         assert out.returncode != 0 and "not a sitcen backup" in out.stderr
     finally:
         localdb.drop_database(base, name)
+
+
+def test_with_the_s3_store_the_backup_carries_the_documents_and_restores_them(
+    settings: Settings, tmp_path: Any
+) -> None:
+    pytest.importorskip("aioboto3", reason="the s3 extra (aioboto3) is not installed")
+    moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed")
+    import boto3
+
+    port = free_port()
+    s3_server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    s3_server.start()
+    s3_env = {
+        "SITCEN_DOCUMENT_STORE": "s3",
+        "SITCEN_DOCUMENT_S3_BUCKET": "sitcen-docs",
+        "SITCEN_DOCUMENT_S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "SITCEN_DOCUMENT_S3_REGION": "eu-west-1",
+        "SITCEN_DOCUMENT_S3_ACCESS_KEY_ID": "testing",
+        "SITCEN_DOCUMENT_S3_SECRET_ACCESS_KEY": "testing",
+    }
+    bucket = boto3.client(
+        "s3",
+        endpoint_url=s3_env["SITCEN_DOCUMENT_S3_ENDPOINT_URL"],
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    bucket.create_bucket(
+        Bucket="sitcen-docs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    base = _base(settings.database_url or "")
+    names = [f"sitcen_s3_src_{os.getpid()}", f"sitcen_s3_dst_{os.getpid()}"]
+    servers: list[Server] = []
+    try:
+        source = Settings(
+            database_url=localdb.ensure_database(base, names[0]), secret_key=settings.secret_key
+        )
+        upgrade_database(source.database_url or "")
+        out = sitcen(source, "user", "create", "s3-op", "--role", "operator", password=PASSWORD)
+        assert out.returncode == 0, out.stderr
+        servers.append(start_server(source, extra_env=s3_env, name="s3-source"))
+        content = "".join(f"ligne {i}\n" for i in range(20_000)).encode()
+        with httpx.Client(base_url=servers[0].url, timeout=60) as c:
+            token = c.post("/api/auth/token", data={"username": "s3-op", "password": PASSWORD})
+            c.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+            inc = c.post("/api/incidents", json=incident("Incendie, S3"))
+            assert inc.status_code == 201, inc.text
+            params = {"subject_entity": "incident", "subject_id": inc.json()["id"]}
+            doc = c.post("/api/documents", params={**params, "filename": "a.txt"}, content=content)
+            assert doc.status_code == 201, doc.text
+        stop_server(servers.pop())
+
+        path = tmp_path / "s3.backup"
+        out = sitcen(source, "backup", str(path), env=s3_env)
+        assert out.returncode == 0, out.stderr
+        assert "1 documents copied" in out.stdout
+        # The bucket is lost with the site: the backup brings the bytes back.
+        for listed in bucket.list_objects_v2(Bucket="sitcen-docs").get("Contents", []):
+            bucket.delete_object(Bucket="sitcen-docs", Key=listed["Key"])
+
+        target = Settings(
+            database_url=localdb.ensure_database(base, names[1]), secret_key=settings.secret_key
+        )
+        out = sitcen(target, "restore", str(path))
+        assert out.returncode != 0 and "S3 store" in out.stderr
+        out = sitcen(target, "restore", str(path), env=s3_env)
+        assert out.returncode == 0, out.stderr
+        servers.append(start_server(target, extra_env=s3_env, name="s3-restored"))
+        with httpx.Client(base_url=servers[0].url, timeout=60) as c:
+            token = c.post("/api/auth/token", data={"username": "s3-op", "password": PASSWORD})
+            c.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+            r = c.get(f"/api/documents/{doc.json()['id']}/content")
+            assert r.status_code == 200 and r.content == content
+    finally:
+        for server in servers:
+            stop_server(server)
+        for name in names:
+            localdb.drop_database(base, name)
+        s3_server.stop()
