@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.alerts.models import Alert
 from app.audit import AuditEvent
 from app.domain.enums import Entity
 from app.privacy.purge import PURGED, purge
@@ -74,6 +75,39 @@ async def _entry(op: httpx.AsyncClient, person: str, subject: dict[str, Any]) ->
     return dict(r.json())
 
 
+async def _alert_about(
+    sessions: async_sessionmaker[AsyncSession], subject: dict[str, Any]
+) -> uuid.UUID:
+    """An alert about the object, as a rule alert quotes it (app.alerts.lifecycle.compose)."""
+    props = subject["properties"]
+    body = f"{props['ref']} · fermé\n{props['description']}"
+    alert_id = uuid.uuid4()
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(Alert).values(
+                id=alert_id,
+                ref=f"ALR-T-{alert_id.hex[:10]}",
+                status="Actual",
+                msg_type="Alert",
+                severity="Moderate",
+                urgency="Immediate",
+                certainty="Observed",
+                categories=["Health"],
+                event="Incident",
+                texts={"fr": {"headline": f"Incident — {props['title']}", "description": body}},
+                area_desc="Bruxelles",
+                origin="rule",
+                entity="incident",
+                entity_id=uuid.UUID(subject["id"]),
+                entity_ref=props["ref"],
+                feature=subject,
+                sent_at=datetime.now(UTC),
+                created_by="system:alerts",
+            )
+        )
+    return alert_id
+
+
 async def _audit(sessions: async_sessionmaker[AsyncSession], kind: str) -> list[AuditEvent]:
     async with sessions() as session:
         rows = await session.scalars(select(AuditEvent).where(AuditEvent.kind == kind))
@@ -92,6 +126,7 @@ async def test_purge_blanks_personal_fields_of_closed_objects_and_their_history(
         head = (await op.get("/api/changes", params={"since": 0, "limit": 1})).json()["head"]
         history = (await op.get(f"/api/incidents/{closed['id']}/history")).json()["changes"]
         at_closed = history[-1]["at"]
+        alert_id = await _alert_about(sessions, closed)
 
         done = await purge(sessions, RETENTION, datetime.now(UTC))
         assert done is not None
@@ -139,6 +174,15 @@ async def test_purge_blanks_personal_fields_of_closed_objects_and_their_history(
         assert of_closed and person not in str(of_closed)
         open_history = (await op.get(f"/api/incidents/{still_open['id']}/history")).json()
         assert person in str(open_history)
+
+    # The alert sent about it keeps who was told what, when; its texts no longer quote it.
+    async with sessions() as session:
+        alert = await session.get(Alert, alert_id)
+        assert alert is not None and alert.feature is not None
+        assert person not in str(alert.texts) and person not in str(alert.feature)
+        assert PURGED in alert.texts["fr"]["description"]
+        assert alert.texts["fr"]["headline"].startswith("Incident")
+        assert alert.feature["properties"]["description"] is None
 
     audited = [
         e

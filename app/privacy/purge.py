@@ -19,7 +19,8 @@ geometry, municipality, who wrote it. A field that cannot be empty (a note's tit
 
 The feed's earlier records of the object hold the old values, and replay and `?at=` time
 travel read them: they are blanked too (`changes.redact_history`), or the purge would purge
-nothing; so are the copies rule alerts keep of the object's state (never sent). The records
+nothing; so are the copies rule alerts keep of the object's state (never sent) and, in the
+alerts' texts, the values they quoted (a rule alert's body carries the description). The records
 keep their number, operation, version, actor and time, so the feed stays whole and in order,
 and the picture at any past instant is still exact but for the personal fields. Each run that
 purged something is audited (`personal_data_purged`: how many of which kind, their references,
@@ -40,10 +41,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, text
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import audit
+from app.alerts.models import Alert
 from app.background import Loop
 from app.clock import Clock
 from app.db import transaction
@@ -143,14 +145,50 @@ def due(spec: EntitySpec, cutoff: datetime) -> Any:
 async def _purge_one(
     session: AsyncSession, spec: EntitySpec, object_id: uuid.UUID, blank: dict[str, Any]
 ) -> tuple[str, int] | None:
+    m = spec.model
+    old = (
+        await session.execute(
+            select(*(getattr(m, f) for f in blank)).where(m.id == object_id).with_for_update()
+        )
+    ).one_or_none()
     written = await objects.redact(session, spec, object_id, blank, ACTOR)
-    if written is None:
+    if written is None or old is None:
         return None  # purged meanwhile by another instance
     records = await changes.redact_history(session, spec.entity, object_id, blank)
     alerts: Any = await session.execute(
         _REDACT_ALERTS, {"id": object_id, "blank": orjson.dumps(blank).decode()}
     )
-    return str(written.feature["properties"]["ref"]), records + int(alerts.rowcount)
+    texts = await _redact_alert_texts(session, object_id, [v for v in old if v and v != PURGED])
+    return str(written.feature["properties"]["ref"]), records + int(alerts.rowcount) + texts
+
+
+async def _redact_alert_texts(session: AsyncSession, object_id: uuid.UUID, old: list[str]) -> int:
+    """Alerts about the object quote its fields in their texts (a rule alert's body carries the
+    description): each quoted value becomes `PURGED`. The alerts keep everything else: who
+    was alerted, when, about what."""
+    rows = (
+        await session.execute(
+            select(Alert.id, Alert.texts).where(Alert.entity_id == object_id).with_for_update()
+        )
+    ).all()
+    rewritten = 0
+    for alert_id, texts in rows:
+        new = {
+            lang: {key: _without(value, old) for key, value in fields.items()}
+            for lang, fields in texts.items()
+        }
+        if new != texts:
+            await session.execute(update(Alert).where(Alert.id == alert_id).values(texts=new))
+            rewritten += 1
+    return rewritten
+
+
+def _without(value: Any, old: list[str]) -> Any:
+    if not isinstance(value, str):
+        return value
+    for text_ in sorted(old, key=len, reverse=True):
+        value = value.replace(text_, PURGED)
+    return value
 
 
 async def purge(
