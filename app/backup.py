@@ -83,7 +83,6 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                   AND d.objid = c.oid AND d.deptype = 'e')
 """
-_EXTENSIONS = "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY extname"
 
 
 class BackupError(RuntimeError):
@@ -302,10 +301,15 @@ def _extract(path: Path, into: Path) -> dict[str, Any]:
 
 def _restore_list(listing: str) -> tuple[str, list[str]]:
     """The dump's table of contents without its extensions and their comments (created
-    beforehand, see the module's docstring), and the extensions' names."""
+    beforehand, see the module's docstring), and the extensions' names. PostGIS's own
+    coordinate systems (`spatial_ref_sys`) are left as the target's extension made them: sitcen
+    adds none (Lambert 72 and 2008 are in PostGIS's list), and only the extension's owner may
+    write them."""
     kept, extensions = [], []
     for line in listing.splitlines():
         fields = line.split()
+        if fields[3:7] == ["TABLE", "DATA", "public", "spatial_ref_sys"]:
+            continue
         if not line.startswith(";") and " EXTENSION " in f" {line} ":
             # "<id>; <oid> <oid> EXTENSION - postgis <owner>" or "COMMENT - EXTENSION postgis"
             if "COMMENT" not in fields:
