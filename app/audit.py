@@ -1,8 +1,9 @@
 """The audit trail: authentication events, permission refusals and the pruning of the feed.
 
 Changes to the picture are audited by the change feed; this log holds what the feed cannot:
-who logged in, failed, was locked out, used a key, or was refused an action, and each pruning
-of the feed itself (app.domain.retention).
+who logged in, failed, was locked out, used a key, or was refused an action, each pruning
+of the feed itself (app.domain.retention), and each purge and export of personal data
+(app.privacy).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class AuditKind(StrEnum):
     feed_source_created = "feed_source_created"
     feed_source_changed = "feed_source_changed"
     feed_source_deleted = "feed_source_deleted"
+    # Personal data (app.privacy): fields blanked past their retention, and each export of what
+    # is held about a named person (the name is the subject).
+    personal_data_purged = "personal_data_purged"
+    subject_access_export = "subject_access_export"
 
 
 class AuditEvent(Base):

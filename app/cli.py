@@ -1,4 +1,5 @@
-"""The `sitcen` command: serve, migrate, reference layers, users and keys, demo, watch."""
+"""The `sitcen` command: serve, migrate, reference layers, users and keys, demo, watch,
+backup and restore."""
 
 from __future__ import annotations
 
@@ -213,6 +214,69 @@ def cmd_feed_prune(args: argparse.Namespace) -> None:
         f"feed: {pruned.deleted} changes pruned; every change from seq {pruned.oldest} is kept, "
         f"and the picture is exact from {since} on"
     )
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from app import backup
+    from app.documents.settings import get_document_settings
+    from app.settings import get_settings
+
+    manifest = backup.backup(get_settings().database_url or "", args.path, get_document_settings())
+    print(
+        f"backup {args.path}: schema {manifest['revision']}, feed head {manifest['feed_head']}, "
+        f"{manifest['dump']['bytes']} bytes dumped"
+    )
+    if manifest["document_store"] == "s3":
+        print(f"{manifest['documents']} documents copied from the S3 bucket")
+        for key in manifest["documents_missing"]:
+            print(f"document {key}: deleted from the bucket while the backup ran")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from app import backup
+    from app.documents.settings import get_document_settings
+    from app.settings import get_settings
+
+    restored = backup.restore(get_settings().database_url or "", args.path, get_document_settings())
+    print(
+        f"restored {args.path} (taken {restored.manifest['created_at']}): schema "
+        f"{restored.revision}, feed head {restored.head}, {restored.relations} tables and "
+        "sequences; run `sitcen db upgrade` if this version of sitcen is newer"
+    )
+
+
+def cmd_privacy(args: argparse.Namespace) -> None:
+    from datetime import UTC
+
+    from app.privacy import purge
+    from app.settings import get_settings
+
+    if args.privacy_command == "erase":
+        erased = _run(lambda s: purge.erase(s, args.refs, actor="cli"))
+        for p in erased:
+            print(f"{p.entity}: {', '.join(p.refs) or 'nothing left to blank'}")
+        return
+    settings = get_settings()
+    retention = purge.retention_of(
+        settings.personal_data_incident_days, settings.personal_data_logbook_entry_days
+    )
+    if not retention:
+        raise ValueError(
+            "no retention: set SITCEN_PERSONAL_DATA_INCIDENT_DAYS or "
+            "SITCEN_PERSONAL_DATA_LOGBOOK_ENTRY_DAYS"
+        )
+
+    async def work(sessions: Any) -> int:
+        total = 0
+        while True:
+            done = await purge.purge(sessions, retention, datetime.now(UTC))
+            if done is None:
+                sys.exit("sitcen: another instance is purging now; try again later")
+            total += sum(len(p.refs) for p in done)
+            if not any(len(p.refs) >= purge.BATCH for p in done):
+                return total
+
+    print(f"personal data: {_run(work)} object(s) blanked")
 
 
 def cmd_verify_decisions(args: argparse.Namespace) -> None:
@@ -513,6 +577,36 @@ def parser() -> argparse.ArgumentParser:
         "object's last state",
     )
     fp.set_defaults(func=cmd_feed_prune)
+
+    pv = sub.add_parser("privacy", help="personal data (docs/privacy.md)").add_subparsers(
+        dest="privacy_command", required=True
+    )
+    pp = pv.add_parser(
+        "purge",
+        help="blank now the personal fields past their retention (also done every "
+        "SITCEN_PERSONAL_DATA_PURGE_INTERVAL_SECONDS by the service)",
+    )
+    pp.set_defaults(func=cmd_privacy)
+    pe = pv.add_parser(
+        "erase",
+        help="blank now the personal fields of these incidents or logbook entries (an erasure "
+        "the DPO ordered); audited",
+    )
+    pe.add_argument("refs", nargs="+", metavar="REF", help="e.g. INC-2026-000042")
+    pe.set_defaults(func=cmd_privacy)
+
+    bk = sub.add_parser(
+        "backup",
+        help="write a backup (pg_dump, custom format, with the documents) to a tar file",
+    )
+    bk.add_argument("path", type=Path)
+    bk.set_defaults(func=cmd_backup)
+    rs = sub.add_parser(
+        "restore",
+        help="restore a backup into the empty database of SITCEN_DATABASE_URL, in one transaction",
+    )
+    rs.add_argument("path", type=Path)
+    rs.set_defaults(func=cmd_restore)
 
     vd = sub.add_parser(
         "verify-decisions",

@@ -53,6 +53,7 @@ from app.metrics import Metrics
 from app.middleware import BodyLimit, QueryText, RequestLog, RequestSession, SecurityHeaders
 from app.partners import routes as partner_routes
 from app.planning import routes as planning_routes
+from app.privacy import routes as privacy_routes
 from app.reports import routes as report_routes
 from app.runtime import Runtime
 from app.settings import Settings, get_settings
@@ -189,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for package_router in exercise_routes.ROUTERS:  # exercise scenarios and runs (issue 18)
         app.include_router(package_router)
     for package_router in feed_routes.ROUTERS:  # external CAP feeds (issue 20)
+        app.include_router(package_router)
+    for package_router in privacy_routes.ROUTERS:  # subject-access export (issue 20)
         app.include_router(package_router)
 
     @app.get("/api/health", tags=["health"], summary="Liveness and database reachability")

@@ -36,6 +36,7 @@ from app.exercises.runner import ExerciseRunner
 from app.feeds.poller import FeedPoller
 from app.metrics import Metrics
 from app.planning.watch import ConflictWatcher
+from app.privacy.purge import PersonalDataPurger, retention_of
 from app.realtime.hub import Hub
 from app.realtime.listener import DB_ERRORS, FeedListener
 from app.realtime.protocol import CloseCode
@@ -91,6 +92,8 @@ class Runtime:
     conflicts: ConflictWatcher
     # Keeps the feed to SITCEN_FEED_RETENTION_DAYS (app.domain.retention); None: kept whole.
     pruner: FeedPruner | None
+    # Blanks personal fields past their retention (app.privacy.purge); None: no retention set.
+    purger: PersonalDataPurger | None
     # Reminds partners to confirm their directory entries, through alerting: None with it.
     directory_reminders: DirectoryReminders | None
     # The document library's settings and where it keeps the bytes (app.documents.store).
@@ -139,6 +142,19 @@ class Runtime:
                 keep_unevaluated=alert_settings.enabled,
                 clock=lambda: datetime.now(UTC),
             )
+        retention = retention_of(
+            settings.personal_data_incident_days, settings.personal_data_logbook_entry_days
+        )
+        purger = (
+            PersonalDataPurger(
+                sessions,
+                retention,
+                interval_seconds=settings.personal_data_purge_interval_seconds,
+                clock=utcnow,
+            )
+            if retention
+            else None
+        )
         reminders = (
             DirectoryReminders(sessions, settings, alert_settings, utcnow)
             if alert_settings.enabled
@@ -176,6 +192,7 @@ class Runtime:
             procedures=procedures,
             conflicts=conflicts,
             pruner=pruner,
+            purger=purger,
             directory_reminders=reminders,
             document_settings=document_settings,
             document_store=make_store(document_settings, sessions),
@@ -205,6 +222,8 @@ class Runtime:
             loops.append(self.overdue.loop)
         if self.pruner is not None:
             loops.append(self.pruner.loop)
+        if self.purger is not None:
+            loops.append(self.purger.loop)
         if self.directory_reminders is not None:
             loops.append(self.directory_reminders.loop)
         if self.handover_escalations is not None:
@@ -228,6 +247,8 @@ class Runtime:
         self.exercises.loop.start()
         if self.pruner is not None:
             self.pruner.loop.start()
+        if self.purger is not None:
+            self.purger.loop.start()
         if self.directory_reminders is not None:
             self.directory_reminders.loop.start()
         if self.handover_escalations is not None:
@@ -282,6 +303,7 @@ class Runtime:
                     self.handover_escalations,
                     self.directory_reminders,
                     self.pruner,
+                    self.purger,
                     self.overdue,
                 )
                 if worker is not None

@@ -123,6 +123,25 @@ class Settings(BaseSettings):
     )
     # Rows examined per pruning transaction: each holds its locks for a fraction of a second.
     feed_prune_batch: int = Field(default=10_000, ge=1)
+    # Personal data (docs/privacy.md): how long the personal fields of a closed object are kept,
+    # per collection (app.privacy.purge). Unset: kept as long as the object.
+    personal_data_incident_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36_500,
+        description="An incident closed longer ago than this has its personal fields (the "
+        "description) blanked; unset keeps them.",
+    )
+    personal_data_logbook_entry_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36_500,
+        description="A logbook entry older than this, on a closed subject and activation, has "
+        "its personal fields (title, text) blanked; unset keeps them.",
+    )
+    personal_data_purge_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often personal data past its retention is purged."
+    )
     task_overdue_poll_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -28,6 +28,8 @@ system_packages() {
     local -a missing=()
     [[ -f /usr/share/postgresql/$PG_MAJOR/extension/postgis.control ]] ||
         missing+=("postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3")
+    # `sitcen backup`/`restore`: pg_dump and pg_restore of the server's major version.
+    [[ -x /usr/lib/postgresql/$PG_MAJOR/bin/pg_dump ]] || missing+=("postgresql-client-$PG_MAJOR")
     [[ -x /usr/bin/chromium ]] || missing+=(chromium)
     # GDAL's OAPIF driver: the GIS client the tests read the OGC API – Features with.
     command -v ogr2ogr >/dev/null || missing+=(gdal-bin)

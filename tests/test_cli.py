@@ -12,11 +12,14 @@ from tests.conftest import REFERENCE_DIR, Server
 from tests.samples import SAMPLES
 
 
-def sitcen(settings, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
+def sitcen(
+    settings, *args: str, password: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "SITCEN_DATABASE_URL": settings.database_url,
         "SITCEN_SECRET_KEY": settings.secret_key,
+        **(env or {}),
     }
     if password:
         env["SITCEN_PASSWORD"] = password

@@ -201,6 +201,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         "reference:manage",
         "feeds:read",
         "feeds:manage",
+        # The export of what is held about a person (app.privacy), for the DPO.
+        "privacy:subject_access",
     },
 }
 

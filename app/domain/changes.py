@@ -151,6 +151,33 @@ async def append_change(
     )
 
 
+_REDACT = """
+UPDATE changes SET feature = jsonb_set(feature, '{properties}',
+                                       (feature -> 'properties') || $3::text::jsonb)
+WHERE entity = $1 AND entity_id = $2 AND seq IS NOT NULL
+  AND NOT (feature -> 'properties') @> $3::text::jsonb
+"""
+
+
+async def redact_history(
+    session: AsyncSession, entity: Entity, entity_id: uuid.UUID, blank: dict[str, Any]
+) -> int:
+    """Blank these properties in every committed record of one object (app.privacy.purge), so
+    that neither the feed's replay nor `?at=` brings back what a purge removed. The records keep
+    their number, operation, version, actor and time: the feed stays whole and in order. The
+    number of records rewritten."""
+    result = await (await driver(session)).execute(
+        _REDACT, entity.value, entity_id, orjson.dumps(blank).decode()
+    )
+    return int(result.split()[-1])
+
+
+# The feed's own bookkeeping, which holds no one's words (app.privacy.subject_access).
+BOOKKEEPING_TABLES = {
+    "feed_counter": "the change feed's counter",
+    "feed_horizon": "how far the change feed was pruned",
+    "feed_cursors": "how far each worker read the change feed",
+}
 HEAD_SQL = "SELECT seq FROM feed_counter WHERE id = 1"
 _HEAD = text(HEAD_SQL)
 

@@ -83,6 +83,9 @@ SPEC = EntitySpec(
     closing=frozenset({S.closed, S.false_alarm}),
     window=("reported_at", "closed_at"),
     text_fields=("place",),
+    # The title, category, place and geometry are the facts (what, where); who called, who
+    # was hurt and how to reach them go in the description (docs/privacy.md).
+    personal_fields=("description",),
     check=_check,
     derive=_derive,
 )

@@ -172,6 +172,9 @@ SPEC = EntitySpec(
         "promoted_from_id": Entity.logbook_entry,
     },
     append_only=True,
+    # A note's title and text are the note itself: either may name a caller or a victim. The
+    # facts kept are its kind, time, author, subject, activation and discipline.
+    personal_fields=("title", "description"),
     before_insert=_before_insert,
     after_insert=_after_insert,
 )

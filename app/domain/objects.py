@@ -479,6 +479,28 @@ async def update(
     return Written(row.id, row.version, feature, created=False, notes=notes)
 
 
+async def redact(
+    session: AsyncSession,
+    spec: EntitySpec,
+    object_id: uuid.UUID,
+    blank: dict[str, Any],
+    actor: Actor,
+) -> Written | None:
+    """Blank an object's personal fields (app.privacy.purge): its next version and change
+    record, like any write. The one write an append-only object takes: its facts stay as they
+    were written, only what may identify a person goes. No check of transitions nor links:
+    nothing but the blanked fields changes. None: they were blank already (another instance
+    purged it first)."""
+    assert set(blank) <= set(spec.personal_fields), set(blank) - set(spec.personal_fields)
+    row = await get(session, spec, object_id, None, for_update=True)
+    values = {name: getattr(row, name) for name in _columns(spec)}
+    if all(values[name] == value for name, value in blank.items()):
+        return None
+    values.update(blank)
+    feature = await _store(session, spec, row, values, actor)
+    return Written(row.id, row.version, feature, created=False)
+
+
 async def _store(
     session: AsyncSession,
     spec: EntitySpec,

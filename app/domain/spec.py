@@ -70,6 +70,9 @@ class EntitySpec:
     # Written once, never changed nor deleted by anyone (decisions, logbook entries): a
     # correction is a new object that references the one it corrects. No PATCH, no DELETE.
     append_only: bool = False
+    # Fields that may hold personal data (callers, victims, witnesses): blanked once the object
+    # is closed and older than its kind's retention (app.privacy.purge, docs/privacy.md).
+    personal_fields: tuple[str, ...] = ()
     before_insert: BeforeInsert | None = None
     after_insert: AfterInsert | None = None
     # Sets values from the objects the links point to, given as {id field: that object}: a
