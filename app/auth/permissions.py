@@ -103,6 +103,9 @@ _HANDOVER = frozenset({"handovers:read", "handovers:write", "handovers:acknowled
 # what is coming, so they have neither.
 _EXERCISE_CONTROL = frozenset({"exercises:control", "exercises:report"})
 _EXERCISE_REPORT = frozenset({"exercises:report"})
+# Reports from the field (issue 21): whoever is at the scene, a partner's SPOC included, sends
+# an incident for the watch to confirm (a partner's is seen by its organisation and SITCEN).
+_FIELD = frozenset({"field_report:create"})
 PERMISSIONS: dict[Role, frozenset[str]] = {
     # The watch composes and sends alerts to partners (issue 7).
     Role.operator: _READ
@@ -116,7 +119,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _PROCEDURES
     | _HOTSPOTS
     | _HANDOVER
-    | _PLANNING,
+    | _PLANNING
+    | _FIELD,
     Role.coordinator: _READ
     | _WRITE
     | _ALERTS_LEAD
@@ -131,6 +135,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _HANDOVER
     | _PLANNING
     | _EXERCISE_CONTROL
+    | _FIELD
     | {"directory:schedule"},
     Role.official: _READ
     | _WRITE
@@ -146,7 +151,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _HOTSPOTS
     | _HANDOVER
     | _PLANNING
-    | _EXERCISE_REPORT,
+    | _EXERCISE_REPORT
+    | _FIELD,
     # A partner SPOC reads what is shared with it and its organisation; of the picture, it
     # writes only the status of its organisation's tasks and the answer to its seats' pages.
     Role.partner: _on(SHAREABLE, "read")
@@ -156,7 +162,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | {"partners:manage"}
     | _ANSWER
     | _HOTSPOTS
-    | _PLANNING_READ,
+    | _PLANNING_READ
+    | _FIELD,
     # A dispatch system ingests incidents and reads back its own; closing is SITCEN's call.
     Role.dispatch: _on(("incident",), "read", "create", "update")
     | {"reference:read", "threat_level:read"},
