@@ -296,6 +296,57 @@ async def test_a_quick_report_with_a_photo_reaches_the_watch_as_an_incident_to_c
         assert content.content == PNG
 
 
+async def test_a_partners_report_reaches_the_watch_and_no_other_partner(
+    agents: OpenAgent, server: Server
+) -> None:
+    stamp = time.monotonic_ns()
+    spoc = await agents("part", device=PHONE)
+    await spoc.context.grant_permissions(["geolocation"], origin=server.url)
+    await spoc.context.set_geolocation({"longitude": 4.3517, "latitude": 50.8466, "accuracy": 15})
+    page = spoc.page
+    await open_tab(spoc, "field")
+    # A partner reads no logbook: its report can only be an incident for the watch.
+    kinds = await spoc.js(
+        "() => [...document.querySelectorAll('.field-report select[name=kind] option')]"
+        ".map((o) => o.value)"
+    )
+    assert kinds == ["incident"]
+    await page.tap("[data-action=locate]")
+    await spoc.wait_for("() => document.querySelector('.field-places').textContent")
+    note = f"Foule dense à l'entrée du périmètre {stamp}"
+    await page.fill(".field-report textarea", note)
+    await page.set_input_files(
+        ".field-report input[type=file]",
+        files=[{"name": f"foule-{stamp}.png", "mimeType": "image/png", "buffer": PNG}],
+    )
+    await page.tap(".field-report button[type=submit]")
+    await spoc.wait_for(
+        "() => document.querySelector('.field-status').textContent.includes('INC')",
+        within_ms=30_000,
+    )
+    await no_overflow(spoc, "report sent")
+    async with api(server, "op") as watch, api(server, "part-b") as other:
+        found = (await watch.get("/api/incidents", params={"q": str(stamp)})).json()["features"]
+        assert len(found) == 1, found
+        incident = found[0]
+        p = incident["properties"]
+        assert (p["status"], p["created_by"], p["shared_with"]) == (
+            "reported",
+            "part",
+            ["pz-5339"],
+        )
+        docs = (await watch.get("/api/documents", params={"q": str(stamp)})).json()["features"]
+        names = [
+            d["properties"]["filename"]
+            for d in docs
+            if d["properties"]["subject_id"] == incident["id"]
+        ]
+        assert names == [f"foule-{stamp}.png"]
+        assert (await other.get(f"/api/incidents/{incident['id']}")).status_code == 404
+        listed = await other.get("/api/incidents", params={"q": str(stamp)})
+        assert listed.json()["features"] == []
+
+
 async def test_a_partner_acknowledges_an_alert_from_a_phone(
     agents: OpenAgent, server: Server
 ) -> None:

@@ -34,7 +34,11 @@ export class Field {
   }
 
   get canReport() {
-    return this.app.can('incident:create') && this.app.can('logbook_entry:create');
+    return this.app.can('field_report:create');
+  }
+
+  get canLog() {
+    return this.app.can('logbook_entry:create');
   }
 
   /** Ask the browser where the device is; nothing is sent anywhere. */
@@ -140,7 +144,7 @@ export class Field {
       h('label', { class: 'field' }, h('span', {}, t('field.kind')),
         h('select', { name: 'kind' },
           h('option', { value: 'incident' }, t('field.kind_incident')),
-          h('option', { value: 'logbook' }, t('field.kind_logbook')))),
+          this.canLog ? h('option', { value: 'logbook' }, t('field.kind_logbook')) : null)),
       h('label', { class: 'field' }, h('span', {}, t('field.category')),
         h('select', { name: 'category' }, ENUMS.category.map((c) => h('option', { value: c, selected: c === 'other' }, label('category', c))))),
       h('label', { class: 'field' }, h('span', {}, t('field.note')), h('textarea', { name: 'note', rows: 3, required: true, maxlength: 2000 })),
@@ -174,26 +178,14 @@ export class Field {
       return;
     }
     const kind = form.kind.value;
-    const entity = kind === 'incident' ? 'incident' : 'logbook_entry';
-    const title = note.length > TITLE_MAX ? `${note.slice(0, TITLE_MAX - 1)}…` : note;
     const [lon, lat] = this.position.point;
-    const properties =
-      entity === 'incident'
-        ? { title, description: note, category: form.category.value, severity: 'minor', status: 'reported' }
-        : { title, description: `${note}\n\n${t('field.position', { lat: lat.toFixed(5), lon: lon.toFixed(5), accuracy: formatDistance(this.position.accuracy, language()) })}`, kind: 'note' };
-    const body = { type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties };
     this.busy = true;
     form.querySelector('button[type=submit]').disabled = true;
     try {
-      const feature = await this.app.api.request('POST', `/api/${ENTITIES[entity].path}`, { body, headers: { 'Idempotency-Key': newIdempotencyKey() } });
-      this.app.store.applyFeature(entity, feature);
-      if (this.photo) {
-        const query = new URLSearchParams({ subject_entity: entity, subject_id: feature.id, filename: this.photo.file.name || 'photo.jpg' });
-        await this.app.api.upload(`/api/documents?${query}`, this.photo.file).promise;
-      }
+      const ref = kind === 'incident' ? await this._sendIncident(form, note) : await this._sendNote(note, lon, lat);
       this._photo(null);
       form.reset();
-      this._say(t(entity === 'incident' ? 'field.sent_incident' : 'field.sent_logbook', { ref: feature.properties?.ref || '' }));
+      this._say(t(kind === 'incident' ? 'field.sent_incident' : 'field.sent_logbook', { ref }));
       this.app.toast(this.status, 'info');
     } catch (error) {
       this._say(t('alert.error', { detail: errorDetail(error) }));
@@ -201,6 +193,35 @@ export class Field {
       this.busy = false;
       form.querySelector('button[type=submit]').disabled = false;
     }
+  }
+
+  /**
+   * An incident for the watch to confirm, with its photo, in one request (POST
+   * /api/field-reports: the photo as the body, the rest in the query).
+   */
+  async _sendIncident(form, note) {
+    const [lon, lat] = this.position.point;
+    const query = new URLSearchParams({ note, lon, lat, category: form.category.value });
+    if (this.position.accuracy != null) query.set('accuracy', String(Math.min(this.position.accuracy, 100000)));
+    if (this.photo) query.set('filename', this.photo.file.name || 'photo.jpg');
+    const answer = await this.app.api.upload(`/api/field-reports?${query}`, this.photo?.file ?? new Blob([])).promise;
+    this.app.store.applyFeature('incident', answer.incident);
+    if (answer.document) this.app.store.applyFeature('document', answer.document);
+    return answer.incident.properties?.ref || '';
+  }
+
+  /** A note in the watch's logbook, the position in its text (and as its geometry). */
+  async _sendNote(note, lon, lat) {
+    const title = note.length > TITLE_MAX ? `${note.slice(0, TITLE_MAX - 1)}…` : note;
+    const where = t('field.position', { lat: lat.toFixed(5), lon: lon.toFixed(5), accuracy: formatDistance(this.position.accuracy, language()) });
+    const body = { type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: { title, description: `${note}\n\n${where}`, kind: 'note' } };
+    const feature = await this.app.api.request('POST', `/api/${ENTITIES.logbook_entry.path}`, { body, headers: { 'Idempotency-Key': newIdempotencyKey() } });
+    this.app.store.applyFeature('logbook_entry', feature);
+    if (this.photo) {
+      const query = new URLSearchParams({ subject_entity: 'logbook_entry', subject_id: feature.id, filename: this.photo.file.name || 'photo.jpg' });
+      await this.app.api.upload(`/api/documents?${query}`, this.photo.file).promise;
+    }
+    return feature.properties?.ref || '';
   }
 
   render() {
