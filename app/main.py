@@ -62,6 +62,7 @@ from app.threat import routes as threat_routes
 STATIC_DIR = Path(__file__).parent / "static"
 UPLOADS = re.compile(r"^/api/documents(?:/[^/]+/versions)?$")
 IMPORTS = re.compile(r"^/api/imports/[^/]+$")
+FIELD_REPORTS = re.compile(r"^/api/field-reports$")
 
 
 class Dashboard(Mount):
@@ -244,6 +245,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         streamed=(
             (UPLOADS, get_document_settings().max_bytes),
             (IMPORTS, get_exchange_settings().import_max_bytes),  # an import file's own limit
+            (FIELD_REPORTS, get_document_settings().photo_max_bytes),  # a report's photo
         ),
     )
     app.add_middleware(QueryText)

@@ -111,6 +111,9 @@ _EXERCISE_REPORT = frozenset({"exercises:report"})
 # health (a silent weather feed is the watch's concern). Not partners: which feeds the centre
 # watches, and how far it trusts them, is internal.
 _FEEDS_READ = frozenset({"feeds:read"})
+# Reports from the field (issue 21): whoever is at the scene, a partner's SPOC included, sends
+# an incident for the watch to confirm (a partner's is seen by its organisation and SITCEN).
+_FIELD = frozenset({"field_report:create"})
 PERMISSIONS: dict[Role, frozenset[str]] = {
     # The watch composes and sends alerts to partners (issue 7).
     Role.operator: _READ
@@ -125,7 +128,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _HOTSPOTS
     | _HANDOVER
     | _PLANNING
-    | _FEEDS_READ,
+    | _FEEDS_READ
+    | _FIELD,
     Role.coordinator: _READ
     | _WRITE
     | _ALERTS_LEAD
@@ -141,6 +145,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _PLANNING
     | _EXERCISE_CONTROL
     | _FEEDS_READ
+    | _FIELD
     | {"directory:schedule"},
     Role.official: _READ
     | _WRITE
@@ -157,7 +162,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _HANDOVER
     | _PLANNING
     | _EXERCISE_REPORT
-    | _FEEDS_READ,
+    | _FEEDS_READ
+    | _FIELD,
     # A partner SPOC reads what is shared with it and its organisation; of the picture, it
     # writes only the status of its organisation's tasks and the answer to its seats' pages.
     Role.partner: _on(SHAREABLE, "read")
@@ -168,7 +174,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | {"partners:manage"}
     | _ANSWER
     | _HOTSPOTS
-    | _PLANNING_READ,
+    | _PLANNING_READ
+    | _FIELD,
     # A dispatch system ingests incidents and reads back its own; closing is SITCEN's call.
     Role.dispatch: _on(("incident",), "read", "create", "update")
     | {"reference:read", "threat_level:read"},

@@ -18,6 +18,11 @@ class DocumentSettings(BaseSettings):
     max_bytes: int = Field(
         default=250_000_000, ge=1, description="Largest file (each version) accepted, in bytes."
     )
+    photo_max_bytes: int = Field(
+        default=20_000_000,
+        ge=1,
+        description="Largest photo of a report from the field (POST /api/field-reports).",
+    )
     store: Literal["postgres", "s3"] = Field(
         default="postgres",
         description="Where the bytes are kept: in the database (one backup holds everything), "

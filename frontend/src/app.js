@@ -37,6 +37,8 @@ import { Exercises } from './panels/exercises.js';
 import { Feeds } from './panels/feeds.js';
 import { ReplayControl } from './panels/replay.js';
 import { Planning } from './panels/planning.js';
+import { Field } from './panels/field.js';
+import { Mobile } from './panels/mobile.js';
 
 const NOW_TICK_MS = 60000;
 const ALERTS_SEED = 100;
@@ -197,7 +199,11 @@ export class App {
       if (this.readable('changes')) this.panels.replay = new ReplayControl(this);
       if (this.can('conflicts:read')) this.panels.planning = new Planning(this);
       if (this.can('feeds:read')) this.panels.feeds = new Feeds(this);
+      // Phones and tablets (their tab is shown only there): where am I, the zones around, a report.
+      this.panels.field = new Field(this);
+      this.panels.mobile = new Mobile(this);
       this._tabs();
+      this.panels.mobile.fold();
       this._exercisePicture();
       this._timeFilter();
     }
@@ -422,6 +428,7 @@ export class App {
       $(`#panel-${tab.dataset.tab}`, this.root).hidden = !on;
     }
     this.panels[name]?.shown?.();
+    this.panels.mobile?.shown();
   }
 
   _tabs() {
@@ -434,11 +441,13 @@ export class App {
     $('#tab-exercises', this.root).hidden = !this.panels.exercises;
     $('#tab-planning', this.root).hidden = !this.panels.planning;
     $('#tab-feeds', this.root).hidden = !this.panels.feeds;
-    const tabs = [...this.root.querySelectorAll('[role="tab"]')].filter((tab) => !tab.hidden);
-    for (const tab of tabs) {
+    const offered = [...this.root.querySelectorAll('[role="tab"]')].filter((tab) => !tab.hidden);
+    for (const tab of offered) {
       tab.addEventListener('click', () => this.showTab(tab.dataset.tab));
       tab.addEventListener('keydown', (e) => {
         if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+        // The tabs laid out on this screen (the field tab is only on a phone's or tablet's).
+        const tabs = offered.filter((t) => t.getClientRects().length > 0);
         const i = tabs.indexOf(tab) + (e.key === 'ArrowRight' ? 1 : -1);
         const next = tabs[(i + tabs.length) % tabs.length];
         this.showTab(next.dataset.tab);

@@ -652,6 +652,28 @@ export class MapView {
     }
   }
 
+  /**
+   * The user's own position (field use, issue 21): a marker, and the map brought to it. Kept
+   * in the page only: nothing of it is sent anywhere.
+   */
+  showPosition(point, { label = '', fly = true } = {}) {
+    if (!this.map) return;
+    if (!point) {
+      this.me?.remove();
+      this.me = null;
+      return;
+    }
+    if (!this.me) {
+      const el = document.createElement('div');
+      el.className = 'me-marker';
+      el.setAttribute('role', 'img');
+      this.me = new maplibregl.Marker({ element: el });
+    }
+    this.me.getElement().setAttribute('aria-label', label);
+    this.me.setLngLat(point).addTo(this.map);
+    if (fly) this.map.flyTo({ center: point, zoom: Math.max(this.map.getZoom(), 15), speed: 1.6 });
+  }
+
   /** Outline the selected object (or clear with null). */
   select(entity, id, { fly = true } = {}) {
     this.selection = entity ? { entity, id } : null;

@@ -114,9 +114,12 @@ async def open_agent(
     viewport: tuple[int, int] = (1440, 900),
     color_scheme: str = "light",
     sign_in: bool = True,
+    device: dict[str, Any] | None = None,
 ) -> Agent:
+    """`device`: a phone's or tablet's emulation (viewport, is_mobile, has_touch,
+    device_scale_factor), which takes the place of `viewport`."""
     context = await browser.new_context(
-        viewport={"width": viewport[0], "height": viewport[1]},
+        **({"viewport": {"width": viewport[0], "height": viewport[1]}} | (device or {})),
         locale="fr-BE",
         timezone_id="Europe/Brussels",
         color_scheme=color_scheme,

@@ -621,7 +621,7 @@ export default {
     state: { played: 'played', failed: 'failed', due: 'due', upcoming: 'to come' },
     kind: { create: 'new object', update: 'change', message: 'message', call: 'call' },
   },
-  tabs: { feed: 'Feed', detail: 'Detail', logbook: 'Logbook', alerts: 'Alerts', campaigns: 'Alarm tests', stats: 'Figures', exercises: 'Exercises', planning: 'Planning', feeds: 'External feeds' },
+  tabs: { feed: 'Feed', detail: 'Detail', logbook: 'Logbook', alerts: 'Alerts', campaigns: 'Alarm tests', stats: 'Figures', exercises: 'Exercises', planning: 'Planning', feeds: 'External feeds', field: 'Field' },
   feeds: {
     title: 'External feeds (CAP)',
     none: 'No feed configured (an administrator adds them through /api/feeds).',
@@ -747,4 +747,6 @@ export default {
     documents: "{n} document(s)",
     clashes: "Clashes with",
   },
+  mobile: { menu: 'Menu', legend: 'Layers', sheet: 'Show or fold the panels' },
+  field: { title: 'Where am I', private: 'Your position stays on this device: it is sent only with a report you send.', locate: 'Where am I', locating: 'Locating…', unavailable: 'This browser cannot give a position.', denied: 'Location refused: allow it in the browser to see where you are.', failed: 'No position could be read: try again outdoors.', no_position: 'Position not known yet.', position: 'Position {lat}, {lon} (± {accuracy})', you: 'Your position', around: 'Zones and perimeters around you', none_around: 'No zone within {radius}.', inside: 'You are inside', report: 'Quick report', kind: 'Becomes', kind_incident: 'An incident for the watch to confirm', kind_logbook: 'A logbook note', category: 'Category', note: 'What do you see?', photo: 'Photo (optional)', photo_preview: 'The photo to send', shares_position: 'Sending shares your current position with the watch.', send: 'Send the report', note_required: 'Write a note first.', locate_first: 'Locate yourself first (Where am I).', sent_incident: 'Sent: incident {ref}, for the watch to confirm.', sent_logbook: 'Sent: logbook note {ref}.', report_not_allowed: 'Your role does not send reports from the field.' },
 };

@@ -621,7 +621,7 @@ export default {
     state: { played: 'joué', failed: 'en échec', due: 'dû', upcoming: 'à venir' },
     kind: { create: 'nouvel objet', update: 'changement', message: 'message', call: 'appel' },
   },
-  tabs: { feed: 'Fil', detail: 'Détail', logbook: 'Journal', alerts: 'Alertes', campaigns: 'Tests d’alarme', stats: 'Chiffres', exercises: 'Exercices', planning: 'Planification', feeds: 'Flux externes' },
+  tabs: { feed: 'Fil', detail: 'Détail', logbook: 'Journal', alerts: 'Alertes', campaigns: 'Tests d’alarme', stats: 'Chiffres', exercises: 'Exercices', planning: 'Planification', feeds: 'Flux externes', field: 'Terrain' },
   feeds: {
     title: 'Flux externes (CAP)',
     none: 'Aucun flux configuré (un administrateur les ajoute par /api/feeds).',
@@ -747,4 +747,6 @@ export default {
     documents: "{n} document(s)",
     clashes: "En concurrence avec",
   },
+  mobile: { menu: 'Menu', legend: 'Couches', sheet: 'Afficher ou replier les panneaux' },
+  field: { title: 'Où suis-je', private: 'Votre position reste sur cet appareil : elle n’est envoyée qu’avec un signalement que vous envoyez.', locate: 'Où suis-je', locating: 'Localisation…', unavailable: 'Ce navigateur ne peut pas donner de position.', denied: 'Localisation refusée : autorisez-la dans le navigateur pour voir où vous êtes.', failed: 'Aucune position n’a pu être lue : réessayez à l’extérieur.', no_position: 'Position encore inconnue.', position: 'Position {lat}, {lon} (± {accuracy})', you: 'Votre position', around: 'Zones et périmètres autour de vous', none_around: 'Aucune zone à moins de {radius}.', inside: 'Vous êtes dedans', report: 'Signalement rapide', kind: 'Devient', kind_incident: 'Un incident à confirmer par la permanence', kind_logbook: 'Une note au journal', category: 'Catégorie', note: 'Que voyez-vous ?', photo: 'Photo (facultative)', photo_preview: 'La photo à envoyer', shares_position: 'L’envoi partage votre position actuelle avec la permanence.', send: 'Envoyer le signalement', note_required: 'Écrivez d’abord une note.', locate_first: 'Localisez-vous d’abord (Où suis-je).', sent_incident: 'Envoyé : incident {ref}, à confirmer par la permanence.', sent_logbook: 'Envoyé : note au journal {ref}.', report_not_allowed: 'Votre rôle n’envoie pas de signalements de terrain.' },
 };

@@ -621,7 +621,7 @@ export default {
     state: { played: 'gespeeld', failed: 'mislukt', due: 'te spelen', upcoming: 'komt nog' },
     kind: { create: 'nieuw object', update: 'wijziging', message: 'bericht', call: 'oproep' },
   },
-  tabs: { feed: 'Stroom', detail: 'Detail', logbook: 'Logboek', alerts: 'Alarmen', campaigns: 'Alarmtests', stats: 'Cijfers', exercises: 'Oefeningen', planning: 'Planning', feeds: 'Externe feeds' },
+  tabs: { feed: 'Stroom', detail: 'Detail', logbook: 'Logboek', alerts: 'Alarmen', campaigns: 'Alarmtests', stats: 'Cijfers', exercises: 'Oefeningen', planning: 'Planning', feeds: 'Externe feeds', field: 'Terrein' },
   feeds: {
     title: 'Externe feeds (CAP)',
     none: 'Geen feeds ingesteld (een beheerder voegt ze toe via /api/feeds).',
@@ -747,4 +747,6 @@ export default {
     documents: "{n} document(en)",
     clashes: "Valt samen met",
   },
+  mobile: { menu: 'Menu', legend: 'Lagen', sheet: 'Panelen tonen of inklappen' },
+  field: { title: 'Waar ben ik', private: 'Uw positie blijft op dit toestel: ze wordt alleen verstuurd met een melding die u verstuurt.', locate: 'Waar ben ik', locating: 'Bezig met lokaliseren…', unavailable: 'Deze browser kan geen positie geven.', denied: 'Locatie geweigerd: sta ze toe in de browser om te zien waar u bent.', failed: 'Er kon geen positie gelezen worden: probeer opnieuw buiten.', no_position: 'Positie nog niet gekend.', position: 'Positie {lat}, {lon} (± {accuracy})', you: 'Uw positie', around: 'Zones en perimeters rond u', none_around: 'Geen zone binnen {radius}.', inside: 'U bevindt zich erin', report: 'Snelle melding', kind: 'Wordt', kind_incident: 'Een incident ter bevestiging door de permanentie', kind_logbook: 'Een notitie in het logboek', category: 'Categorie', note: 'Wat ziet u?', photo: 'Foto (optioneel)', photo_preview: 'De te versturen foto', shares_position: 'Versturen deelt uw huidige positie met de permanentie.', send: 'Melding versturen', note_required: 'Schrijf eerst een notitie.', locate_first: 'Lokaliseer u eerst (Waar ben ik).', sent_incident: 'Verstuurd: incident {ref}, ter bevestiging door de permanentie.', sent_logbook: 'Verstuurd: logboeknotitie {ref}.', report_not_allowed: 'Uw rol verstuurt geen terreinmeldingen.' },
 };
