@@ -357,8 +357,8 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         ) -> Response:
             """Every feature through the one write path (docs/performance.md#bulk-create).
             Without an Idempotency-Key, the request is one transaction: the valid features are
-            created together, pipelined, each refused one is left out with its problem, and if
-            the commit fails nothing is created. With a key (or for a kind with work after
+            created together by one statement, each refused one is left out with its problem,
+            and if the commit fails nothing is created. With a key (or for a kind with work after
             each insert), each feature is a transaction of its own. Either way a retry of the
             whole request (same external_ids, or the same key) creates only what is missing."""
             if len(collection.features) > BULK_MAX_FEATURES:
