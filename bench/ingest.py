@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import random
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -250,6 +251,7 @@ def main() -> None:
     )
     ap.add_argument("--bulk-rows", type=int, default=10_000, help="rows of the bulk creates")
     ap.add_argument("--bulk-clients", type=int, default=2, help="bulk requests at a time")
+    ap.add_argument("--profile", help="write a cProfile of the sitcen server to this file")
     args = ap.parse_args()
 
     base = localdb.ensure_cluster(
@@ -289,7 +291,8 @@ def main() -> None:
         capture_output=True,
     )
     port = 18000 + os.getpid() % 1000
-    server = devserver.start(port, env, timeout=240)
+    profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+    server = devserver.start(port, env, python_args=profile, timeout=240)
     api = f"http://127.0.0.1:{port}"
     try:
         print(
@@ -424,8 +427,9 @@ def main() -> None:
             )
         )
     finally:
-        server.terminate()
-        server.wait(10)
+        # SIGINT: uvicorn shuts down gracefully and a profiler around it gets to write.
+        server.send_signal(signal.SIGINT)
+        server.wait(60)
 
 
 BULK_BATCH = 1000

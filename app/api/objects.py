@@ -292,10 +292,11 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
             summary=f"Create a {label}, or up to {BULK_MAX_FEATURES} in a FeatureCollection",
             description=(
                 "A Feature: creates one object (201), or answers the first one of a repeated "
-                "create (200). A FeatureCollection: creates each of its features in a "
-                "transaction of its own and answers 200 with one result per feature, in order "
-                "(`status` 201, 200 for a repeat, or the 4xx of its problem); see "
-                "docs/performance.md#bulk-create."
+                "create (200). A FeatureCollection: checks each of its features on its own and "
+                "answers 200 with one result per feature, in order (`status` 201, 200 for a "
+                "repeat, or the 4xx of its problem). Without an Idempotency-Key the valid "
+                "features are created in one transaction (if it fails, none is); with one, "
+                "each feature in a transaction of its own. See docs/performance.md#bulk-create."
             ),
             responses={
                 200: {
@@ -356,8 +357,8 @@ def object_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         ) -> Response:
             """Every feature through the one write path (docs/performance.md#bulk-create).
             Without an Idempotency-Key, the request is one transaction: the valid features are
-            created together, pipelined, each refused one is left out with its problem, and if
-            the commit fails nothing is created. With a key (or for a kind with work after
+            created together by one statement, each refused one is left out with its problem,
+            and if the commit fails nothing is created. With a key (or for a kind with work after
             each insert), each feature is a transaction of its own. Either way a retry of the
             whole request (same external_ids, or the same key) creates only what is missing."""
             if len(collection.features) > BULK_MAX_FEATURES:

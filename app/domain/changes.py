@@ -121,17 +121,20 @@ _APPEND_INTO = "INSERT INTO changes (entity, entity_id, op, version, actor, at, 
 _APPEND = f"{_APPEND_INTO} VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6::text::jsonb)"
 
 
-def created_record(*, entity: str, actor: str, feature: str, derived: str, rows: str) -> str:
+def created_record(
+    *, entity: str, actor: str, feature: str, derived: str, rows: str, order: str = ""
+) -> str:
     """The CTE `change` of a create's one statement (app.domain.objects): the `created` record,
     version 1, for each row of `rows` (a FROM list naming a CTE `written` that RETURNs the new
     row's `id`). `entity` and `actor` are SQL expressions (parameters); `feature` is a jsonb
     expression of the Feature as written, completed with `derived`, a jsonb object of what the
-    statement itself derives (the reference, the areas)."""
+    statement itself derives (the reference, the areas). `order`: an ORDER BY expression, for
+    several rows: the records are numbered at commit in the order they were written."""
     return f"""change AS ({_APPEND_INTO}
                 SELECT {entity}, written.id, 'created', 1, {actor}, clock_timestamp(),
                        jsonb_set({feature}, '{{properties}}',
                                  ({feature} -> 'properties') || {derived})
-                FROM {rows})"""
+                FROM {rows}{f" ORDER BY {order}" if order else ""})"""
 
 
 async def append_change(

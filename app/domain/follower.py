@@ -22,6 +22,10 @@ from app.domain import changes as feed
 from app.errors import database_unreachable
 
 BATCH = 200
+# At most one step this often: under a stream of writes (a NOTIFY per commit) the changes of
+# the interval are read as one batch, in one transaction, rather than one transaction per
+# commit; a change waits at most this long more, as the alert evaluator's do.
+MIN_INTERVAL_SECONDS = 0.05
 
 
 class FeedFollower:
@@ -44,7 +48,13 @@ class FeedFollower:
         self._lock = lock
         self._cursor = cursor
         self._entities = entities  # empty: every change
-        self.loop = Loop(name, self._step, poll_seconds=poll_seconds, set_aside=self._set_aside)
+        self.loop = Loop(
+            name,
+            self._step,
+            poll_seconds=poll_seconds,
+            min_interval=MIN_INTERVAL_SECONDS,
+            set_aside=self._set_aside,
+        )
         self.wake = self.loop.wake
         self.done = 0
         # Up to this seq, changes are read one at a time: a batch failed among them.

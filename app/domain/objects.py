@@ -202,6 +202,7 @@ class _Staged:
     feature: dict[str, Any]
     args: tuple[Any, ...]
     notes: list[str]
+    wkb: bytes | None
 
 
 async def _stage(
@@ -242,7 +243,9 @@ async def _stage(
         orjson.dumps(feature).decode(),
     )
     notes = geometry.notes if geometry else []
-    return _Staged(new_id, values, row_values, feature, args, notes)
+    return _Staged(
+        new_id, values, row_values, feature, args, notes, geometry.wkb if geometry else None
+    )
 
 
 def _initial_values(
@@ -320,9 +323,10 @@ async def create_many(
 ) -> list[Written | ProblemError]:
     """Create several objects in the session's transaction (the caller commits): each checked
     as `create` checks it (a refused one answers its problem and is not written), then every
-    row and its change record by the same statement as `create`'s, pipelined in one round trip
-    (asyncpg `fetchmany`). A repeated (source, external_id), also within the batch, answers the
-    first object. Only for kinds `batched` says; no idempotency keys (see `create`)."""
+    row and its change record by one statement (`_insert_many_statement`: what `create`'s
+    statement does for one row, done for all of them at once). A repeated (source,
+    external_id), also within the batch, answers the first object. Only for kinds `batched`
+    says; no idempotency keys (see `create`)."""
     assert batched(spec)
     results: list[Written | ProblemError | None] = [None] * len(items)
     staged: list[tuple[int, _Staged]] = []
@@ -334,8 +338,15 @@ async def create_many(
             results[index] = problem
     if staged:
         connection = await driver(session)
-        rows = await connection.fetchmany(
-            _insert_statement(spec).sql, [item.args for _, item in staged]
+        batch = [
+            {"row": item.row_values, "wkb": item.wkb.hex() if item.wkb else None, "f": item.feature}
+            for _, item in staged
+        ]
+        rows = await connection.fetch(
+            _insert_many_statement(spec),
+            orjson.dumps(batch).decode(),
+            spec.entity.value,
+            actor.name,
         )
         inserted = {row["id"]: row for row in rows}
         for index, item in staged:
@@ -372,10 +383,7 @@ def _insert_statement(spec: EntitySpec) -> _Insert:
         table = spec.model.__table__.name  # type: ignore[attr-defined]
         given = (*_columns(spec), "id", "version", "created_at", "created_by")
         given += ("updated_at", "updated_by")
-        ref = (
-            f"'{spec.ref_prefix}-' || to_char(now() AT TIME ZONE 'Europe/Brussels', 'YYYY') "
-            f"|| '-' || lpad(nextval('{name}_ref_seq')::text, 6, '0')"
-        )
+        ref = _ref_sql(spec)
         table_columns = spec.model.__table__.columns  # type: ignore[attr-defined]
         json = frozenset(c for c in given if isinstance(table_columns[c].type, JSONB))
         params = ", ".join(
@@ -405,6 +413,71 @@ def _insert_statement(spec: EntitySpec) -> _Insert:
             """
         _INSERTS[name] = _Insert(sql, given, json)
     return _INSERTS[name]
+
+
+def _ref_sql(spec: EntitySpec) -> str:
+    """The human reference of a new row (INC-2026-000042), from the table's sequence."""
+    return (
+        f"'{spec.ref_prefix}-' || to_char(now() AT TIME ZONE 'Europe/Brussels', 'YYYY') "
+        f"|| '-' || lpad(nextval('{spec.entity.value}_ref_seq')::text, 6, '0')"
+    )
+
+
+_INSERTS_MANY: dict[str, str] = {}
+
+
+def _insert_many_statement(spec: EntitySpec) -> str:
+    """`_insert_statement` for many rows in one statement: $1 a JSON array of
+    `{"row": the row's values, "wkb": its geometry as hex WKB, "f": the Feature as written}`,
+    $2 the entity, $3 the actor. The values become the table's row type
+    (`jsonb_populate_record`: the columns' own types), the areas are derived row by row
+    (AREAS_SQL, laterally), the rows and their change records are written in the order given,
+    and a row whose (source, external_id) is already stored, or repeated earlier in the array,
+    is not written. One statement rather than one per row: a third of PostgreSQL's work per
+    row, the executor set up once."""
+    name = spec.entity.value
+    if name not in _INSERTS_MANY:
+        table = spec.model.__table__.name  # type: ignore[attr-defined]
+        insert = _insert_statement(spec)
+        given = ", ".join(insert.columns)
+        # As `create` passes them: a None of a JSONB column is JSON null, not SQL NULL.
+        values = ", ".join(
+            f"COALESCE(given.{c}, 'null'::jsonb)" if c in insert.json else f"given.{c}"
+            for c in insert.columns
+        )
+        record = created_record(
+            entity="$2",
+            actor="$3",
+            feature="given.f",
+            derived="jsonb_build_object('ref', written.ref) || written.areas",
+            rows="written JOIN given USING (id)",
+            order="given.ord",
+        )
+        _INSERTS_MANY[name] = f"""
+            WITH given AS (
+                SELECT e.ord, r.*, ST_GeomFromWKB(decode(e.v ->> 'wkb', 'hex'), 4326) AS g,
+                       e.v -> 'f' AS f
+                FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY e(v, ord),
+                     LATERAL jsonb_populate_record(NULL::{table}, e.v -> 'row') r),
+            derived AS (
+                SELECT given.ord, a.areas, a.municipality_codes, a.police_zone_codes
+                FROM given LEFT JOIN LATERAL (
+                    WITH g AS (SELECT given.g AS geom), {AREAS_SQL}
+                    SELECT * FROM areas) a ON true),
+            written AS (
+                INSERT INTO {table} ({given},
+                                     geom, ref, areas, municipality_codes, police_zone_codes)
+                SELECT {values},
+                       given.g, {_ref_sql(spec)}, derived.areas, derived.municipality_codes,
+                       derived.police_zone_codes
+                FROM given JOIN derived USING (ord)
+                ORDER BY given.ord
+                ON CONFLICT (source, external_id) WHERE external_id IS NOT NULL DO NOTHING
+                RETURNING id, ref, areas),
+            {record}
+            SELECT written.id, written.ref, written.areas::text AS areas FROM written
+            """
+    return _INSERTS_MANY[name]
 
 
 def _area_columns(areas: dict[str, Any]) -> dict[str, Any]:

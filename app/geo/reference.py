@@ -217,9 +217,12 @@ AREAS_SQL = """
         SELECT a.layer, a.code,
                jsonb_build_object('code', a.code, 'name_fr', a.name_fr, 'name_nl', a.name_nl)
                    AS item,
-               EXISTS (SELECT 1 FROM reference_area_parts p, g
-                       WHERE p.layer = a.layer AND p.code = a.code
-                         AND ST_Intersects(p.geom, ST_PointOnSurface(g.geom))) AS prim
+               -- A point is its own representative point: each area it touches holds it.
+               CASE WHEN (SELECT ST_GeometryType(geom) FROM g) = 'ST_Point' THEN true
+                    ELSE EXISTS (SELECT 1 FROM reference_area_parts p, g
+                                 WHERE p.layer = a.layer AND p.code = a.code
+                                   AND ST_Intersects(p.geom, ST_PointOnSurface(g.geom)))
+               END AS prim
         FROM reference_areas a
         JOIN (SELECT DISTINCT p.layer, p.code FROM reference_area_parts p, g
               WHERE p.layer IN ('municipality', 'police_zone')

@@ -65,18 +65,29 @@ def _tile_y(lat: float, n: int) -> float:
     return (1.0 - math.asinh(math.tan(r)) / math.pi) / 2.0 * n
 
 
-def tiles_met(bounds: tuple[float, float, float, float], z: int) -> tuple[range, range] | None:
-    """The tile columns and rows at zoom `z` whose buffered square meets `bounds` (lon/lat)."""
-    n = 2**z
+def _unit_box(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """`bounds` (lon/lat) on the unit square of Web Mercator (y down): at zoom z, a tile
+    coordinate is this times 2**z. Projected once for every zoom a change meets."""
     minx, miny, maxx, maxy = bounds
+    return _tile_x(minx, 1), _tile_y(maxy, 1), _tile_x(maxx, 1), _tile_y(miny, 1)
+
+
+def _met(unit: tuple[float, float, float, float], z: int) -> tuple[range, range] | None:
+    n = 2**z
+    left, top, right, bottom = unit
     pad = BUFFER_FRACTION
-    x0 = max(0, math.floor(_tile_x(minx, n) - pad))
-    x1 = min(n - 1, math.floor(_tile_x(maxx, n) + pad))
-    y0 = max(0, math.floor(_tile_y(maxy, n) - pad))
-    y1 = min(n - 1, math.floor(_tile_y(miny, n) + pad))
+    x0 = max(0, math.floor(left * n - pad))
+    x1 = min(n - 1, math.floor(right * n + pad))
+    y0 = max(0, math.floor(top * n - pad))
+    y1 = min(n - 1, math.floor(bottom * n + pad))
     if x1 < x0 or y1 < y0:
         return None
     return range(x0, x1 + 1), range(y0, y1 + 1)
+
+
+def tiles_met(bounds: tuple[float, float, float, float], z: int) -> tuple[range, range] | None:
+    """The tile columns and rows at zoom `z` whose buffered square meets `bounds` (lon/lat)."""
+    return _met(_unit_box(bounds), z)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +131,9 @@ class TileCache:
                 self._raise(item.after.entity, box, item.seq)
 
     def _raise(self, entity: str, box: tuple[float, float, float, float], seq: int) -> None:
+        unit = _unit_box(box)
         for z in range(MAX_ZOOM + 1):
-            met = tiles_met(box, z)
+            met = _met(unit, z)
             if met is None:
                 continue
             xs, ys = met
