@@ -206,7 +206,7 @@ def auth(server: Server, who: str) -> dict[str, str]:
 @pytest.fixture
 async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
     """An operator's HTTP client."""
-    async with httpx.AsyncClient(base_url=server.url, headers=auth(server, "op"), timeout=30) as c:
+    async with httpx.AsyncClient(base_url=server.url, headers=auth(server, "op"), timeout=120) as c:
         yield c
 
 
@@ -219,7 +219,8 @@ async def client_for(server: Server, identities: Identities) -> AsyncIterator[An
         headers = (
             {"X-API-Key": identities.keys[who]} if who in identities.keys else auth(server, who)
         )
-        c = httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30)
+        # Generous: a PDF or an export on a loaded machine takes its time; a hang still fails.
+        c = httpx.AsyncClient(base_url=server.url, headers=headers, timeout=120)
         opened.append(c)
         return c
 
