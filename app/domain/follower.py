@@ -22,6 +22,11 @@ from app.domain import changes as feed
 from app.errors import database_unreachable
 
 BATCH = 200
+# At most one step this often: under a stream of writes the changes that arrive meanwhile are
+# handled together in one transaction instead of one each, which leaves the event loop and the
+# database to the live fan-out (docs/performance.md). After a quiet spell a change is handled
+# at once.
+MIN_INTERVAL_SECONDS = 0.2
 
 
 class FeedFollower:
@@ -44,7 +49,13 @@ class FeedFollower:
         self._lock = lock
         self._cursor = cursor
         self._entities = entities  # empty: every change
-        self.loop = Loop(name, self._step, poll_seconds=poll_seconds, set_aside=self._set_aside)
+        self.loop = Loop(
+            name,
+            self._step,
+            poll_seconds=poll_seconds,
+            min_interval=MIN_INTERVAL_SECONDS,
+            set_aside=self._set_aside,
+        )
         self.wake = self.loop.wake
         self.done = 0
         # Up to this seq, changes are read one at a time: a batch failed among them.
