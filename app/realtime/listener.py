@@ -170,7 +170,8 @@ class FeedListener:
         # go ahead of their transactions on the event loop and in the database.
         self.followers: list[asyncio.Event] = []
         self._heard = False  # a NOTIFY came since the followers were last woken
-        # Told each slice of records once the hub has it (the vector tiles' cache).
+        # Told each slice of records once the hub has it and the senders have written it
+        # (the vector tiles' cache).
         self.observers: list[Callable[[list[FeedItem]], None]] = []
 
     async def start(self) -> None:
@@ -233,9 +234,13 @@ class FeedListener:
             self.reads += 1
             published += len(items)
             for start in range(0, len(items), PUBLISH_SLICE):
-                self._hub.publish(items[start : start + PUBLISH_SLICE])
-                for observe in self.observers:
-                    observe(items[start : start + PUBLISH_SLICE])
+                chunk = items[start : start + PUBLISH_SLICE]
+                self._hub.publish(chunk)
+                # The clients' senders, woken by the publish, write before the observers run
+                # (no socket is read in between: a client that has the change cannot ask for
+                # a tile before the cache has heard of it).
                 await asyncio.sleep(0)
+                for observe in self.observers:
+                    observe(chunk)
             if len(items) < PAGE:
                 return published
