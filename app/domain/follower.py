@@ -22,10 +22,11 @@ from app.domain import changes as feed
 from app.errors import database_unreachable
 
 BATCH = 200
-# At most one step this often: under a stream of writes (a NOTIFY per commit) the changes of
-# the interval are read as one batch, in one transaction, rather than one transaction per
-# commit; a change waits at most this long more, as the alert evaluator's do.
-MIN_INTERVAL_SECONDS = 0.05
+# At most one step this often: under a stream of writes the changes that arrive meanwhile are
+# handled together in one transaction instead of one each, which leaves the event loop and the
+# database to the live fan-out (docs/performance.md). After a quiet spell a change is handled
+# at once.
+MIN_INTERVAL_SECONDS = 0.2
 
 
 class FeedFollower:

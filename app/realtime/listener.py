@@ -164,10 +164,14 @@ class FeedListener:
         self.listening = False
         self.reconnects = 0
         self.reads = 0
-        # Other consumers of the feed in this instance, woken by the same NOTIFY (the starter
-        # of standard procedures): one LISTEN connection serves them all.
+        # Other consumers of the feed in this instance (the starter of standard procedures,
+        # the conflict watcher): one LISTEN connection serves them all. They are woken once
+        # the hub has the new records, not at the NOTIFY: the fan-out's read and its sends
+        # go ahead of their transactions on the event loop and in the database.
         self.followers: list[asyncio.Event] = []
-        # Told each slice of records once the hub has it (the vector tiles' cache).
+        self._heard = False  # a NOTIFY came since the followers were last woken
+        # Told each slice of records once the hub has it and the senders have written it
+        # (the vector tiles' cache).
         self.observers: list[Callable[[list[FeedItem]], None]] = []
 
     async def start(self) -> None:
@@ -202,26 +206,41 @@ class FeedListener:
         )
 
     def _notified(self, *_: Any) -> None:
+        self._heard = True
         self.loop.wake.set()
-        for follower in self.followers:
-            follower.set()
 
     async def _step(self) -> None:
-        async with self._listening.use() as (connection, fresh):
-            if fresh:
-                self._key_cache.clear()  # what was revoked while nobody listened
-                self.listening = True
-            await self._catch_up(connection)
+        published = 0
+        try:
+            async with self._listening.use() as (connection, fresh):
+                if fresh:
+                    self._key_cache.clear()  # what was revoked while nobody listened
+                    self.listening = True
+                published = await self._catch_up(connection)
+        finally:
+            # After the hub, even when the read failed: a follower reads the feed itself, and
+            # its own poll is the safety net should this wake-up be missed.
+            if published or self._heard:
+                self._heard = False
+                for follower in self.followers:
+                    follower.set()
 
-    async def _catch_up(self, connection: asyncpg.Connection) -> None:
+    async def _catch_up(self, connection: asyncpg.Connection) -> int:
+        """Hand the hub every record after its head; how many there were."""
+        published = 0
         while True:
             async with asyncio.timeout(READ_TIMEOUT_SECONDS):
                 items = await read_after(connection, self._hub.head, PAGE)
             self.reads += 1
+            published += len(items)
             for start in range(0, len(items), PUBLISH_SLICE):
-                self._hub.publish(items[start : start + PUBLISH_SLICE])
-                for observe in self.observers:
-                    observe(items[start : start + PUBLISH_SLICE])
+                chunk = items[start : start + PUBLISH_SLICE]
+                self._hub.publish(chunk)
+                # The clients' senders, woken by the publish, write before the observers run
+                # (no socket is read in between: a client that has the change cannot ask for
+                # a tile before the cache has heard of it).
                 await asyncio.sleep(0)
+                for observe in self.observers:
+                    observe(chunk)
             if len(items) < PAGE:
-                return
+                return published
