@@ -25,7 +25,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,6 +36,7 @@ from starlette.routing import Route
 from app.alerts.channels.webhook import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify
 from app.localdb import new_vapid_key
 from tests.conftest import PASSWORD, Server, eventually, free_port
+from tests.threaded import ThreadedServer
 
 SMTP_PORT = free_port()
 DAY = 86_400
@@ -80,31 +80,17 @@ class Hook:
         return [r["key"] for r in self.requests]
 
 
-class Receiver:
+class Receiver(ThreadedServer):
     """A webhook receiver in its own thread, as a partner would run one: it checks the HMAC
     signature and processes each Idempotency-Key once."""
 
     def __init__(self) -> None:
-        self.hooks: dict[str, Hook] = {}
-        self.port = free_port()
-        self._lock = threading.Lock()
-        app = Starlette(routes=[Route("/hooks/{name}", self._receive, methods=["POST"])])
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        super().__init__(
+            Starlette(routes=[Route("/hooks/{name}", self._receive, methods=["POST"])]),
+            "webhook receiver",
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "webhook receiver did not start"
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+        self.hooks: dict[str, Hook] = {}
+        self._lock = threading.Lock()
 
     def hook(self, **behaviour: Any) -> tuple[str, Hook]:
         name = uuid.uuid4().hex[:12]

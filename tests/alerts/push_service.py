@@ -24,7 +24,6 @@ from typing import Any
 
 import http_ece
 import orjson
-import uvicorn
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -34,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.conftest import free_port
+from tests.threaded import ThreadedServer
 
 URGENCIES = {"very-low", "low", "normal", "high"}
 
@@ -116,29 +115,15 @@ class Device:
         return [r for r in self.requests if r["status"] == 201]
 
 
-class PushService:
+class PushService(ThreadedServer):
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__(
+            Starlette(routes=[Route("/push/{name}", self._receive, methods=["POST"])]),
+            "push service",
+        )
         self.origin = f"http://127.0.0.1:{self.port}"
         self.devices: dict[str, Device] = {}
         self._lock = threading.Lock()
-        app = Starlette(routes=[Route("/push/{name}", self._receive, methods=["POST"])])
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "push service did not start"
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
 
     def device(self, *answers: int | tuple[int, dict[str, str]]) -> Device:
         """A new browser subscription; its push service answers `answers` first, then 201."""
