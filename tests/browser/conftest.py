@@ -190,3 +190,35 @@ def incident_body(title: str, point: list[float], **props: Any) -> dict[str, Any
         "geometry": {"type": "Point", "coordinates": point},
         "properties": {"title": title, "category": "fire", "severity": "moderate", **props},
     }
+
+
+async def cell_with_a_partner_seat(
+    coord: httpx.AsyncClient, title: str, where: list[float]
+) -> tuple[str, str]:
+    """An incident at `where`, a GCC activation about it shared with partner pz-5340, and a D3
+    seat held by that partner: (activation id, seat id), as a coordinator makes them."""
+    r = await coord.post("/api/incidents", json=incident_body(title, where))
+    assert r.status_code == 201, r.text
+    r = await coord.post(
+        "/api/activations/open",
+        json={
+            "title": f"GCC {title}",
+            "level": "coordination",
+            "subject_entity": "incident",
+            "subject_id": r.json()["id"],
+            "shared_with": ["pz-5340"],
+        },
+    )
+    assert r.status_code == 201, r.text
+    activation = r.json()["activation"]["id"]
+    seat = {"title": "D3 — PZ Bruxelles-Ouest", "activation_id": activation, "role": "d3"}
+    r = await coord.post(
+        "/api/positions",
+        json={
+            "type": "Feature",
+            "geometry": None,
+            "properties": {**seat, "holder_organisation": "pz-5340"},
+        },
+    )
+    assert r.status_code == 201, r.text
+    return activation, r.json()["id"]

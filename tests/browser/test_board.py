@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import Agent, api, incident_body, record
+from tests.browser.conftest import Agent, api, cell_with_a_partner_seat, incident_body, record
 from tests.browser.test_accessibility import assert_accessible
 from tests.conftest import Server
 
@@ -277,34 +277,9 @@ async def test_a_task_assigned_to_a_partner_is_done_in_its_browser_and_the_board
     A second partner's browser never shows it."""
     stamp = time.monotonic_ns()
     async with api(server, "coord") as coord:
-        r = await coord.post(
-            "/api/incidents",
-            json=incident_body(f"Feu de véhicule tunnel Belliard {stamp}", [4.3760, 50.8405]),
+        activation, _ = await cell_with_a_partner_seat(
+            coord, f"Feu de véhicule tunnel Belliard {stamp}", [4.3760, 50.8405]
         )
-        r.raise_for_status()
-        incident = r.json()["id"]
-        r = await coord.post(
-            "/api/activations/open",
-            json={
-                "title": f"GCC tunnel Belliard {stamp}",
-                "level": "coordination",
-                "subject_entity": "incident",
-                "subject_id": incident,
-                "shared_with": ["pz-5340"],
-            },
-        )
-        assert r.status_code == 201, r.text
-        activation = r.json()["activation"]["id"]
-        seat = {"title": "D3 — PZ Bruxelles-Ouest", "activation_id": activation, "role": "d3"}
-        r = await coord.post(
-            "/api/positions",
-            json={
-                "type": "Feature",
-                "geometry": None,
-                "properties": {**seat, "holder_organisation": "pz-5340"},
-            },
-        )
-        assert r.status_code == 201, r.text
         r = await coord.post(f"/api/activations/{activation}/page", json={})
         assert r.status_code == 200, r.text
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Agent, api, incident_body
+from tests.browser.conftest import Agent, api, cell_with_a_partner_seat
 from tests.browser.test_accessibility import assert_accessible
 from tests.conftest import Server
 
@@ -387,32 +387,9 @@ async def test_the_activation_boards_task_list_is_usable_on_a_touch_screen(
 ) -> None:
     stamp = time.monotonic_ns()
     async with api(server, "coord") as coord:
-        r = await coord.post(
-            "/api/incidents", json=incident_body(f"Fuite de gaz {stamp}", [4.3600, 50.8450])
+        activation, _ = await cell_with_a_partner_seat(
+            coord, f"Fuite de gaz {stamp}", [4.3600, 50.8450]
         )
-        r.raise_for_status()
-        r = await coord.post(
-            "/api/activations/open",
-            json={
-                "title": f"GCC gaz {stamp}",
-                "level": "coordination",
-                "subject_entity": "incident",
-                "subject_id": r.json()["id"],
-                "shared_with": ["pz-5340"],
-            },
-        )
-        assert r.status_code == 201, r.text
-        activation = r.json()["activation"]["id"]
-        seat = {"title": "D3 — PZ Bruxelles-Ouest", "activation_id": activation, "role": "d3"}
-        r = await coord.post(
-            "/api/positions",
-            json={
-                "type": "Feature",
-                "geometry": None,
-                "properties": {**seat, "holder_organisation": "pz-5340"},
-            },
-        )
-        assert r.status_code == 201, r.text
         task_body = {
             "type": "Feature",
             "geometry": None,
