@@ -50,14 +50,31 @@ def timed_pool(observe: Callable[[float], None]) -> type[AsyncAdaptedQueuePool]:
 
 
 def make_engine(
-    settings: Settings, pool_wait: Callable[[float], None] | None = None
+    settings: Settings,
+    pool_wait: Callable[[float], None] | None = None,
+    *,
+    read_only: bool = False,
 ) -> AsyncEngine:
-    """`pool_wait`: told the seconds each checkout of a pool connection took."""
-    if not settings.database_url:
+    """`pool_wait`: told the seconds each checkout of a pool connection took. `read_only`: the
+    engine of SITCEN_READ_DATABASE_URL, whose every transaction is read-only
+    (`default_transaction_read_only`), so that a write sent there by mistake fails loudly
+    rather than being lost on a copy or refused only once the copy is a standby."""
+    url = settings.read_database_url if read_only else settings.database_url
+    if not url:
         raise RuntimeError("no database URL: run through `sitcen serve` or set SITCEN_DATABASE_URL")
     extra: dict[str, Any] = {"poolclass": timed_pool(pool_wait)} if pool_wait else {}
+    server_settings = {
+        "application_name": "sitcen-read" if read_only else "sitcen",
+        "timezone": "UTC",
+        # Requests read pages of a hundred rows: starting parallel workers costs them more
+        # (25 ms measured on a bbox list) than it saves, and takes the cores other requests
+        # need.
+        "max_parallel_workers_per_gather": "0",
+    }
+    if read_only:
+        server_settings["default_transaction_read_only"] = "on"
     return create_async_engine(
-        settings.database_url,
+        url,
         **extra,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
@@ -66,16 +83,7 @@ def make_engine(
         pool_recycle=3600,
         json_serializer=lambda value: orjson.dumps(value).decode(),
         json_deserializer=orjson.loads,
-        connect_args={
-            "server_settings": {
-                "application_name": "sitcen",
-                "timezone": "UTC",
-                # Requests read pages of a hundred rows: starting parallel workers costs
-                # them more (25 ms measured on a bbox list) than it saves, and takes the
-                # cores other requests need.
-                "max_parallel_workers_per_gather": "0",
-            }
-        },
+        connect_args={"server_settings": server_settings},
     )
 
 

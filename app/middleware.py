@@ -25,11 +25,14 @@ log = logging.getLogger(__name__)
 access = logging.getLogger("sitcen.access")
 
 SESSION_SCOPE_KEY = "sitcen.session"
+# The request's read-only session (app.api.deps.get_read_session) when it has a read database.
+READ_SESSION_SCOPE_KEY = "sitcen.read_session"
 
 
 class RequestSession:
-    """Closes the session an HTTP request made (app.api.deps.get_session) once it is answered,
-    whatever happened: the uncommitted is rolled back and the connection returns to the pool.
+    """Closes the sessions an HTTP request made (app.api.deps.get_session, and get_read_session
+    on the read database) once it is answered, whatever happened: the uncommitted is rolled
+    back and the connections return to their pools.
 
     Why not a dependency with `yield`: FastAPI enters each one through an exit stack and a
     cancel scope, which cost about 0.2 ms of CPU per request, the price of a whole simple
@@ -46,18 +49,22 @@ class RequestSession:
         try:
             await self.app(scope, receive, send)
         finally:
-            session: AsyncSession | None = scope.pop(SESSION_SCOPE_KEY, None)
-            if session is not None:
-                # Shielded, as FastAPI shields a dependency's exit: a cancelled request must
-                # still give its connection back clean.
-                with anyio.CancelScope(shield=True):
-                    try:
-                        await session.close()
-                    except Exception:
-                        # The database went away after the answer (or its error) was made;
-                        # the pool discards the connection. Raised from here it would only
-                        # make uvicorn drop a kept-alive connection its client is reusing.
-                        log.warning("could not close a request's session", exc_info=True)
+            for key in (SESSION_SCOPE_KEY, READ_SESSION_SCOPE_KEY):
+                await self._close(scope.pop(key, None))
+
+    @staticmethod
+    async def _close(session: AsyncSession | None) -> None:
+        if session is not None:
+            # Shielded, as FastAPI shields a dependency's exit: a cancelled request must
+            # still give its connection back clean.
+            with anyio.CancelScope(shield=True):
+                try:
+                    await session.close()
+                except Exception:
+                    # The database went away after the answer (or its error) was made;
+                    # the pool discards the connection. Raised from here it would only
+                    # make uvicorn drop a kept-alive connection its client is reusing.
+                    log.warning("could not close a request's session", exc_info=True)
 
 
 class QueryText:

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import cpu
@@ -110,6 +111,11 @@ class Runtime:
     tile_cache: TileCache | None = None
     # Polls the external CAP feeds (app.feeds.poller); None where SITCEN_FEEDS_ENABLED is false.
     feeds: FeedPoller | None = None
+    # SITCEN_READ_DATABASE_URL's engine (read-only transactions) and its sessions, for the
+    # reads that need not see the latest writes (OGC API Features items, exports): None when
+    # unset, and then `read_sessions` are the primary's `sessions`.
+    read_engine: AsyncEngine | None = None
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
     shutdown: Shutdown = field(default_factory=Shutdown)
 
     @classmethod
@@ -117,6 +123,11 @@ class Runtime:
         metrics = metrics or Metrics(settings.ws_queue_size)
         engine = make_engine(settings, pool_wait=metrics.db_pool_wait.observe)
         sessions = make_sessionmaker(engine)
+        read_engine = (
+            make_engine(settings, pool_wait=metrics.db_pool_wait.observe, read_only=True)
+            if settings.read_database_url
+            else None
+        )
         key_cache = KeyCache()
         hub = Hub(settings.ws_queue_size, metrics)
         paging.listen_for_acknowledgements()  # a page acknowledged moves its seat's presence
@@ -183,6 +194,8 @@ class Runtime:
             settings=settings,
             engine=engine,
             sessions=sessions,
+            read_engine=read_engine,
+            read_sessions=make_sessionmaker(read_engine) if read_engine else sessions,
             key_cache=key_cache,
             hub=hub,
             feed_listener=feed_listener,
@@ -260,7 +273,9 @@ class Runtime:
         """None if this instance should be sent traffic; else why not. Ready while it is not
         shutting down, its change-feed listener is connected, and the oldest change it has not
         yet handed to its WebSocket clients is at most SITCEN_READY_MAX_LAG_SECONDS old (the
-        database must answer to tell)."""
+        database must answer to tell), and the read database (SITCEN_READ_DATABASE_URL), when
+        there is one, answers too: the OGC items and exports this instance serves are read
+        there, so an instance that cannot reach it would fail them."""
         if self.shutdown.started:
             return "the instance is shutting down"
         if not self.feed_listener.listening:
@@ -270,6 +285,12 @@ class Runtime:
                 lag = await unpublished_age(session, self.hub.head)
         except DB_ERRORS:
             return "the database cannot be reached"
+        if self.read_engine is not None and self.read_sessions is not None:
+            try:
+                async with asyncio.timeout(READY_TIMEOUT_SECONDS), self.read_sessions() as read:
+                    await read.execute(text("SELECT 1"))
+            except DB_ERRORS:
+                return "the read database (SITCEN_READ_DATABASE_URL) cannot be reached"
         limit = self.settings.ready_max_lag_seconds
         if lag > limit:
             return f"the change feed is {lag:.1f} s behind on this instance (at most {limit:g} s)"
@@ -331,4 +352,6 @@ class Runtime:
                 await self._stop_workers(0.0)
         await self.feed_listener.stop()
         await self.engine.dispose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
         cpu.stop()

@@ -20,7 +20,7 @@ def asyncpg_url(url: str) -> str:
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
-    raise ValueError("SITCEN_DATABASE_URL must be a postgresql:// URL")
+    raise ValueError("a database URL must be a postgresql:// URL")
 
 
 def plain_url(url: str) -> str:
@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         description="PostgreSQL/PostGIS URL. Unset: a local cluster is started under .local/.",
+    )
+    read_database_url: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL/PostGIS URL of a read replica (a hot standby of SITCEN_DATABASE_URL) "
+            "for the reads that need not see the latest writes: OGC API Features items and "
+            "the exports, in read-only transactions. Unset: the primary serves everything. "
+            "Vector tiles stay on the primary: a tile's ETag names the feed generation it "
+            "holds, which a lagging replica cannot promise."
+        ),
     )
     secret_key: str = Field(
         default="", description="Signs access tokens. Required outside local mode."
@@ -276,7 +286,7 @@ class Settings(BaseSettings):
             raise ValueError("SITCEN_SHIFT_CHANGES lists a time twice")
         return tuple(sorted(t.replace(second=0, microsecond=0) for t in v))
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_database_url")
     @classmethod
     def _normalise_url(cls, v: str | None) -> str | None:
         return asyncpg_url(v) if v else None

@@ -28,7 +28,7 @@ from app.domain.schema import TIME_RANGE, Props, Time
 from app.domain.spec import EntitySpec
 from app.errors import ProblemError, not_found, precondition_required, validation_problem
 from app.geo.crs import CRS_NAMES, parse_crs
-from app.middleware import SESSION_SCOPE_KEY
+from app.middleware import READ_SESSION_SCOPE_KEY, SESSION_SCOPE_KEY
 from app.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/token")
@@ -62,6 +62,24 @@ async def get_session(request: Request) -> AsyncSession:
 
 
 Session = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_read_session(request: Request) -> AsyncSession:
+    """The request's read-only session: on SITCEN_READ_DATABASE_URL (a replica, every
+    transaction read-only) when it is set, else the request's own session on the primary.
+    Only for reads that need not see the latest writes, the caller's own included (the OGC
+    API Features items, the exports): a replica lags. Authentication and everything that
+    writes stay on `Session`. Closed with the request like `Session`."""
+    runtime = runtime_of(request)
+    if runtime.read_engine is None or runtime.read_sessions is None:
+        return await get_session(request)
+    session: AsyncSession | None = request.scope.get(READ_SESSION_SCOPE_KEY)
+    if session is None:
+        session = request.scope[READ_SESSION_SCOPE_KEY] = runtime.read_sessions()
+    return session
+
+
+ReadSession = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 async def current_principal(

@@ -10,6 +10,10 @@ another reading of them, not another store. Differences the standard asks for:
 Requests are authenticated like every other: GDAL sends a header with
 `GDAL_HTTP_HEADERS="Authorization: Bearer …"` (or `X-API-Key: …`), QGIS with an
 "API header" or OAuth2 authentication configuration.
+
+The items are read on the read database (SITCEN_READ_DATABASE_URL, app.api.deps.ReadSession)
+when there is one: a GIS client polls, and does not need the write it did not make a second
+ago. The caller is still authenticated on the primary, and scoped the same way.
 """
 
 import uuid
@@ -23,7 +27,7 @@ from starlette.responses import Response
 
 from app.api.deps import (
     Q_MAX_LENGTH,
-    Session,
+    ReadSession,
     bbox_param,
     crs_param,
     finite_number,
@@ -491,7 +495,7 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
         openapi_extra={"parameters": _item_parameters(settings, spec)},
     )
     async def items(
-        request: Request, session: Session, principal: Annotated[Principal, reader]
+        request: Request, session: ReadSession, principal: Annotated[Principal, reader]
     ) -> Response:
         crs, bbox, (start, end), limit = await _standard_params(request, ITEM_PARAMS, settings)
         query = request.query_params
@@ -539,7 +543,7 @@ def _collection_router(spec: EntitySpec, settings: Settings) -> APIRouter:
     )
     async def item(
         request: Request,
-        session: Session,
+        session: ReadSession,
         feature_id: str,
         principal: Annotated[Principal, reader],
     ) -> Response:
@@ -567,7 +571,7 @@ def _reference_router(collection_id: str, settings: Settings) -> APIRouter:
         openapi_extra={"parameters": parameters},
     )
     async def items(
-        request: Request, session: Session, _: Annotated[Principal, reader]
+        request: Request, session: ReadSession, _: Annotated[Principal, reader]
     ) -> Response:
         # The datetime is checked, and met: reference features stand at every time.
         crs, bbox, _window, limit = await _standard_params(request, REFERENCE_PARAMS, settings)
@@ -585,7 +589,7 @@ def _reference_router(collection_id: str, settings: Settings) -> APIRouter:
         openapi_extra={"parameters": [p for p in parameters if p["name"] in ("crs", "f")]},
     )
     async def item(
-        request: Request, session: Session, code: str, _: Annotated[Principal, reader]
+        request: Request, session: ReadSession, code: str, _: Annotated[Principal, reader]
     ) -> Response:
         crs = await _answer_crs(request)
         found = await layer_features(session, layer, code=code, crs=crs)

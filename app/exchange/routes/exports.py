@@ -2,6 +2,9 @@
 
 The same filters as the list (`GET /api/{collection}`, read by the same dependency) and the
 same reading rights and scope: a partner exports what its list shows it, nothing more.
+Read on the read database (SITCEN_READ_DATABASE_URL) when there is one: an export is a
+snapshot, and its X-Feed-Head is the head of the database it was read from, so following the
+changes from there misses nothing.
 
 No `from __future__ import annotations` here: FastAPI reads the per-collection filter
 dependency from the annotations of the endpoint functions built below."""
@@ -11,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import StreamingResponse
 
-from app.api.deps import Session, require
+from app.api.deps import ReadSession, require
 from app.api.objects import filter_query
 from app.api.routing import Route
 from app.auth.permissions import read_scope
@@ -56,7 +59,7 @@ def _router(spec: EntitySpec) -> APIRouter:
         },
     )
     async def export(
-        session: Session,
+        session: ReadSession,
         principal: Annotated[Principal, Depends(require(f"{spec.entity.value}:read"))],
         f: Annotated[ListFilter, Depends(filter_query(spec))],
         format: Annotated[
