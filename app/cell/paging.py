@@ -43,6 +43,7 @@ from app.alerts.lifecycle.compose import AlertDraft
 from app.alerts.lifecycle.manual import REGION
 from app.alerts.models import Alert, PushSubscription, Recipient
 from app.alerts.settings import AlertSettings
+from app.alerts.workers.delivery import RETRY_AFTER_MAX_SECONDS, retry_delay
 from app.auth.models import User
 from app.auth.permissions import allowed
 from app.auth.principal import Principal
@@ -313,8 +314,10 @@ async def push_pages(
 ) -> int:
     """After the commit: a Web Push notification of the page to each device registered by a
     paged SITCEN user (a partner's user, with an organisation, is paged by alerts, never here),
-    in the device's language. A device whose push service answers 404/410 is removed; another
-    failure is logged (the page itself stands: /ws and the board show it). The messages sent."""
+    in the device's language. A device whose push service answers 404/410 is removed; 429, 5xx
+    and network failures are retried in this process with the alert deliveries' back-off (not
+    a durable row: a restart meanwhile drops them; the page itself stands on /ws and the
+    board). The messages sent."""
     if key is None or not paging.pushes:
         return 0
     wanted = {p.username for p in paging.pushes}
@@ -347,6 +350,23 @@ async def push_pages(
         )
 
     async def one(http: aiohttp.ClientSession, device: PushSubscription, data: bytes) -> bool:
+        """Up to SITCEN_ALERTS_MAX_ATTEMPTS sends, backing off as alert deliveries do and never
+        sooner than a Retry-After; a gone device is not tried again."""
+        for attempt in range(1, settings.max_attempts + 1):
+            error = await send_once(http, device, data)
+            if error is None:
+                return True
+            if error.final or attempt == settings.max_attempts:
+                break
+            delay = retry_delay(attempt, settings)
+            if error.retry_after is not None:
+                delay = max(delay, min(error.retry_after, RETRY_AFTER_MAX_SECONDS))
+            await asyncio.sleep(delay)
+        return False
+
+    async def send_once(
+        http: aiohttp.ClientSession, device: PushSubscription, data: bytes
+    ) -> push.PushError | None:
         try:
             await push.send(
                 http,
@@ -364,8 +384,8 @@ async def push_pages(
             log.warning("cell: page push to device %s failed: %s", device.id, e)
             if e.gone:
                 gone.append(device.id)
-            return False
-        return True
+            return e
+        return None
 
     async with aiohttp.ClientSession() as http:
         sent = await asyncio.gather(

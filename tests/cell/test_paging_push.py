@@ -165,3 +165,24 @@ async def test_a_gone_staff_device_is_removed(
         r = await coord.get(f"/api/positions/{held['id']}")
         assert r.json()["properties"]["presence"] == "paged"
         assert len(device.requests) == 1
+
+
+async def test_a_staff_page_push_is_retried_on_5xx_and_429(
+    server: Server, client_for: Any, push_service: PushService
+) -> None:
+    coord = client_for("coord")
+    name, coordinator = await _staff(server, "coordinator", "fr")
+    async with coordinator:
+        device, _ = await _register(
+            coordinator, push_service, "fr", 503, (429, {"Retry-After": "0"})
+        )
+        aid = (await open_activation(coord))["activation"]["id"]
+        held = await seat(coord, aid, role="d5", holder_user=name)
+        await _page(coord, aid, held["id"])
+        (request,) = await eventually(lambda: device.taken, "the page after two refusals")
+        assert [r["status"] for r in device.requests] == [503, 429, 201]
+        message = device.decrypt(request["body"])
+        assert message["lang"] == "fr" and message["headline"].startswith("Cellule de crise")
+        assert "(coordination)" in message["headline"]
+        (state,) = (await coordinator.get("/api/push/subscriptions")).json()["subscriptions"]
+        assert state["id"], "a device that failed for a while is kept"
