@@ -56,10 +56,20 @@ export class Header {
     if (!prefs || !who || this.app.me?.role === 'partner' || !this.app.can('push:subscribe')) return;
     this.push = pushToggle(this.app.api, { onError: (e) => this.app.apiError(e) });
     this.push.classList.add('header-push');
-    this.push.title = t('push.staff_hint');
+    // The header has no room for why it cannot be switched on: that goes in the tooltip (the
+    // status stays for screen readers).
+    const status = this.push.querySelector('.push-toggle-status');
+    status?.classList.add('sr-only');
+    const hint = () => {
+      this.push.title = [t('push.staff_hint'), status?.textContent].filter(Boolean).join('\n');
+    };
+    hint();
+    const observer = globalThis.MutationObserver && status ? new MutationObserver(hint) : null;
+    observer?.observe(status, { childList: true, characterData: true, subtree: true });
+    this.app.cleanups.push(() => observer?.disconnect());
     prefs.insertBefore(this.push, who);
     this.app.cleanups.push(() => this.push.destroy());
-    this.app.cleanups.push(onLanguage(() => { this.push.title = t('push.staff_hint'); }));
+    this.app.cleanups.push(onLanguage(hint));
   }
 
   _who() {
