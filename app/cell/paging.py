@@ -349,11 +349,12 @@ async def push_pages(
             tokens.sign_page(secret_key, claim),
         )
 
-    async def one(http: aiohttp.ClientSession, device: PushSubscription, data: bytes) -> bool:
+    async def one(http: aiohttp.ClientSession, device: PushSubscription, page: PagePush) -> bool:
         """Up to SITCEN_ALERTS_MAX_ATTEMPTS sends, backing off as alert deliveries do and never
         sooner than a Retry-After; a gone device is not tried again."""
+        data = body(page, device)
         for attempt in range(1, settings.max_attempts + 1):
-            error = await send_once(http, device, data)
+            error = await send_once(http, device, data, page.position_id.hex)
             if error is None:
                 return True
             if error.final or attempt == settings.max_attempts:
@@ -365,7 +366,7 @@ async def push_pages(
         return False
 
     async def send_once(
-        http: aiohttp.ClientSession, device: PushSubscription, data: bytes
+        http: aiohttp.ClientSession, device: PushSubscription, data: bytes, topic: str
     ) -> push.PushError | None:
         try:
             await push.send(
@@ -378,19 +379,23 @@ async def push_pages(
                 ttl=settings.push_ttl_seconds,
                 urgent=True,
                 seconds=settings.push_timeout_seconds,
-                topic=f"page-{device.id.hex[:8]}",
+                # RFC 8030 §5.4: a reminder replaces a first page not delivered yet.
+                topic=topic,
             )
         except push.PushError as e:
             log.warning("cell: page push to device %s failed: %s", device.id, e)
             if e.gone:
                 gone.append(device.id)
             return e
+        except Exception as e:  # a fault of ours for one device: the others still go out
+            log.exception("cell: page push to device %s failed in sitcen", device.id)
+            return push.PushError(f"internal error: {type(e).__name__}", final=True)
         return None
 
     async with aiohttp.ClientSession() as http:
         sent = await asyncio.gather(
             *(
-                one(http, device, body(page, device))
+                one(http, device, page)
                 for page in paging.pushes
                 for device in devices.get(page.username, [])
             )

@@ -83,6 +83,7 @@ async def test_a_staff_page_is_pushed_in_the_device_language_and_acknowledged_fr
         assert paged["live"] is True and paged["alert"] is None
         (request,) = await eventually(lambda: device.taken, "the page's push message")
         assert request["problems"] == [] and request["urgency"] == "high"
+        assert request["topic"] == uuid.UUID(held["id"]).hex  # a reminder replaces it
         message = device.decrypt(request["body"])
         assert message["type"] == "page" and message["lang"] == "nl"
         assert message["activation"] == aid and message["position"] == held["id"]
