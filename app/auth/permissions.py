@@ -62,8 +62,10 @@ _RECORDS_LEAD = _RECORDS_WATCH | {"logbook_entry:promote"}
 # subscriptions (the routers keep a partner to its organisation).
 _ALERTS = frozenset({"alerts:read", "alerts:ack", "partners:read", "subscriptions:manage"})
 # A partner's users (its SPOCs, its members of a crisis cell) take its alerts on their own
-# devices by Web Push (issue 21, app.alerts.lifecycle.devices). Alerts are addressed to
-# partners: SITCEN's staff follow them on the dashboard, and have nothing to subscribe to.
+# devices by Web Push (issue 21, app.alerts.lifecycle.devices). SITCEN's operators, coordinators
+# and officials hold seats of a crisis cell: their devices take the pages of those seats
+# (app.cell.paging.push_pages), never an alert. An administrator keeps the platform, holds no
+# seat, and has no device to register.
 _PUSH = frozenset({"push:subscribe"})
 _ALERTS_STAFF = _ALERTS | {"campaigns:read"}
 _ALERTS_LEAD = _ALERTS_STAFF | {"alerts:send", "partners:manage", "campaigns:manage"}
@@ -122,6 +124,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | {"alerts:send"}
     | _REPORTS
     | _CELL_WATCH
+    | _PUSH
     | _RECORDS_WATCH
     | _DIRECTORY_STAFF
     | _PROCEDURES
@@ -134,6 +137,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _WRITE
     | _ALERTS_LEAD
     | _CELL_LEAD
+    | _PUSH
     | _RECORDS_LEAD
     | _DIRECTORY_STAFF
     | _PROCEDURES
@@ -152,6 +156,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     | _ALERTS_STAFF
     | {"alerts:send"}
     | _CELL_LEAD
+    | _PUSH
     | _RECORDS_LEAD
     | _DIRECTORY_READ
     | _PROCEDURES

@@ -4,23 +4,30 @@ A seat held by a partner organisation is paged by an alert to that organisation,
 out as every alert does (live on /ws, webhooks, e-mail to the on-duty SPOC), is acknowledged
 the same ways (REST, /ws, the e-mail's link) and escalates to the next SPOC, then to SITCEN,
 when nobody answers (app.alerts). A seat held by a SITCEN user is paged by a `page` message on
-that user's /ws connections; the position's own change (presence `paged`) reaches every
-dashboard through the change feed. The acknowledgement, however it comes, moves the position to
-`acknowledged` through the one write path; the holder (or SITCEN) then says `present`,
-`remote` or `declined`.
+that user's /ws connections and, by Web Push, on the devices that user registered
+(`push_pages`, after the commit: a locked phone is woken too); the position's own change
+(presence `paged`) reaches every dashboard through the change feed. The acknowledgement,
+however it comes (the notification's action too), moves the position to `acknowledged`
+through the one write path; the holder (or SITCEN) then says `present`, `remote` or
+`declined`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+import aiohttp
+import orjson
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.alerts.channels import push, tokens
 from app.alerts.enums import (
     AckVia,
     CapCategory,
@@ -34,9 +41,13 @@ from app.alerts.enums import (
 from app.alerts.lifecycle import service as alerts
 from app.alerts.lifecycle.compose import AlertDraft
 from app.alerts.lifecycle.manual import REGION
-from app.alerts.models import Alert, Recipient
+from app.alerts.models import Alert, PushSubscription, Recipient
 from app.alerts.settings import AlertSettings
+from app.alerts.workers.delivery import RETRY_AFTER_MAX_SECONDS, retry_delay
+from app.auth.models import User
+from app.auth.permissions import allowed
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.domain import activation as activation_kind
 from app.domain import objects
 from app.domain import position as position_kind
@@ -47,10 +58,11 @@ from app.domain.features import plain
 from app.domain.objects import Written
 from app.domain.position import Position
 from app.domain.visibility import Scope
-from app.errors import conflict, not_found, validation_problem
+from app.errors import conflict, invalid_link, not_found, validation_problem
 from app.realtime.hub import Hub
 from app.realtime.protocol import encode
 
+log = logging.getLogger(__name__)
 SPEC = position_kind.SPEC
 PRESENCE_PATCH = position_kind.PresenceChange
 # How urgent a page is follows the activation's level: it sets the acknowledgement deadline,
@@ -81,6 +93,8 @@ class Paging:
     paged: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     live: list[tuple[str, str]] = field(default_factory=list)  # (username, frame)
+    # (username, payload by language): the Web Push notifications to the paged users' devices
+    pushes: list[PagePush] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"paged": self.paged, "skipped": self.skipped}
@@ -97,19 +111,50 @@ def _seat(row: Position) -> dict[str, Any]:
     }
 
 
-def _texts(activation: Activation, seat: Position) -> dict[str, dict[str, str]]:
-    ref, title = activation.ref, activation.title
+# The activation's level as the page's push notification names it.
+LEVELS = {
+    "fr": {
+        ActivationLevel.monitoring: "veille",
+        ActivationLevel.pre_alert: "pré-alerte",
+        ActivationLevel.coordination: "coordination",
+        ActivationLevel.crisis_cell: "cellule de crise",
+    },
+    "nl": {
+        ActivationLevel.monitoring: "monitoring",
+        ActivationLevel.pre_alert: "voorwaarschuwing",
+        ActivationLevel.coordination: "coördinatie",
+        ActivationLevel.crisis_cell: "crisiscel",
+    },
+    "en": {
+        ActivationLevel.monitoring: "monitoring",
+        ActivationLevel.pre_alert: "pre-alert",
+        ActivationLevel.coordination: "coordination",
+        ActivationLevel.crisis_cell: "crisis cell",
+    },
+}
+
+
+def _texts(
+    activation: Activation, seat: Position, with_level: bool = False
+) -> dict[str, dict[str, str]]:
+    title = activation.title
+    level = ActivationLevel(activation.level)
+    # A push notification names the level too (an alert's text says it by its severity).
+    ref = {
+        lang: f"{activation.ref} ({names[level]})" if with_level else activation.ref
+        for lang, names in LEVELS.items()
+    }
     return {
         "fr": {
-            "headline": f"Cellule de crise {ref} : vous êtes appelé — {seat.title}",
+            "headline": f"Cellule de crise {ref['fr']} : vous êtes appelé — {seat.title}",
             "description": f"{title}. Accusez réception, puis indiquez votre présence.",
         },
         "nl": {
-            "headline": f"Crisiscel {ref}: u wordt opgeroepen — {seat.title}",
+            "headline": f"Crisiscel {ref['nl']}: u wordt opgeroepen — {seat.title}",
             "description": f"{title}. Bevestig de ontvangst en geef dan uw aanwezigheid door.",
         },
         "en": {
-            "headline": f"Crisis cell {ref}: you are paged — {seat.title}",
+            "headline": f"Crisis cell {ref['en']}: you are paged — {seat.title}",
             "description": f"{title}. Acknowledge, then say whether you will attend.",
         },
     }
@@ -206,8 +251,159 @@ async def page_cell(
                 "at": now.isoformat(),
             }
             result.live.append((seat.holder_user, encode(frame)))
+            result.pushes.append(_page_push(row, seat, seat.holder_user, now))
         result.paged.append({**_seat(seat), "alert": alert, "live": bool(seat.holder_user)})
     return result
+
+
+@dataclass(frozen=True)
+class PagePush:
+    """A page to push to its holder's devices: what every language's notification says."""
+
+    username: str
+    position_id: uuid.UUID
+    fields: dict[str, Any]
+    texts: dict[str, dict[str, str]]
+
+    def payload(self, language: str, ack_url: str, token: str) -> bytes:
+        """What the service worker reads (frontend/src/sw-push.js, type `page`): the
+        activation's reference, title and level, the seat, in the device's language, and the
+        token that acknowledges the page; nothing of any person."""
+        text = self.texts.get(language) or self.texts["en"]
+        return orjson.dumps(
+            {
+                **self.fields,
+                "headline": text["headline"][: push.MAX_HEADLINE],
+                "body": text["description"][: push.MAX_HEADLINE],
+                "lang": language if language in self.texts else "en",
+                "ack": {"url": ack_url, "token": token},
+            }
+        )
+
+
+def _page_push(activation: Activation, seat: Position, username: str, now: datetime) -> PagePush:
+    return PagePush(
+        username,
+        seat.id,
+        {
+            "type": "page",
+            "activation": str(activation.id),
+            "ref": activation.ref,
+            "title": activation.title,
+            "level": activation.level,
+            "exercise": activation.exercise,
+            "position": str(seat.id),
+            "position_ref": seat.ref,
+            "at": now.isoformat(),
+            "url": f"/#board/{activation.id}",
+        },
+        _texts(activation, seat, with_level=True),
+    )
+
+
+PAGE_ACK_PATH = "/cell/ack/push"
+
+
+async def push_pages(
+    sessions: async_sessionmaker[AsyncSession],
+    paging: Paging,
+    key: push.VapidKey | None,
+    settings: AlertSettings,
+    secret_key: str,
+    now: datetime,
+) -> int:
+    """After the commit: a Web Push notification of the page to each device registered by a
+    paged SITCEN user (a partner's user, with an organisation, is paged by alerts, never here),
+    in the device's language. A device whose push service answers 404/410 is removed; 429, 5xx
+    and network failures are retried in this process with the alert deliveries' back-off (not
+    a durable row: a restart meanwhile drops them; the page itself stands on /ws and the
+    board). The messages sent."""
+    if key is None or not paging.pushes:
+        return 0
+    wanted = {p.username for p in paging.pushes}
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(PushSubscription, User.username)
+                .join(User, User.id == PushSubscription.user_id)
+                .where(
+                    User.username.in_(wanted),
+                    User.organisation.is_(None),
+                    User.disabled.is_(False),
+                    PushSubscription.active.is_(True),
+                )
+            )
+        ).all()
+    devices: dict[str, list[PushSubscription]] = defaultdict(list)
+    for device, username in rows:
+        devices[username].append(device)
+    gone: list[uuid.UUID] = []
+
+    expires = now + timedelta(hours=settings.ack_link_hours)
+
+    def body(page: PagePush, device: PushSubscription) -> bytes:
+        claim = tokens.PageAckClaim(page.position_id, device.user_id, expires)
+        return page.payload(
+            device.language,
+            f"{settings.public_url}{PAGE_ACK_PATH}",
+            tokens.sign_page(secret_key, claim),
+        )
+
+    async def one(http: aiohttp.ClientSession, device: PushSubscription, page: PagePush) -> bool:
+        """Up to SITCEN_ALERTS_MAX_ATTEMPTS sends, backing off as alert deliveries do and never
+        sooner than a Retry-After; a gone device is not tried again."""
+        data = body(page, device)
+        for attempt in range(1, settings.max_attempts + 1):
+            error = await send_once(http, device, data, page.position_id.hex)
+            if error is None:
+                return True
+            if error.final or attempt == settings.max_attempts:
+                break
+            delay = retry_delay(attempt, settings)
+            if error.retry_after is not None:
+                delay = max(delay, min(error.retry_after, RETRY_AFTER_MAX_SECONDS))
+            await asyncio.sleep(delay)
+        return False
+
+    async def send_once(
+        http: aiohttp.ClientSession, device: PushSubscription, data: bytes, topic: str
+    ) -> push.PushError | None:
+        try:
+            await push.send(
+                http,
+                key,
+                endpoint=device.endpoint,
+                p256dh=device.p256dh,
+                auth=device.auth,
+                data=data,
+                ttl=settings.push_ttl_seconds,
+                urgent=True,
+                seconds=settings.push_timeout_seconds,
+                # RFC 8030 §5.4: a reminder replaces a first page not delivered yet.
+                topic=topic,
+            )
+        except push.PushError as e:
+            log.warning("cell: page push to device %s failed: %s", device.id, e)
+            if e.gone:
+                gone.append(device.id)
+            return e
+        except Exception as e:  # a fault of ours for one device: the others still go out
+            log.exception("cell: page push to device %s failed in sitcen", device.id)
+            return push.PushError(f"internal error: {type(e).__name__}", final=True)
+        return None
+
+    async with aiohttp.ClientSession() as http:
+        sent = await asyncio.gather(
+            *(
+                one(http, device, page)
+                for page in paging.pushes
+                for device in devices.get(page.username, [])
+            )
+        )
+    if gone:
+        async with sessions() as session, session.begin():
+            await session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
+    return sum(sent)
 
 
 def announce(hub: Hub, paging: Paging) -> int:
@@ -296,6 +492,35 @@ async def acknowledge(
     )
     await _settle_pages(session, seat, actor, _via(scope), now)
     return written
+
+
+async def acknowledge_pushed(
+    session: AsyncSession, token: str, secret_key: str, now: datetime
+) -> Written:
+    """The "Acknowledge" action of a page's push notification (frontend/src/sw-push.js): its
+    signed token names the seat and the user whose device it reached. Acknowledged exactly as
+    that user would on /ws or the dashboard (`acknowledge`), if they still hold the seat and are
+    an active SITCEN user who may; any other token answers as an invalid one."""
+    claim = tokens.verify_page(secret_key, token, now)
+    user = await session.get(User, claim.user_id) if claim else None
+    seat = await session.get(Position, claim.position_id) if claim else None
+    if (
+        claim is None
+        or user is None
+        or seat is None
+        or user.disabled
+        or user.organisation is not None
+        or seat.holder_user != user.username
+        or user.role not in Role.__members__
+        or not allowed(Role(user.role), "position:acknowledge")
+    ):
+        raise invalid_link(
+            "Cette notification ne permet plus d'accuser réception. / "
+            "Met deze melding kan de ontvangst niet meer bevestigd worden. / "
+            "This notification can no longer acknowledge the page."
+        )
+    actor = Actor(user.username, "user", None, user.role)
+    return await acknowledge(session, seat.id, actor, Scope(), now)
 
 
 async def set_presence(

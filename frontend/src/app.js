@@ -582,7 +582,8 @@ export class App {
   }
 
   /** A push notification opened the app at an alert (?alert=<id>), or asks an open one to show
-   * it (the service worker's `open-alert` message): the alerts tab, at that alert. */
+   * it (the service worker's `open-alert` message): the alerts tab, at that alert; a page's
+   * notification (`open-board`) the activation's board. */
   _openPushedAlert() {
     const show = (id) => {
       if (!id || !this.panels.alerts?.reveal) return;
@@ -594,6 +595,10 @@ export class App {
     if (!worker?.addEventListener) return;
     const onMessage = (event) => {
       if (event.data?.type === 'open-alert') show(event.data.alert);
+      // A crisis cell's page (a SITCEN user's seat): its activation's board, as #board/<id> opens.
+      if (event.data?.type === 'open-board' && /^[0-9a-f-]{36}$/i.test(event.data.activation || '')) {
+        globalThis.location.hash = `#board/${event.data.activation}`;
+      }
     };
     worker.addEventListener('message', onMessage);
     this.cleanups.push(() => worker.removeEventListener('message', onMessage));

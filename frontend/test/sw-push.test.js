@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ACK_ACTION, installPush, notificationFor } from '../src/sw-push.js';
+import { ACK_ACTION, installPush, notificationFor, pageNotificationFor } from '../src/sw-push.js';
 
 const MESSAGE = {
   type: 'alert',
@@ -133,5 +133,90 @@ describe('installPush: notificationclick', () => {
     options.data.url = 'https://elsewhere.example.org/?alert=x';
     await scope.dispatch('notificationclick', clickEvent(options));
     expect(scope.clients.openWindow).toHaveBeenCalledWith('https://sitcen.example.org/?alert=x');
+  });
+});
+
+// A crisis cell's page to a SITCEN user's seat (app/cell/paging.py, PagePush.payload).
+const PAGE = {
+  type: 'page',
+  activation: '0190c3d2-2222-7000-8000-000000000002',
+  ref: 'GCC-2026-0007',
+  title: 'Pausbezoek',
+  level: 'crisis_cell',
+  exercise: false,
+  position: '0190c3d2-3333-7000-8000-000000000003',
+  position_ref: 'POS-2026-000011',
+  at: '2026-12-07T22:00:00+00:00',
+  url: '/#board/0190c3d2-2222-7000-8000-000000000002',
+  headline: 'Crisiscel GCC-2026-0007 (crisiscel): u wordt opgeroepen — Zetel hoge ambtenaar',
+  body: 'Pausbezoek. Bevestig de ontvangst en geef dan uw aanwezigheid door.',
+  lang: 'nl',
+  ack: { url: 'https://sitcen.example.org/cell/ack/push', token: 'pa.ge' },
+};
+
+describe('installPush: a crisis cell page', () => {
+  async function shown(scope) {
+    installPush(scope, { fetchImpl: scope.fetch });
+    await scope.dispatch('push', pushEvent(PAGE));
+    return scope.registration.showNotification.mock.calls[0];
+  }
+
+  it('shows the page in its language, insistent, with an Acknowledge action', async () => {
+    const scope = fakeScope();
+    const [title, options] = await shown(scope);
+    expect(title).toBe('SITCEN GCC-2026-0007');
+    expect(options.body).toBe(`${PAGE.headline}\n${PAGE.body}`);
+    expect(options.lang).toBe('nl');
+    expect(options.tag).toBe(`page-${PAGE.position}`);
+    expect(options.requireInteraction).toBe(true);
+    expect(options.actions).toEqual([{ action: ACK_ACTION, title: 'Ontvangst bevestigen' }]);
+    expect(pageNotificationFor({ ...PAGE, lang: 'fr', exercise: true }).title).toBe('SITCEN GCC-2026-0007 · EXERCICE');
+  });
+
+  it('ignores a page without its activation or seat', async () => {
+    const scope = fakeScope();
+    installPush(scope);
+    await scope.dispatch('push', pushEvent({ ...PAGE, position: undefined }));
+    expect(scope.registration.showNotification).not.toHaveBeenCalled();
+  });
+
+  it('Acknowledge posts the page token to /cell/ack/push, not the alerts route', async () => {
+    const scope = fakeScope();
+    scope.fetch = vi.fn(async () => ({ ok: true }));
+    const [, options] = await shown(scope);
+    await scope.dispatch('notificationclick', clickEvent(options, ACK_ACTION));
+    const [url, init] = scope.fetch.mock.calls[0];
+    expect(url).toBe('https://sitcen.example.org/cell/ack/push');
+    expect(JSON.parse(init.body)).toEqual({ token: 'pa.ge' });
+    const [, confirmation] = scope.registration.showNotification.mock.calls[1];
+    expect(confirmation.body).toBe('✓ Ontvangst bevestigd');
+    expect(confirmation.tag).toBe(`page-${PAGE.position}`);
+    expect(confirmation.data.ack).toBeUndefined();
+  });
+
+  it('a failed acknowledgement opens the activation board', async () => {
+    const scope = fakeScope();
+    scope.fetch = vi.fn(async () => ({ ok: false, status: 400 }));
+    const [, options] = await shown(scope);
+    await scope.dispatch('notificationclick', clickEvent(options, ACK_ACTION));
+    expect(scope.registration.showNotification.mock.calls[1][1].body).toMatch(/bord van de activering/);
+    expect(scope.clients.openWindow).toHaveBeenCalledWith(`https://sitcen.example.org/#board/${PAGE.activation}`);
+  });
+
+  it('a tap tells an open window to show the board, or opens the app at it', async () => {
+    const open = { url: 'https://sitcen.example.org/', focus: vi.fn(async () => {}), postMessage: vi.fn() };
+    const scope = fakeScope({ windows: [open] });
+    scope.fetch = vi.fn();
+    const [, options] = await shown(scope);
+    await scope.dispatch('notificationclick', clickEvent(options));
+    expect(scope.fetch).not.toHaveBeenCalled();
+    expect(open.postMessage).toHaveBeenCalledWith({ type: 'open-board', activation: PAGE.activation });
+    expect(open.focus).toHaveBeenCalled();
+
+    const none = fakeScope();
+    none.fetch = vi.fn();
+    const [, again] = await shown(none);
+    await none.dispatch('notificationclick', clickEvent(again));
+    expect(none.clients.openWindow).toHaveBeenCalledWith(`https://sitcen.example.org/#board/${PAGE.activation}`);
   });
 });

@@ -123,3 +123,39 @@ def verify_push(secret: str, token: str, now: datetime | None = None) -> PushAck
     except ValueError:
         return None
     return claim if claim.expires > (now or datetime.now(UTC)) else None
+
+
+# A crisis cell's page pushed to a SITCEN user's device (app.cell.paging.push_pages): signed
+# for a purpose of its own, so that it never passes for an alert's acknowledgement, nor one
+# of those for it.
+_PAGE_PUSH_PURPOSE = b"sitcen-page-push-ack\x00"
+
+
+@dataclass(frozen=True)
+class PageAckClaim:
+    """A page's push notification: the seat paged and the user whose device received it."""
+
+    position_id: uuid.UUID
+    user_id: uuid.UUID
+    expires: datetime
+
+
+def sign_page(secret: str, claim: PageAckClaim) -> str:
+    return _sign(
+        secret,
+        (str(claim.position_id), str(claim.user_id), str(int(claim.expires.timestamp()))),
+        _PAGE_PUSH_PURPOSE,
+    )
+
+
+def verify_page(secret: str, token: str, now: datetime | None = None) -> PageAckClaim | None:
+    """The claim of a valid, unexpired page token; None for anything else."""
+    fields = _fields(secret, token, _PAGE_PUSH_PURPOSE) or []
+    try:
+        position, user, expires = fields
+        claim = PageAckClaim(
+            uuid.UUID(position), uuid.UUID(user), datetime.fromtimestamp(int(expires), UTC)
+        )
+    except ValueError:
+        return None
+    return claim if claim.expires > (now or datetime.now(UTC)) else None

@@ -2,8 +2,10 @@
 
 A logged-in user subscribes the device they are on; the subscription is theirs alone (listed,
 removed by them; another user's answers as an unknown one) and receives the alerts addressed to
-their organisation. API keys have no device. The notification's "Acknowledge" action posts its
-signed token to `/alerts/ack/push` (app.alerts.routes.alerts), which needs no login.
+their organisation, or, for a SITCEN user, the pages of the crisis cell's seats they hold
+(app.cell.paging.push_pages). API keys have no device. The notification's "Acknowledge" action
+posts its signed token to `/alerts/ack/push` (app.alerts.routes.alerts) or, for a page, to
+`/cell/ack/push` (app.cell.routes.positions); neither needs a login.
 """
 
 from __future__ import annotations

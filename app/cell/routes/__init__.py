@@ -8,6 +8,7 @@ from app.cell.routes import activations, admin, checklists, fiches, positions, p
 ROUTERS = (
     activations.router,
     positions.router,
+    positions.ack_link_router,
     tasks.router,
     procedures.router,
     checklists.router,

@@ -3,6 +3,7 @@ page its cell, read who is reached, close it with a debrief."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from typing import Annotated
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import Field
 from starlette.responses import Response
 
+from app.alerts.channels.push import vapid_key
 from app.api.deps import IfMatch, Session, if_match, parse_uuid, require, runtime_of
 from app.api.responses import feature_response, json_response
 from app.api.routing import Route
@@ -19,6 +21,9 @@ from app.auth.principal import Principal
 from app.cell import paging, workflow
 from app.clock import utcnow
 from app.domain.schema import Input
+
+# The Web Push notifications of pages under way (a reference keeps each task alive).
+_PUSHING: set[asyncio.Task[int]] = set()
 
 router = APIRouter(prefix="/api/activations", tags=["activations"], route_class=Route)
 
@@ -135,6 +140,21 @@ async def page(
     )
     await session.commit()
     paging.announce(runtime.hub, result)
+    if result.pushes:
+        # The paged users' devices, without holding the answer back on a slow push service.
+        key = vapid_key(runtime.settings.vapid_private_key, runtime.settings.vapid_subject)
+        task = asyncio.create_task(
+            paging.push_pages(
+                runtime.sessions,
+                result,
+                key,
+                runtime.alert_settings,
+                runtime.settings.secret_key,
+                utcnow(),
+            )
+        )
+        _PUSHING.add(task)
+        task.add_done_callback(_PUSHING.discard)
     return json_response(result.as_json())
 
 

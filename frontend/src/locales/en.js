@@ -525,6 +525,7 @@ export default {
   },
   push: {
     toggle: 'Notifications on this device',
+    staff_hint: 'The crisis cell’s pages for the seats you hold, even on a locked phone.',
     unsupported: 'This browser cannot receive notifications.',
     unavailable: 'Not available yet: install the app, or notifications are not set up on the server.',
     denied: 'Notifications are blocked for this site in the browser settings.',

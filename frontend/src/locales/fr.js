@@ -525,6 +525,7 @@ export default {
   },
   push: {
     toggle: 'Notifications sur cet appareil',
+    staff_hint: "Les appels de la cellule de crise pour les postes que vous tenez, même téléphone verrouillé.",
     unsupported: 'Ce navigateur ne peut pas recevoir de notifications.',
     unavailable: "Pas encore disponible : installez l'application, ou les notifications ne sont pas configurées sur le serveur.",
     denied: 'Les notifications sont bloquées pour ce site dans les réglages du navigateur.',

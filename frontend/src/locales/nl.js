@@ -525,6 +525,7 @@ export default {
   },
   push: {
     toggle: 'Meldingen op dit toestel',
+    staff_hint: 'De oproepen van de crisiscel voor de posten die u bekleedt, ook op een vergrendelde telefoon.',
     unsupported: 'Deze browser kan geen meldingen ontvangen.',
     unavailable: 'Nog niet beschikbaar: installeer de app, of meldingen zijn niet ingesteld op de server.',
     denied: 'Meldingen zijn voor deze site geblokkeerd in de browserinstellingen.',

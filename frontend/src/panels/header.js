@@ -8,6 +8,7 @@ import { beep, setSound, soundOn } from '../sound.js';
 import { h, fill, $ } from '../dom.js';
 import { ThreatBadge } from '../threat.js';
 import { ThreatForm } from './threat-form.js';
+import { pushToggle } from '../push.js';
 
 // Each language's name in itself, as a language menu shows them.
 const CATALOGUE_NAMES = { fr: 'Français', nl: 'Nederlands', en: 'English' };
@@ -22,6 +23,7 @@ export class Header {
     this._language();
     this._theme();
     this._sound();
+    this._push();
     // The replay (and any view of the past) calls app.threat.show(at) / live().
     this.threat = new ThreatBadge(app, $('#threat', this.root), { details: $('#wall-threat', this.root) });
     app.threat = this.threat;
@@ -44,6 +46,30 @@ export class Header {
     const form = new ThreatForm(this.app);
     button.hidden = false;
     button.addEventListener('click', () => form.open());
+  }
+
+  // A SITCEN cell member's device takes the pages of the seats they hold (Web Push): the switch
+  // sits with the other preferences of this device. A partner has it in its alerts inbox.
+  _push() {
+    const prefs = $('.prefs', this.root);
+    const who = $('#whoami', this.root);
+    if (!prefs || !who || this.app.me?.role === 'partner' || !this.app.can('push:subscribe')) return;
+    this.push = pushToggle(this.app.api, { onError: (e) => this.app.apiError(e) });
+    this.push.classList.add('header-push');
+    // The header has no room for why it cannot be switched on: that goes in the tooltip (the
+    // status stays for screen readers).
+    const status = this.push.querySelector('.push-toggle-status');
+    status?.classList.add('sr-only');
+    const hint = () => {
+      this.push.title = [t('push.staff_hint'), status?.textContent].filter(Boolean).join('\n');
+    };
+    hint();
+    const observer = globalThis.MutationObserver && status ? new MutationObserver(hint) : null;
+    observer?.observe(status, { childList: true, characterData: true, subtree: true });
+    this.app.cleanups.push(() => observer?.disconnect());
+    prefs.insertBefore(this.push, who);
+    this.app.cleanups.push(() => this.push.destroy());
+    this.app.cleanups.push(onLanguage(hint));
   }
 
   _who() {
