@@ -50,6 +50,8 @@ from app.domain.enums import (
     Entity,
     EventKind,
     EventStatus,
+    FeedOutside,
+    FeedTrust,
     FicheStatus,
     HandoverStatus,
     IncidentCategory,
@@ -137,6 +139,8 @@ GROUPS: dict[str, type[StrEnum]] = {
     "handover_status": HandoverStatus,
     "threat_level": ThreatLevel,
     "threat_sector": ThreatSector,
+    "feed_trust": FeedTrust,
+    "feed_outside": FeedOutside,
 }
 _GROUP_OF: dict[type[StrEnum], str] = {}
 for _group, _enum in GROUPS.items():

@@ -355,3 +355,20 @@ class ThreatSector(StrEnum):
     military = "military"
     public_transport = "public_transport"
     places_of_worship = "places_of_worship"
+
+
+# External feeds (app.feeds): here, below every layer that names them in words (app.vocabulary).
+class FeedTrust(StrEnum):
+    """How far the watch trusts a source: carried in the `source` of every object it makes
+    (`feed:<trust>:<name>`), so that a reader of the picture sees it on the object."""
+
+    verified = "verified"
+    unverified = "unverified"
+
+
+class FeedOutside(StrEnum):
+    """What becomes of a message whose area lies outside the Region (or outside the source's
+    municipalities, when it names some)."""
+
+    ignore = "ignore"
+    keep = "keep"

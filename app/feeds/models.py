@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text
@@ -13,22 +12,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
-
-
-class Trust(StrEnum):
-    """How far the watch trusts a source: carried in the `source` of every object it makes
-    (`feed:<trust>:<name>`), so that a reader of the picture sees it on the object."""
-
-    verified = "verified"
-    unverified = "unverified"
-
-
-class Outside(StrEnum):
-    """What becomes of a message whose area lies outside the Region (or outside the source's
-    municipalities, when it names some)."""
-
-    ignore = "ignore"
-    keep = "keep"
 
 
 class FeedSource(Base):

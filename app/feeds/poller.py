@@ -53,9 +53,10 @@ from app.auth.roles import Role
 from app.background import Loop, describe
 from app.clock import Clock
 from app.domain.enums import Entity, ZoneKind
+from app.domain.enums import FeedOutside as Outside
 from app.errors import ProblemError, database_unreachable, forbidden, malformed_cap
 from app.feeds import fetch, parse
-from app.feeds.models import FeedSource, Outside
+from app.feeds.models import FeedSource
 from app.geo.reference import areas_for
 from app.settings import Settings
 

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import audit
 from app.audit import AuditKind
 from app.domain.base import uuid7
+from app.domain.enums import FeedOutside as Outside
+from app.domain.enums import FeedTrust as Trust
 from app.domain.enums import ZoneKind
 from app.domain.schema import Input, Title
 from app.errors import already_exists, not_found, validation_problem
-from app.feeds.models import FeedSource, Outside, Trust
+from app.feeds.models import FeedSource
 from app.geo.reference import ReferenceArea
 
 Name = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[a-z0-9][a-z0-9\-]*$")]

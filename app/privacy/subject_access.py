@@ -59,6 +59,12 @@ class Export:
         return {t: len(rows) for t, rows in self.body["found"].items()}
 
 
+# A row mentions the name whatever its case, accented letters included: ICU's lower case, not
+# the database's ctype (a cluster made with the C locale folds only ASCII: "É" stays "É").
+_ICU = 'COLLATE "und-x-icu"'
+_MENTIONS = f"lower(to_jsonb(t)::text {_ICU}) LIKE lower($1::text {_ICU})"
+
+
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -82,16 +88,14 @@ async def export(session: AsyncSession, name: str, requested_by: str) -> Export:
         q = _quoted(table)
         rows = await db.fetch(
             f"SELECT (to_jsonb(t) - {hidden})::text FROM {q} t "
-            f"WHERE to_jsonb(t)::text ILIKE $1 LIMIT {ROWS_MAX + 1}",
+            f"WHERE {_MENTIONS} LIMIT {ROWS_MAX + 1}",
             pattern,
         )
         if rows:
             found[table] = [orjson.loads(r[0]) for r in rows[:ROWS_MAX]]
         if len(rows) > ROWS_MAX:
             more[table] = int(
-                await db.fetchval(
-                    f"SELECT count(*) FROM {q} t WHERE to_jsonb(t)::text ILIKE $1", pattern
-                )
+                await db.fetchval(f"SELECT count(*) FROM {q} t WHERE {_MENTIONS}", pattern)
             )
     return Export(
         {

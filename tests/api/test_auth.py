@@ -12,7 +12,13 @@ from tests.conftest import PASSWORD, Identities, Server
 from tests.routes import api_routes
 from tests.samples import SAMPLES
 
-OPEN = {("GET", "/api/health"), ("GET", "/api/config"), ("POST", "/api/auth/token")}
+# The probes a load balancer calls (liveness, readiness), the dashboard's config, the login.
+OPEN = {
+    ("GET", "/api/health"),
+    ("GET", "/api/ready"),
+    ("GET", "/api/config"),
+    ("POST", "/api/auth/token"),
+}
 
 
 def test_every_route_but_health_config_and_login_requires_authentication(

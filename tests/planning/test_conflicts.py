@@ -381,10 +381,13 @@ async def test_acknowledgement_is_in_the_feed_and_a_moved_overlap_reopens_it(
 async def test_acknowledging_what_is_no_conflict_answers_404_and_writes_nothing(
     client: httpx.AsyncClient,
 ) -> None:
-    event, march = await _conflicting_pair(client)
     lon, lat = _unique_place()
+    event, march = await _conflicting_pair(client, at=(lon, lat))
+    # Two kilometres away, not at a second random place (which may fall on the first).
     far = await _create(
-        client, "planned_event", feature(square(lon, lat), title="Ailleurs", kind="festival", **DAY)
+        client,
+        "planned_event",
+        feature(square(lon + 0.02, lat + 0.02), title="Ailleurs", kind="festival", **DAY),
     )
     head = (await client.get("/api/changes", params={"limit": 1})).json()["head"]
     for objects in ([event["id"], far["id"]], [event["id"], str(uuid.uuid4())]):
