@@ -59,9 +59,11 @@ WATCHER = "system:deconfliction"
 
 
 async def written_since(client: httpx.AsyncClient, seq: int) -> list[dict[str, Any]]:
-    """The change records appended after `seq`, but for the deconfliction watcher's."""
+    """The change records appended after `seq`, but for the feed followers' (the deconfliction
+    watcher's, the standard procedures' starter's): they answer other tests' writes whenever
+    they step."""
     page = (await client.get("/api/changes", params={"since": seq, "limit": 1000})).json()
-    return [c for c in page["changes"] if c["by"] != WATCHER]
+    return [c for c in page["changes"] if c["by"] not in (WATCHER, "system:procedures")]
 
 
 @pytest.fixture(scope="session")
